@@ -1,0 +1,136 @@
+"""椭球面积: the 三调 ellipsoid area of polygons (TD/T 1055-2019 method).
+
+Each ring's area is the sum, over its edges, of ellipsoidal trapezoids between the edge and a
+reference meridian (``ellipsoid_area_method.csv``). As in 三调 software, plane coordinates are
+rounded to 0.1 mm, edges are densified to at most 70 m (the trapezoid treats an edge as straight in
+latitude/longitude), latitudes and longitudes are rounded in arc-seconds, and the polygon area is
+rounded to 0.01 m² (parameters in ``area_parameters.csv``). The inverse Gauss–Krüger projection is
+PROJ's, which agrees with the method's series to 4e-6″.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from onemap.standards.registry import get_table
+
+_ARCSEC = np.pi / (180.0 * 3600.0)
+_METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass(frozen=True)
+class AreaMethod:
+    """Constants of the ellipsoidal trapezoid formula and the rounding rules."""
+
+    b: float
+    coefficients: tuple[float, float, float, float, float]
+    max_edge_m: float
+    plane_decimals: int
+    arcsec_decimals: int
+    area_decimals: int
+
+
+@lru_cache
+def area_method() -> AreaMethod:
+    """The method as read from the standards tables (CGCS2000 ellipsoid)."""
+    rows = get_table("ellipsoid_area_method").frame.set_index("item")["value_or_expression"]
+    params = get_table("area_parameters").mapping("value")
+    a = float(rows["CGCS2000 semi-major axis"])
+    f = 1.0 / float(rows["CGCS2000 flattening"].split("/")[1])
+    b = a * (1.0 - f)
+    e2 = (a * a - b * b) / (a * a)
+    coefficients = (
+        1 + (3 / 6) * e2 + (30 / 80) * e2**2 + (35 / 112) * e2**3 + (630 / 2304) * e2**4,
+        (1 / 6) * e2 + (15 / 80) * e2**2 + (21 / 112) * e2**3 + (420 / 2304) * e2**4,
+        (3 / 80) * e2**2 + (7 / 112) * e2**3 + (180 / 2304) * e2**4,
+        (1 / 112) * e2**3 + (45 / 2304) * e2**4,
+        (5 / 2304) * e2**4,
+    )
+    return AreaMethod(
+        b=b,
+        coefficients=coefficients,
+        max_edge_m=float(params["max_edge_m"]),
+        plane_decimals=int(params["plane_decimals"]),
+        arcsec_decimals=int(params["arcsec_decimals"]),
+        area_decimals=int(params["area_decimals"]),
+    )
+
+
+@lru_cache
+def _to_geographic(epsg: int) -> Transformer:
+    return Transformer.from_crs(CRS.from_epsg(epsg), CRS.from_epsg(4490), always_xy=True)
+
+
+def _trapezoids(lon: np.ndarray, lat: np.ndarray, method: AreaMethod) -> np.ndarray:
+    """Signed trapezoid area of each edge (point i → i+1), in m²."""
+    b1, b2 = lat[:-1], lat[1:]
+    d_b = b2 - b1
+    b_m = (b1 + b2) / 2.0
+    d_l = (lon[:-1] + lon[1:]) / 2.0  # reference meridian 0: cancels over a closed ring
+    c_a, c_b, c_c, c_d, c_e = method.coefficients
+    series = (
+        c_a * np.sin(d_b / 2) * np.cos(b_m)
+        - c_b * np.sin(3 * d_b / 2) * np.cos(3 * b_m)
+        + c_c * np.sin(5 * d_b / 2) * np.cos(5 * b_m)
+        - c_d * np.sin(7 * d_b / 2) * np.cos(7 * b_m)
+        + c_e * np.sin(9 * d_b / 2) * np.cos(9 * b_m)
+    )
+    return 2.0 * method.b**2 * d_l * series
+
+
+def _rings(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All rings, the geometry index of each, and whether each is an exterior ring."""
+    parts, part_owner = shapely.get_parts(polygons, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    exterior = np.ones(len(rings), dtype=bool)
+    exterior[1:] = ring_part[1:] != ring_part[:-1]
+    return rings, part_owner[ring_part], exterior
+
+
+def ellipsoid_area(geometries: np.ndarray, epsg: int, *, rounded: bool = True) -> np.ndarray:
+    """椭球面积 of each polygon in m², by the 三调 method.
+
+    ``geometries`` are Shapely (multi)polygons in ``epsg`` — EPSG:4490 (x = longitude) or a CGCS2000
+    Gauss–Krüger zone (x = easting). Non-polygonal, empty and missing geometries get 0.
+
+    >>> from shapely import box
+    >>> float(ellipsoid_area(np.array([box(39500000, 3400000, 39501000, 3401000)]), 4527)[0])
+    999999.99
+    """
+    method = area_method()
+    geoms = np.asarray(geometries, dtype=object)
+    result = np.zeros(len(geoms), dtype=float)
+    polygonal = shapely.get_type_id(geoms) >= 0
+    polygonal &= np.isin(shapely.get_type_id(geoms), (3, 6))
+    polygonal &= ~shapely.is_empty(geoms)
+    index = np.flatnonzero(polygonal)
+    if index.size == 0:
+        return result
+    geographic = CRS.from_epsg(epsg).is_geographic
+    work = geoms[index]
+    if not geographic:
+        work = shapely.set_precision(work, 10.0**-method.plane_decimals, mode="pointwise")
+    max_edge = method.max_edge_m / (_METRES_PER_DEGREE if geographic else 1.0)
+    work = shapely.segmentize(work, max_edge)
+    rings, owner, exterior = _rings(work)
+    coords, ring_of_point = shapely.get_coordinates(rings, return_index=True)
+    if geographic:
+        lon, lat = coords[:, 0], coords[:, 1]
+    else:
+        lon, lat = _to_geographic(epsg).transform(coords[:, 0], coords[:, 1])
+    scale = 3600.0
+    lon = np.round(np.asarray(lon) * scale, method.arcsec_decimals) * _ARCSEC
+    lat = np.round(np.asarray(lat) * scale, method.arcsec_decimals) * _ARCSEC
+    edges = _trapezoids(lon, lat, method)
+    same_ring = ring_of_point[:-1] == ring_of_point[1:]
+    ring_area = np.abs(np.bincount(ring_of_point[:-1][same_ring], weights=edges[same_ring],
+                                   minlength=len(rings)))
+    signed = np.where(exterior, ring_area, -ring_area)
+    areas = np.bincount(owner, weights=signed, minlength=len(index))
+    result[index] = np.round(areas, method.area_decimals) if rounded else areas
+    return result

@@ -1,0 +1,85 @@
+"""Turn a read layer into a :class:`LayerBatch`: feature keys, content hashes, validity flags.
+
+Keys decide what a new version replaces: the layer's key field (BSM, 标识码, in the standards) when
+it has one, else a hash of the geometry. Repeated keys get an occurrence suffix (``#2``…) so that a
+delivery with duplicate BSM still imports (QC reports the duplicates). Invalid geometries are kept
+as delivered and flagged in ``_valid``; QC decides what to do with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from onemap.geometry.area import ellipsoid_area
+from onemap.store.base import HASH, KEY, VALID, LayerBatch, LayerMeta
+
+AREA_COLUMN = "_ellipsoid_area"
+DEFAULT_KEY_FIELDS = ("BSM",)
+
+
+def _digest(data: bytes | None) -> int:
+    if data is None:
+        return 0
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+
+
+def geometry_hashes(geometries: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each geometry's WKB (0 for a missing geometry)."""
+    wkbs = shapely.to_wkb(geometries, byte_order=1, include_srid=False)
+    return np.fromiter((_digest(w) for w in wkbs), dtype=np.int64, count=len(wkbs))
+
+
+def content_hashes(frame: gpd.GeoDataFrame, attributes: list[str]) -> np.ndarray:
+    """A 64-bit hash of each row's attributes and geometry."""
+    geometry = geometry_hashes(frame.geometry.to_numpy()).view(np.uint64)
+    if not attributes:
+        return geometry.view(np.int64)
+    values = pd.util.hash_pandas_object(frame[attributes], index=False).to_numpy(dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        combined = values * np.uint64(0x9E3779B97F4A7C15) + geometry
+    return combined.view(np.int64)
+
+
+def choose_key_field(frame: pd.DataFrame, requested: str | None) -> str | None:
+    """The key field: the requested one, else a standard key field present in the data."""
+    if requested:
+        return requested
+    upper = {c.upper(): c for c in frame.columns}
+    for candidate in DEFAULT_KEY_FIELDS:
+        if candidate in upper:
+            return upper[candidate]
+    return None
+
+
+def feature_keys(frame: gpd.GeoDataFrame, key_field: str | None) -> np.ndarray:
+    """Stable keys: the key field's text (geometry hash where empty), made unique by suffixes."""
+    geometry_keys = pd.Series(geometry_hashes(frame.geometry.to_numpy())).map(lambda v: f"g{v & 0xFFFFFFFFFFFFFFFF:016x}")
+    if key_field is None:
+        keys = geometry_keys
+    else:
+        raw = frame[key_field].astype("string").str.strip()
+        keys = raw.where(raw.notna() & (raw != ""), geometry_keys.to_numpy()).astype(str)
+        keys = pd.Series(keys.to_numpy())
+    occurrence = keys.groupby(keys).cumcount()
+    return np.where(occurrence == 0, keys, keys + "#" + (occurrence + 1).astype(str)).astype(object)
+
+
+def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_date: date | None = None,
+                encoding: str | None = None, note: str = "") -> LayerBatch:
+    """A batch with ``_key``, ``_hash``, ``_valid`` and, for polygons, ``_ellipsoid_area``."""
+    frame = frame.reset_index(drop=True).copy()
+    attributes = [c for c in frame.columns if c != frame.geometry.name]
+    frame[KEY] = feature_keys(frame, meta.key_field)
+    frame[HASH] = content_hashes(frame, attributes)
+    geometries = frame.geometry.to_numpy()
+    frame[VALID] = shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
+    if meta.geometry_type.endswith("Polygon"):
+        frame[AREA_COLUMN] = ellipsoid_area(geometries, meta.epsg)
+    return LayerBatch(meta=meta, frame=frame, source=source, valid_date=valid_date, encoding=encoding,
+                      note=note)

@@ -1,0 +1,60 @@
+"""Lookups over the land-use code tables: 三调工作分类 and 用地用海分类."""
+
+from __future__ import annotations
+
+from onemap.standards.registry import get_table
+
+
+def sandiao_names() -> dict[str, str]:
+    """DLBM → 地类名称, including K/A refinements and 城镇村属性码."""
+    return get_table("sandiao_landuse_codes").mapping("name_zh")
+
+
+def sandiao_parent(code: str) -> str | None:
+    """The parent code of a 三调 code (0101 → 01, 0201K → 0201), or None at the top."""
+    row = get_table("sandiao_landuse_codes").row(code)
+    return (row or {}).get("parent_code") or None
+
+
+def sandiao_level1(code: str) -> str | None:
+    """The 一级类 of a 三调 code, following parents up the tree."""
+    seen: set[str] = set()
+    current: str | None = code
+    while current and current not in seen:
+        seen.add(current)
+        row = get_table("sandiao_landuse_codes").row(current)
+        if row is None:
+            return None
+        if row["level"] == "1":
+            return current
+        current = row["parent_code"] or None
+    return None
+
+
+def ydyh_names() -> dict[str, str]:
+    """用地用海 code → name (2023 edition plus extensions)."""
+    return get_table("ydyh_codes").mapping("name_zh")
+
+
+def sandiao_to_ydyh() -> dict[str, str]:
+    """三调 code → 用地用海 code for the one-to-one (same-name) correspondences only."""
+    frame = get_table("sandiao_ydyh_mapping").frame
+    unique = frame.groupby("sandiao_code")["ydyh_code"].nunique()
+    one_to_one = frame[frame["sandiao_code"].isin(unique[unique == 1].index)]
+    return dict(zip(one_to_one["sandiao_code"], one_to_one["ydyh_code"], strict=True))
+
+
+def security_rank(level: str) -> int:
+    """Numeric rank of a security level (公开 0 …); unknown levels raise."""
+    from onemap.errors import InputError
+
+    row = get_table("security_levels").row(level)
+    if row is None:
+        known = "、".join(get_table("security_levels").frame["code"])
+        raise InputError(f"未知的数据安全等级“{level}”,可选:{known}", f"unknown security level {level}")
+    return int(row["rank"])
+
+
+def catalog_categories() -> list[str]:
+    """The data-resource-catalog categories (现状, 规划, …)."""
+    return list(get_table("catalog_categories").frame["code"])

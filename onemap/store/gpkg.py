@@ -1,0 +1,218 @@
+"""The embedded store: one GeoPackage file per node (opens in QGIS and GDAL).
+
+Layer tables are ordinary GeoPackage feature tables holding every version of every feature (see
+:mod:`onemap.store.base`); the catalog lives in the attribute tables ``om_layers`` and
+``om_versions`` of the same file, so an import touches one SQLite database and is one transaction.
+
+GDAL encodes the geometries: an import first writes its new rows into a staging GeoPackage with
+pyogrio, then one SQLite transaction copies them (and their R-tree entries) into the store, retires
+replaced rows and records the version. A crash at any point leaves the store as it was; the staging
+file is thrown away. The store's tables carry no R-tree triggers (they would need GDAL's SQL
+functions): the store maintains its R-trees itself, so the file is read-only for other tools.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from onemap.errors import ConflictError, StoreError
+from onemap.store import sqlite_catalog as catalog_sql
+from onemap.store.base import GEOMETRY, HASH, KEY, VFROM, VTO, LayerMeta, Store, VersionInfo, VersionPlan
+
+_GEOM = "geom"
+
+
+def _path_from_url(url: str) -> Path:
+    parts = urlsplit(url)
+    path = unquote(parts.netloc + parts.path)
+    if not path:
+        raise StoreError(f"存储地址缺少文件路径:{url}", f"no path in {url}")
+    return Path(path)
+
+
+class GeoPackageStore(Store):
+    """Versioned layers and catalog in one GeoPackage file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = _path_from_url(url)
+        if not self.path.exists():
+            self._create()
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._conn.executescript(catalog_sql.SQLITE_DDL)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"无法打开存储文件 {self.path}:{exc}", f"cannot open {self.path}: {exc}") from exc
+
+    def _create(self) -> None:
+        """A new GeoPackage, laid out by GDAL, with a store-format marker table."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        marker = pd.DataFrame({"key": ["onemap_store_format"], "value": ["1"]})
+        pyogrio.write_dataframe(marker, self.path, layer="om_meta", driver="GPKG")
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self._conn.close()
+
+    # -- catalog ---------------------------------------------------------------------------------
+    def _catalog_rows(self) -> list[tuple[LayerMeta, list[VersionInfo]]]:
+        layers = pd.read_sql("SELECT * FROM om_layers ORDER BY name", self._conn)
+        versions = pd.read_sql("SELECT * FROM om_versions ORDER BY layer, version", self._conn)
+        return catalog_sql.rows_to_entries(layers, versions)
+
+    def _current_version(self, name: str) -> int:
+        row = self._conn.execute("SELECT max(version) FROM main.om_versions WHERE layer = ?", (name,)).fetchone()
+        return int(row[0] or 0)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _keys_at(self, name: str, version: int) -> pd.DataFrame:
+        sql = f'SELECT "{KEY}", "{HASH}" FROM "{name}" WHERE {_at_version_sql(version)}'
+        return pd.read_sql(sql, self._conn)
+
+    def _read(self, name, version, bbox, columns) -> gpd.GeoDataFrame:
+        wanted = None if columns is None else [*columns, KEY, HASH, VFROM, VTO, "_valid"]
+        frame = pyogrio.read_dataframe(
+            self.path, layer=name, where=_at_version_sql(version), bbox=bbox, columns=wanted,
+            use_arrow=True,
+        )
+        return frame.rename_geometry(GEOMETRY) if frame.geometry.name != GEOMETRY else frame
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _apply(self, plans: list[VersionPlan]) -> None:
+        staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.path.parent))
+        staging = staging_dir / "staging.gpkg"
+        try:
+            written = {plan.batch.meta.name for plan in plans if _write_staging(staging, plan)}
+            if not staging.exists():
+                pyogrio.write_dataframe(pd.DataFrame({"k": [1]}), staging, layer="empty", driver="GPKG")
+            self._conn.execute("ATTACH DATABASE ? AS staging", (str(staging),))
+            try:
+                self._transaction(plans, written)
+            finally:
+                self._conn.execute("DETACH DATABASE staging")
+        finally:
+            shutil.rmtree(staging_dir, ignore_errors=True)
+
+    def _transaction(self, plans: list[VersionPlan], written: set[str]) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for plan in plans:
+                name = plan.batch.meta.name
+                if self._current_version(name) != plan.base_version:
+                    raise ConflictError(f"图层 {name} 已被其他导入更新,请重试", f"{name}: base version moved")
+                if plan.base_version == 0:
+                    self._create_layer_table(name)
+                elif name in written:
+                    self._add_new_columns(name)
+                if name in written:
+                    self._copy_rows(name)
+                self._retire(name, plan.retire_keys, plan.info.version)
+                catalog_sql.record_version(conn, plan, placeholder="?")
+                self._update_contents(name, plan)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _create_layer_table(self, name: str) -> None:
+        conn = self._conn
+        if conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = ?", (name,)).fetchone():
+            raise ConflictError(f"存储中已有同名数据表:{name}", f"table {name} exists outside the catalog")
+        (ddl,) = conn.execute("SELECT sql FROM staging.sqlite_master WHERE type='table' AND name=?",
+                              (name,)).fetchone()
+        conn.execute(ddl.replace(f'CREATE TABLE "{name}"', f'CREATE TABLE main."{name}"', 1))
+        for column in (KEY, VTO):
+            conn.execute(f'CREATE INDEX main."{name}_{column}_idx" ON "{name}" ("{column}")')
+        conn.execute(
+            "INSERT OR IGNORE INTO main.gpkg_spatial_ref_sys SELECT * FROM staging.gpkg_spatial_ref_sys "
+            "WHERE srs_id = (SELECT srs_id FROM staging.gpkg_geometry_columns WHERE table_name = ?)", (name,))
+        conn.execute("INSERT INTO main.gpkg_contents SELECT * FROM staging.gpkg_contents WHERE table_name = ?",
+                     (name,))
+        conn.execute("INSERT INTO main.gpkg_geometry_columns SELECT * FROM staging.gpkg_geometry_columns "
+                     "WHERE table_name = ?", (name,))
+        conn.execute(f'CREATE VIRTUAL TABLE main."rtree_{name}_{_GEOM}" USING rtree(id, minx, maxx, miny, maxy)')
+        self._ensure_main_table("gpkg_extensions")
+        conn.execute("INSERT INTO main.gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+                     "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (name, _GEOM))
+
+    def _ensure_main_table(self, table: str) -> None:
+        """Create a GeoPackage system table in the store with GDAL's DDL from the staging file."""
+        if self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = ?", (table,)).fetchone():
+            return
+        (ddl,) = self._conn.execute("SELECT sql FROM staging.sqlite_master WHERE name = ?", (table,)).fetchone()
+        self._conn.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE TABLE main.{table}", 1))
+
+    def _columns(self, schema: str, name: str) -> dict[str, str]:
+        rows = self._conn.execute(f'PRAGMA {schema}.table_info("{name}")').fetchall()
+        return {row[1]: row[2] for row in rows}
+
+    def _add_new_columns(self, name: str) -> None:
+        existing = self._columns("main", name)
+        for column, kind in self._columns("staging", name).items():
+            if column not in existing:
+                self._conn.execute(f'ALTER TABLE main."{name}" ADD COLUMN "{column}" {kind}')
+            elif column == _GEOM and kind != existing[column]:
+                raise ConflictError(f"图层 {name} 的几何类型由 {existing[column]} 变为 {kind},不能作为新版本导入",
+                                    f"{name}: geometry type {existing[column]} -> {kind}")
+
+    def _copy_rows(self, name: str) -> None:
+        conn = self._conn
+        columns = ", ".join(f'"{c}"' for c in self._columns("staging", name) if c != "fid")
+        (offset,) = conn.execute(f'SELECT coalesce(max(fid), 0) FROM main."{name}"').fetchone()
+        conn.execute(f'INSERT INTO main."{name}" (fid, {columns}) SELECT fid + ?, {columns} '
+                     f'FROM staging."{name}" ORDER BY fid', (offset,))
+        conn.execute(f'INSERT INTO main."rtree_{name}_{_GEOM}" SELECT id + ?, minx, maxx, miny, maxy '
+                     f'FROM staging."rtree_{name}_{_GEOM}"', (offset,))
+
+    def _retire(self, name: str, keys: list[str], version: int) -> None:
+        if not keys:
+            return
+        conn = self._conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS retire (k TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.retire")
+        conn.executemany("INSERT OR IGNORE INTO temp.retire VALUES (?)", ((k,) for k in keys))
+        conn.execute(f'UPDATE main."{name}" SET "{VTO}" = ? WHERE "{VTO}" IS NULL AND "{VFROM}" < ? '
+                     f'AND "{KEY}" IN (SELECT k FROM temp.retire)', (version, version))
+
+    def _update_contents(self, name: str, plan: VersionPlan) -> None:
+        extent = plan.info.extent or (None, None, None, None)
+        self._conn.execute(
+            "UPDATE main.gpkg_contents SET identifier = ?, description = ?, min_x = ?, min_y = ?, max_x = ?, "
+            "max_y = ?, last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+            (f"{plan.batch.meta.title} ({name})", plan.batch.meta.description, *extent, name),
+        )
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+
+def _at_version_sql(version: int) -> str:
+    number = int(version)
+    return f'"{VFROM}" <= {number} AND ("{VTO}" IS NULL OR "{VTO}" > {number})'
+
+
+def _write_staging(staging: Path, plan: VersionPlan) -> bool:
+    """Write the plan's new rows into the staging GeoPackage; False when there is nothing to write."""
+    name = plan.batch.meta.name
+    if not _IDENTIFIER.match(name):
+        raise StoreError(f"图层名称不合法:{name}", f"bad layer name {name}")
+    frame = plan.inserts
+    if frame.empty and plan.base_version > 0:
+        return False
+    if frame.geometry.name != _GEOM:
+        frame = frame.rename_geometry(_GEOM)
+    pyogrio.write_dataframe(
+        frame, staging, layer=name, driver="GPKG", promote_to_multi=True, use_arrow=True,
+        geometry_type=plan.batch.meta.geometry_type if frame.empty else None,
+    )
+    return True
