@@ -59,7 +59,8 @@ def choose_key_field(frame: pd.DataFrame, requested: str | None) -> str | None:
 
 def feature_keys(frame: gpd.GeoDataFrame, key_field: str | None) -> np.ndarray:
     """Stable keys: the key field's text (geometry hash where empty), made unique by suffixes."""
-    geometry_keys = pd.Series(geometry_hashes(frame.geometry.to_numpy())).map(lambda v: f"g{v & 0xFFFFFFFFFFFFFFFF:016x}")
+    unsigned = geometry_hashes(frame.geometry.to_numpy()).view(np.uint64)
+    geometry_keys = pd.Series([f"g{v:016x}" for v in unsigned], dtype=object)
     if key_field is None:
         keys = geometry_keys
     else:

@@ -1,0 +1,1 @@
+"""Web shell (FastAPI): the only place that knows HTTP."""

@@ -1,0 +1,1 @@
+"""Command-line shell (typer) over the domain core."""

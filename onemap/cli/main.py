@@ -1,0 +1,194 @@
+"""onemap 命令行: 样例数据、导入、数据资源目录、版本差异、服务。"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from onemap.cli.progress import console, progress_bar
+from onemap.config import get_settings
+from onemap.errors import OnemapError
+
+app = typer.Typer(
+    help="onemap —— 国土空间规划“一张图”:基础信息平台与实施监督信息系统。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
+                                                           "默认为本节点的内置 GeoPackage 存储")]
+
+
+def _store_url(store: str | None) -> str:
+    return store or get_settings().store_url
+
+
+def _fail(error: OnemapError) -> None:
+    console.print(f"[red]错误:{error.message_zh}[/red]")
+    raise typer.Exit(code=2)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        console.print(f"[red]错误:{option} 应为日期 YYYY-MM-DD,收到“{value}”[/red]")
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Argument(help="输出目录")],
+    parcels: Annotated[int, typer.Option(help="地类图斑数量(2000–1000000)")] = 20_000,
+    seed: Annotated[int, typer.Option(help="随机种子;相同种子生成相同数据")] = 1,
+) -> None:
+    """生成样例县数据(三调、三条控制线、规划数据库、监测数据),格式为 FileGDB、GeoPackage 和 GBK Shapefile。"""
+    from onemap.sample import generate_county
+
+    if not 2_000 <= parcels <= 1_000_000:
+        console.print("[red]错误:--parcels 应在 2000 到 1000000 之间[/red]")
+        raise typer.Exit(code=2)
+    with progress_bar("生成样例县") as update:
+        result = generate_county(out_dir, parcels=parcels, seed=seed, progress=update)
+    console.print(f"已生成 {result.county_name}({result.county_code})于 {out_dir}")
+    for name, count in result.layers.items():
+        console.print(f"  {name}: {count} 个要素")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="FileGDB、GeoPackage、Shapefile、GeoJSON,或它们的 zip/tar 压缩包")],
+    store: StoreOption = None,
+    layer: Annotated[str | None, typer.Option(help="只导入数据中的这个图层")] = None,
+    name: Annotated[str | None, typer.Option(help="存储中的图层代码(如 DLTB);默认取源图层名")] = None,
+    title: Annotated[str | None, typer.Option(help="图层中文名称")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Shapefile DBF 编码,如 gbk;默认按 .cpg 或自动识别")] = None,
+    category: Annotated[str | None, typer.Option(help="数据分类:现状|规划|管理|社会经济|基础地理|其他")] = None,
+    security_level: Annotated[str, typer.Option(help="数据安全等级:公开|内部|秘密|机密")] = "内部",
+    department: Annotated[str, typer.Option(help="来源部门")] = "",
+    year: Annotated[int | None, typer.Option(help="调查或规划年份")] = None,
+    valid_date: Annotated[str | None, typer.Option(help="数据时点 YYYY-MM-DD(按时点查询历史版本时使用)")] = None,
+    key_field: Annotated[str | None, typer.Option(help="要素唯一标识字段;默认 BSM")] = None,
+    crs: Annotated[str | None, typer.Option(help="数据缺少坐标系时指定,如 EPSG:4527")] = None,
+    allow_wgs84: Annotated[bool, typer.Option(help="允许把 WGS 84 数据按 CGCS2000 导入")] = False,
+    note: Annotated[str, typer.Option(help="版本说明")] = "",
+) -> None:
+    """导入数据为新版本(整次导入为一个事务:失败时存储保持原样)。"""
+    from onemap.ingest.importer import ImportOptions, import_path
+    from onemap.store import open_store
+
+    options = ImportOptions(layer=layer, name=name, title=title, category=category, department=department,
+                            year=year, security_level=security_level, encoding=encoding, crs=crs,
+                            allow_wgs84=allow_wgs84, key_field=key_field,
+                            valid_date=_parse_date(valid_date, "--valid-date"), note=note)
+    try:
+        with open_store(_store_url(store)) as opened, progress_bar("导入") as update:
+            report = import_path(path, opened, options, progress=update)
+    except OnemapError as error:
+        _fail(error)
+    for layer_report, version in zip(report.layers, report.versions, strict=True):
+        encoding_text = f",编码 {layer_report.encoding}({layer_report.encoding_how})" if layer_report.encoding else ""
+        console.print(f"[green]{layer_report.name}[/green] ← {layer_report.source}:{layer_report.features} 个要素,"
+                      f"{layer_report.crs}{encoding_text};版本 {version.version}"
+                      f"(新增 {version.added},变更 {version.changed},删除 {version.removed})")
+        for warning in layer_report.warnings:
+            console.print(f"  [yellow]注意:{warning}[/yellow]")
+
+
+@app.command()
+def layers(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出数据资源目录:名称、分类、来源、年份、坐标系、要素数、范围、安全等级、版本历史。"""
+    from onemap.catalog import catalog_records
+    from onemap.store import open_store
+
+    try:
+        with open_store(_store_url(store)) as opened:
+            records = catalog_records(opened)
+    except OnemapError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table(title="数据资源目录")
+    columns = ("名称", "中文名", "分类", "来源部门", "年份", "坐标系", "要素数", "范围", "安全等级",
+               "当前版本", "版本历史")
+    for column in columns:
+        table.add_column(column)
+    for r in records:
+        extent = ", ".join(f"{v:.1f}" for v in r["extent"]) if r["extent"] else ""
+        history = "; ".join(f"v{v['version']} {v['created'][:10]} +{v['added']}/~{v['changed']}/-{v['removed']}"
+                            for v in r["versions"])
+        table.add_row(r["name"], r["title"], r["category"], r["department"], str(r["year"] or ""),
+                      f"EPSG:{r['epsg']}", str(r["feature_count"]), extent, r["security_level"],
+                      str(r["version"]), history)
+    console.print(table)
+
+
+@app.command()
+def diff(
+    layer: Annotated[str, typer.Argument(help="图层代码")],
+    v1: Annotated[int, typer.Argument(help="起始版本")],
+    v2: Annotated[int, typer.Argument(help="对比版本")],
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出两个版本之间新增、删除和变更的要素(按标识码)。"""
+    from onemap.store import open_store
+
+    try:
+        with open_store(_store_url(store)) as opened:
+            result = opened.diff(layer, v1, v2)
+    except OnemapError as error:
+        _fail(error)
+    if as_json:
+        typer.echo(json.dumps({"layer": layer, "from": v1, "to": v2, "added": result.added,
+                               "removed": result.removed, "changed": result.changed}, ensure_ascii=False))
+        return
+    console.print(f"{layer} v{v1} → v{v2}:新增 {len(result.added)},删除 {len(result.removed)},"
+                  f"变更 {len(result.changed)}")
+    for label, keys in (("新增", result.added), ("删除", result.removed), ("变更", result.changed)):
+        for key in keys:
+            typer.echo(f"{label}\t{key}")
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+) -> None:
+    """启动服务:数据资源目录 JSON 与中文首页。"""
+    import uvicorn
+
+    from onemap.api.app import create_app
+
+    uvicorn.run(create_app(_store_url(store)), host=host, port=port)
+
+
+@app.command()
+def standards() -> None:
+    """列出内置和扩展的标准数据表(版本、来源、未经证实的默认行数)。"""
+    from onemap.standards import list_tables
+
+    table = Table(title="标准数据表")
+    for column in ("表", "名称", "标准", "版本", "行数", "未证实行", "文件"):
+        table.add_column(column)
+    for t in list_tables():
+        table.add_row(t.name, t.title, t.standard, t.version, str(len(t.frame)), str(len(t.unconfirmed())),
+                      "; ".join(Path(s).name for s in t.sources))
+    console.print(table)
+
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,160 @@
+"""导入: bring a bureau delivery into the store as new layer versions, in one transaction."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from onemap.config import Settings, get_settings
+from onemap.errors import InputError
+from onemap.geometry.crs import OnemapCRS, check_extent, resolve_crs
+from onemap.ingest.prepare import build_batch, choose_key_field
+from onemap.ingest.reader import ReadLayer, SourceLayer, discover, read_layer
+from onemap.standards.codes import catalog_categories, security_rank
+from onemap.standards.registry import get_table
+from onemap.store import LayerBatch, LayerMeta, Store, VersionInfo
+
+Progress = Callable[[str, float], None]
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass
+class ImportOptions:
+    """What the user says about a delivery (all optional)."""
+
+    layer: str | None = None  # import only this source layer
+    name: str | None = None  # store layer name (default: the source layer's name or standard code)
+    title: str | None = None
+    category: str | None = None
+    department: str = ""
+    year: int | None = None
+    security_level: str = "内部"
+    encoding: str | None = None
+    crs: str | None = None  # assign when the data has none
+    allow_wgs84: bool = False
+    key_field: str | None = None
+    valid_date: date | None = None  # 数据时点 (e.g. 2023-12-31 for the 2023 变更调查)
+    note: str = ""
+
+
+@dataclass
+class LayerReport:
+    """What happened to one layer."""
+
+    name: str
+    source: str
+    crs: str
+    features: int
+    invalid_geometries: int
+    encoding: str | None
+    encoding_how: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The result of one import: new versions and per-layer findings."""
+
+    versions: list[VersionInfo]
+    layers: list[LayerReport]
+
+
+def _standard_layers() -> dict[str, tuple[str, str]]:
+    """Layer code → (Chinese title, catalog category) from the 三调 and planning standards."""
+    known: dict[str, tuple[str, str]] = {}
+    for row in get_table("plan_db_layers").frame.itertuples():
+        if row.table_code and _IDENTIFIER.match(row.table_code):
+            known[row.table_code.upper()] = (row.layer_name_zh, "规划")
+    for row in get_table("sandiao_layers").frame.itertuples():
+        if _IDENTIFIER.match(row.layer_code):
+            known[row.layer_code.upper()] = (row.name_zh, "现状")
+    return known
+
+
+def _layer_name(source: SourceLayer, options: ImportOptions, single: bool) -> tuple[str, str | None]:
+    """The store name of a source layer and, if known, its standard title."""
+    standard = _standard_layers()
+    if options.name and single:
+        return options.name, standard.get(options.name.upper(), (None,))[0]
+    raw = Path(source.layer).stem if source.driver in ("ESRI Shapefile", "GeoJSON") else source.layer
+    if raw.upper() in standard:
+        return raw.upper(), standard[raw.upper()][0]
+    by_title = {title: code for code, (title, _) in standard.items()}
+    if raw in by_title:
+        return by_title[raw], raw
+    if _IDENTIFIER.match(raw):
+        return raw, None
+    raise InputError(f"图层“{raw}”的名称不是英文标识符,也不是标准图层名,请用 --name 指定图层代码(如 DLTB)",
+                     f"cannot derive a layer name from {raw!r}")
+
+
+def _meta(read: ReadLayer, name: str, title: str | None, crs: OnemapCRS, options: ImportOptions) -> LayerMeta:
+    category = options.category or _standard_layers().get(name.upper(), ("", "其他"))[1]
+    if category not in catalog_categories():
+        raise InputError(f"未知的数据分类“{category}”,可选:{'、'.join(catalog_categories())}",
+                         f"unknown category {category}")
+    security_rank(options.security_level)  # raises on an unknown level
+    base = read.geometry_type.replace("Multi", "").replace(" Z", "").replace(" M", "")
+    return LayerMeta(
+        name=name, title=options.title or title or name, category=category, department=options.department,
+        year=options.year, epsg=crs.epsg, geometry_type=f"Multi{base}" if base != "Unknown" else base,
+        security_level=options.security_level, key_field=choose_key_field(read.frame, options.key_field),
+        description=options.note,
+    )
+
+
+def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
+    crs = resolve_crs(read.crs_wkt or options.crs, allow_wgs84=options.allow_wgs84)
+    if len(read.frame) and read.frame.geometry.notna().any():
+        check_extent(tuple(read.frame.total_bounds), crs)
+    return crs
+
+
+def _prepare(read: ReadLayer, options: ImportOptions, single: bool) -> tuple[LayerBatch, LayerReport]:
+    name, title = _layer_name(read.source, options, single)
+    crs = _resolve(read, options)
+    if options.key_field and options.key_field not in read.frame.columns:
+        raise InputError(f"图层 {name} 没有字段 {options.key_field}", f"{name}: no field {options.key_field}")
+    frame = read.frame.set_crs(crs.epsg, allow_override=True)
+    meta = _meta(read, name, title, crs, options)
+    batch = build_batch(frame, meta, source=read.source.label, valid_date=options.valid_date,
+                        encoding=read.encoding, note=options.note)
+    warnings = []
+    if read.crs_wkt is None and options.crs:
+        warnings.append(f"数据缺少坐标系,已按指定的 {crs.label_zh} 导入")
+    invalid = int((~batch.frame["_valid"]).sum())
+    if invalid:
+        warnings.append(f"{invalid} 个要素几何无效,已按原样导入并标记,请运行质检")
+    report = LayerReport(name, read.source.label, crs.label_zh, len(frame), invalid, read.encoding,
+                         read.encoding_how, warnings)
+    return batch, report
+
+
+def import_path(path: Path, store: Store, options: ImportOptions | None = None, *,
+                progress: Progress | None = None, settings: Settings | None = None) -> ImportReport:
+    """Import every layer of ``path`` (or ``options.layer``) as new versions, in one transaction."""
+    options = options or ImportOptions()
+    settings = settings or get_settings()
+    notify = progress or (lambda _step, _fraction: None)
+    with tempfile.TemporaryDirectory(prefix="onemap-import-") as workdir:
+        notify("检查数据包", 0.0)
+        sources = discover(Path(path), Path(workdir), settings)
+        if options.layer:
+            sources = [s for s in sources if options.layer in (s.layer, Path(s.layer).stem, s.label)]
+            if not sources:
+                raise InputError(f"数据中没有图层 {options.layer}", f"no layer {options.layer} in {path}")
+        batches, reports = [], []
+        for index, source in enumerate(sources):
+            notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
+            read = read_layer(source, settings, options.encoding)
+            batch, report = _prepare(read, options, single=len(sources) == 1)
+            batches.append(batch)
+            reports.append(report)
+        notify("写入存储(单一事务)", 0.75)
+        versions = store.commit(batches)
+        notify("完成", 1.0)
+    return ImportReport(versions, reports)

@@ -1,0 +1,125 @@
+"""Find the layers in what a user hands us and read them safely.
+
+A source is a file or folder: FileGDB (``*.gdb``), GeoPackage, Shapefile, GeoJSON, or a zip/tar of
+any of these. Archives are unpacked with caps; the tree is checked for VRTs and links; Shapefiles
+for truncation and DBF encoding; GeoJSON for nesting depth; every geometry's WKB for depth and
+vertex count before GEOS parses it, then for NaN/Inf coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import shapely
+from onemap.geometry.guards import check_coordinates, check_wkb
+from onemap.ingest.archive import unpack_safely
+from onemap.ingest.encoding import detect_dbf_encoding
+from onemap.ingest.files import check_json_depth, check_shapefile, check_tree
+
+from onemap.config import Settings
+from onemap.errors import InputError
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz")
+DATASET_SUFFIXES = (".gdb", ".gpkg", ".shp", ".geojson", ".json")
+
+
+@dataclass
+class SourceLayer:
+    """One layer inside a source dataset."""
+
+    dataset: Path
+    layer: str
+    driver: str
+
+    @property
+    def label(self) -> str:
+        """How the user knows this layer: file name, plus layer name in multi-layer datasets."""
+        if self.driver in ("ESRI Shapefile", "GeoJSON"):
+            return self.dataset.name
+        return f"{self.dataset.name}:{self.layer}"
+
+
+@dataclass
+class ReadLayer:
+    """A layer read into memory, with what the reader learnt about it."""
+
+    source: SourceLayer
+    frame: gpd.GeoDataFrame
+    crs_wkt: str | None
+    geometry_type: str
+    encoding: str | None
+    encoding_how: str | None
+
+
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _datasets(root: Path) -> list[Path]:
+    """Dataset paths under ``root`` (a FileGDB folder counts as one dataset)."""
+    if root.is_file() or root.name.lower().endswith(".gdb"):
+        return [root]
+    found: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        if any(parent.name.lower().endswith(".gdb") for parent in path.parents):
+            continue
+        if path.name.lower().endswith(DATASET_SUFFIXES) and (path.is_file() or path.suffix.lower() == ".gdb"):
+            found.append(path)
+    return found
+
+
+def discover(path: Path, workdir: Path, settings: Settings) -> list[SourceLayer]:
+    """Every layer in ``path``; archives are unpacked into ``workdir`` first."""
+    if not path.exists():
+        raise InputError(f"文件或目录不存在:{path}", f"missing {path}")
+    root = path
+    if _is_archive(path):
+        root = unpack_safely(path, workdir / "unpacked", max_bytes=settings.max_unpacked_bytes,
+                             max_ratio=settings.max_unpack_ratio, max_entries=settings.max_archive_entries)
+    check_tree(root)
+    layers: list[SourceLayer] = []
+    for dataset in _datasets(root):
+        try:
+            info = pyogrio.read_info(dataset, layer=0) if dataset.suffix.lower() == ".shp" else None
+            names = [info["layer_name"]] if info else list(pyogrio.list_layers(dataset)[:, 0])
+            driver = info["driver"] if info else pyogrio.read_info(dataset, layer=names[0])["driver"]
+        except Exception as exc:  # pyogrio raises DataSourceError and friends
+            raise InputError(f"无法读取数据文件 {dataset.name}:{exc}", f"cannot open {dataset}: {exc}") from exc
+        layers.extend(SourceLayer(dataset, name, driver) for name in names)
+    if not layers:
+        raise InputError(f"{path.name} 中没有可导入的数据(支持 FileGDB、GeoPackage、Shapefile、GeoJSON 及其压缩包)",
+                         f"no datasets in {path}")
+    return layers
+
+
+def _pre_checks(source: SourceLayer, settings: Settings, encoding: str | None) -> tuple[str | None, str | None]:
+    """File-level checks before GDAL reads; returns the DBF encoding and how it was chosen."""
+    if source.driver == "ESRI Shapefile":
+        check_shapefile(source.dataset)
+        return detect_dbf_encoding(source.dataset, encoding)
+    if source.driver == "GeoJSON":
+        check_json_depth(source.dataset, settings.max_geometry_depth)
+    return None, None
+
+
+def read_layer(source: SourceLayer, settings: Settings, encoding: str | None = None) -> ReadLayer:
+    """Read one layer with every guard applied (no geometry reaches GEOS unchecked)."""
+    dbf_encoding, how = _pre_checks(source, settings, encoding)
+    try:
+        meta, table = pyogrio.raw.read_arrow(source.dataset, layer=source.layer, encoding=dbf_encoding)
+    except Exception as exc:
+        raise InputError(f"读取 {source.label} 失败:{exc}", f"read failed {source.label}: {exc}") from exc
+    geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    wkbs = table.column(geometry_name).to_numpy(zero_copy_only=False) if geometry_name in table.column_names \
+        else np.array([], dtype=object)
+    check_wkb(wkbs, max_depth=settings.max_geometry_depth, max_vertices=settings.max_vertices_per_feature)
+    geometries = shapely.from_wkb(wkbs)
+    check_coordinates(geometries)
+    attributes = table.drop_columns([geometry_name]) if geometry_name in table.column_names else table
+    frame = gpd.GeoDataFrame(attributes.to_pandas(), geometry=geometries, crs=None)
+    return ReadLayer(source, frame, meta.get("crs"), meta.get("geometry_type") or "Unknown", dbf_encoding, how)

@@ -1,0 +1,378 @@
+"""The production store: PostgreSQL 15 + PostGIS 3, one schema per store.
+
+The schema holds the catalog tables ``om_layers`` and ``om_versions`` and one table per layer with
+every version of every feature (see :mod:`onemap.store.base`). An import is one transaction: a
+killed process or any error leaves the store exactly as it was. New rows travel by binary COPY
+straight into the layer table; the geometry goes as EWKB bytes, which PostGIS' binary input
+(``geometry_recv``) parses directly, so no staging table and no text encoding is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from onemap.errors import ConflictError, InputError, StoreError
+from onemap.store.base import GEOMETRY, HASH, KEY, SYSTEM_COLUMNS, VALID, VFROM, VTO, LayerMeta, Store, \
+    VersionInfo, VersionPlan
+
+_GEOM, _FID = "geom", "fid"
+_TIMESTAMP = "timestamp with time zone"
+# information_schema type name -> psycopg binary dumper name for COPY
+_COPY_TYPES = {"bigint": "int8", "integer": "int4", "double precision": "float8", "boolean": "bool",
+               "text": "text", "date": "date", _TIMESTAMP: "timestamptz"}
+_SYSTEM_TYPES = {KEY: "text", HASH: "bigint", VFROM: "integer", VTO: "integer", VALID: "boolean"}
+_META_FIELDS = ["name", "title", "category", "department", "year", "epsg", "geometry_type",
+                "security_level", "key_field", "description"]
+_VERSION_FIELDS = ["layer", "version", "created", "valid_date", "source", "feature_count", "added",
+                   "changed", "removed", "xmin", "ymin", "xmax", "ymax", "encoding", "security_level", "note"]
+_CATALOG_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS {schema}",
+    """CREATE TABLE IF NOT EXISTS {schema}.om_layers (
+      name text PRIMARY KEY, title text NOT NULL, category text NOT NULL, department text,
+      year integer, epsg integer NOT NULL, geometry_type text, security_level text NOT NULL,
+      key_field text, description text)""",
+    """CREATE TABLE IF NOT EXISTS {schema}.om_versions (
+      layer text NOT NULL REFERENCES {schema}.om_layers (name), version integer NOT NULL,
+      created timestamptz NOT NULL, valid_date date, source text, feature_count bigint NOT NULL,
+      added bigint NOT NULL, changed bigint NOT NULL, removed bigint NOT NULL,
+      xmin double precision, ymin double precision, xmax double precision, ymax double precision,
+      encoding text, security_level text NOT NULL, note text, PRIMARY KEY (layer, version))""",
+]
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """The libpq connection URL and the schema name of a store URL (``?schema=``, default onemap)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "") or "onemap"
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(("postgresql", parts.netloc, parts.path, rest, "")), schema
+
+
+@contextmanager
+def _database_errors(action: str) -> Iterator[None]:
+    """Turn driver errors into StoreError with a Chinese message."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"{action}失败:{detail}", f"postgis: {action}: {exc}") from exc
+
+
+class PostGISStore(Store):
+    """Versioned layers and catalog in one schema of a PostGIS database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        conninfo, self.schema = parse_url(url)
+        options = {} if "connect_timeout" in conninfo else {"connect_timeout": 10}
+        try:
+            self._conn = psycopg.connect(conninfo, autocommit=True, **options)
+        except psycopg.Error as exc:
+            detail = (str(exc).strip().splitlines() or [""])[-1]
+            raise StoreError(f"无法连接 PostgreSQL:{detail}", f"cannot connect to {conninfo}: {exc}") from exc
+        try:
+            self._prepare()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _prepare(self) -> None:
+        conn = self._conn
+        with _database_errors("初始化存储"):
+            conn.execute("SET TIME ZONE 'UTC'")
+            if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
+                raise StoreError("数据库未安装 PostGIS 扩展,请运行 scripts/setup_postgis.sh",
+                                 "postgis extension missing")
+            with conn.transaction():
+                # Concurrent first opens would race on CREATE SCHEMA IF NOT EXISTS.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"onemap:{self.schema}",))
+                for ddl in _CATALOG_DDL:
+                    conn.execute(sql.SQL(ddl).format(schema=sql.Identifier(self.schema)))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def _table(self, name: str) -> sql.Identifier:
+        return sql.Identifier(self.schema, name)
+
+    # -- catalog ---------------------------------------------------------------------------------
+    def _catalog_rows(self) -> list[tuple[LayerMeta, list[VersionInfo]]]:
+        with _database_errors("读取数据资源目录"), self._conn.cursor(row_factory=dict_row) as cur:
+            layers = cur.execute(sql.SQL("SELECT * FROM {} ORDER BY name").format(
+                self._table("om_layers"))).fetchall()
+            versions = cur.execute(sql.SQL("SELECT * FROM {} ORDER BY layer, version").format(
+                self._table("om_versions"))).fetchall()
+        by_layer: dict[str, list[VersionInfo]] = {}
+        for row in versions:
+            by_layer.setdefault(row["layer"], []).append(_version_info(row))
+        return [(LayerMeta(**{f: row[f] for f in _META_FIELDS}), by_layer[row["name"]])
+                for row in layers if row["name"] in by_layer]
+
+    def _columns(self, name: str) -> dict[str, str]:
+        """Column name -> information_schema data type of a layer table, in table order."""
+        rows = self._conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position", (self.schema, name),
+        ).fetchall()
+        return dict(rows)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _keys_at(self, name: str, version: int) -> pd.DataFrame:
+        query = sql.SQL("SELECT {}, {} FROM {} WHERE {}").format(
+            sql.Identifier(KEY), sql.Identifier(HASH), self._table(name), _at_version(version))
+        with _database_errors(f"读取图层 {name}"), self._conn.cursor(binary=True) as cur:
+            rows = cur.execute(query).fetchall()
+        keys, hashes = zip(*rows, strict=True) if rows else ((), ())
+        return pd.DataFrame({KEY: pd.Series(keys, dtype=object), HASH: np.array(hashes, dtype=np.int64)})
+
+    def _read(self, name: str, version: int, bbox: tuple[float, float, float, float] | None,
+              columns: list[str] | None) -> gpd.GeoDataFrame:
+        with _database_errors(f"读取图层 {name}"):
+            types = self._columns(name)
+            (epsg,) = self._conn.execute(sql.SQL("SELECT epsg FROM {} WHERE name = %s").format(
+                self._table("om_layers")), (name,)).fetchone()
+            attributes = _attribute_names(types)
+            if columns is not None:
+                unknown = [c for c in columns if c not in attributes]
+                if unknown:
+                    raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no {unknown}")
+                attributes = list(columns)
+            names = [*attributes, *SYSTEM_COLUMNS]
+            rows = self._select(name, version, names, bbox, epsg)
+        values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+        frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=False)})
+        frame[VTO] = frame[VTO].astype("Int64")
+        geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
+        return gpd.GeoDataFrame(frame, geometry=geometry.rename(GEOMETRY), crs=epsg)
+
+    def _select(self, name: str, version: int, names: list[str], bbox, epsg: int) -> list[tuple]:
+        where = _at_version(version)
+        params: list[float] = []
+        if bbox is not None:
+            where = sql.SQL("{} AND {} && ST_MakeEnvelope(%s, %s, %s, %s, {})").format(
+                where, sql.Identifier(_GEOM), sql.Literal(int(epsg)))
+            params = [float(v) for v in bbox]
+        query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {} WHERE {} ORDER BY {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(_GEOM), self._table(name), where,
+            sql.Identifier(_FID))
+        with self._conn.cursor(binary=True) as cur:
+            return cur.execute(query, params).fetchall()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _apply(self, plans: list[VersionPlan]) -> None:
+        with _database_errors("写入存储"), self._conn.transaction():
+            self._conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for name in sorted(plan.batch.meta.name for plan in plans):
+                # Sorted lock order: two multi-layer imports cannot deadlock each other.
+                self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                   (f"onemap:{self.schema}.{name}",))
+            for plan in plans:
+                self._check_base(plan)
+            for plan in plans:
+                self._write(plan)
+
+    def _check_base(self, plan: VersionPlan) -> None:
+        name = plan.batch.meta.name
+        (current, epsg) = self._conn.execute(sql.SQL(
+            "SELECT (SELECT coalesce(max(version), 0) FROM {} WHERE layer = %s), "
+            "(SELECT epsg FROM {} WHERE name = %s)").format(
+            self._table("om_versions"), self._table("om_layers")), (name, name)).fetchone()
+        if current != plan.base_version:
+            raise ConflictError(f"图层 {name} 已被其他导入更新,请重试",
+                                f"{name}: base version {plan.base_version}, current {current}")
+        if epsg is not None and epsg != plan.batch.meta.epsg:
+            raise ConflictError(f"图层 {name} 的坐标系 EPSG:{plan.batch.meta.epsg} 与已存储的 EPSG:{epsg} 不一致",
+                                f"{name}: epsg {plan.batch.meta.epsg} != stored {epsg}")
+
+    def _write(self, plan: VersionPlan) -> None:
+        name, version = plan.batch.meta.name, plan.info.version
+        wanted = {c: _pg_type(plan.inserts[c]) for c in _attribute_names(plan.inserts.columns, GEOMETRY)}
+        created = plan.base_version == 0
+        if created:
+            self._create_table(name, plan.batch.meta.epsg, wanted)
+        else:
+            self._reconcile_columns(name, wanted)
+            self._retire(name, plan.retire_keys, version)
+        self._copy_rows(name, plan.inserts, plan.batch.meta.epsg)
+        if created:
+            self._create_indexes(name)
+        self._record(plan)
+
+    def _create_table(self, name: str, epsg: int, wanted: dict[str, str | None]) -> None:
+        if len(name.encode()) > 63:
+            raise InputError(f"图层名称过长(PostgreSQL 限 63 字节):{name}", f"layer name too long: {name}")
+        found = self._conn.execute("SELECT to_regclass(%s)", (self._table(name).as_string(self._conn),))
+        if found.fetchone()[0] is not None:
+            raise ConflictError(f"存储中已有同名数据表:{name}", f"table {name} exists outside the catalog")
+        columns = [sql.SQL("{} bigserial PRIMARY KEY").format(sql.Identifier(_FID))]
+        columns += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t or "text")) for c, t in wanted.items()]
+        columns.append(sql.SQL("{} geometry(Geometry, {})").format(sql.Identifier(_GEOM), sql.Literal(int(epsg))))
+        columns += [sql.SQL("{} {}{}").format(sql.Identifier(c), sql.SQL(t),
+                                              sql.SQL(" NOT NULL" if c in (KEY, VFROM) else ""))
+                    for c, t in _SYSTEM_TYPES.items()]
+        self._conn.execute(sql.SQL("CREATE TABLE {} ({})").format(self._table(name), sql.SQL(", ").join(columns)))
+
+    def _create_indexes(self, name: str) -> None:
+        """Indexes built after the first COPY: a bulk build is much faster than row-by-row upkeep."""
+        table, key = self._table(name), sql.Identifier(KEY)
+        for ddl in ("CREATE INDEX ON {table} USING gist ({geom})", "CREATE INDEX ON {table} ({key})",
+                    "CREATE INDEX ON {table} ({key}) WHERE {vto} IS NULL"):
+            self._conn.execute(sql.SQL(ddl).format(table=table, geom=sql.Identifier(_GEOM), key=key,
+                                                   vto=sql.Identifier(VTO)))
+        self._conn.execute(sql.SQL("ANALYZE {}").format(table))
+
+    def _reconcile_columns(self, name: str, wanted: dict[str, str | None]) -> None:
+        """Add new attribute columns; widen a column whose type changed (int->double, else text)."""
+        existing = self._columns(name)
+        for column, kind in wanted.items():
+            old = existing.get(column)
+            if old is None:
+                action, kind = "ADD COLUMN {} {}", kind or "text"
+            elif kind is None or kind == old or (old == "double precision" and kind == "bigint"):
+                continue
+            else:
+                kind = "double precision" if {old, kind} == {"bigint", "double precision"} else "text"
+                action = "ALTER COLUMN {col} TYPE {kind} USING {col}::{kind}".replace("{col}", "{0}")
+                action = action.replace("{kind}", "{1}")
+            self._conn.execute(sql.SQL("ALTER TABLE {} ").format(self._table(name))
+                               + sql.SQL(action).format(sql.Identifier(column), sql.SQL(kind)))
+
+    def _retire(self, name: str, keys: list[str], version: int) -> None:
+        if not keys:
+            return
+        conn = self._conn
+        conn.execute("DROP TABLE IF EXISTS pg_temp.om_retire")
+        conn.execute("CREATE TEMP TABLE om_retire (key text) ON COMMIT DROP")
+        with conn.cursor().copy("COPY pg_temp.om_retire (key) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text"])
+            for key in keys:
+                copy.write_row((key,))
+        conn.execute("ANALYZE pg_temp.om_retire")
+        conn.execute(sql.SQL("UPDATE {t} SET {vto} = %s FROM pg_temp.om_retire r "
+                             "WHERE {t}.{key} = r.key AND {t}.{vto} IS NULL AND {t}.{vfrom} < %s").format(
+            t=self._table(name), vto=sql.Identifier(VTO), key=sql.Identifier(KEY), vfrom=sql.Identifier(VFROM)),
+            (version, version))
+
+    def _copy_rows(self, name: str, frame: gpd.GeoDataFrame, epsg: int) -> None:
+        if frame.empty:
+            return
+        types = self._columns(name)
+        names = [c for c in frame.columns if c in types and c != frame.geometry.name]
+        values = [_copy_values(frame[c], types[c]) for c in names]
+        # EWKB carries the SRID the typmod checks; 2D because the column is 2D (planning data is planar).
+        values.append(shapely.to_wkb(shapely.set_srid(frame.geometry.array, int(epsg)), include_srid=True,
+                                     output_dimension=2).tolist())
+        query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            self._table(name), sql.SQL(", ").join(map(sql.Identifier, [*names, _GEOM])))
+        with self._conn.cursor().copy(query) as copy:
+            # Binary COPY hands the bytes to geometry_recv, which reads EWKB: no staging table needed.
+            copy.set_types([*(_COPY_TYPES[types[c]] for c in names), "bytea"])
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+
+    def _record(self, plan: VersionPlan) -> None:
+        meta, info = plan.batch.meta, plan.info
+        updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(f))
+                                     for f in _META_FIELDS if f != "name")
+        self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (name) DO UPDATE SET {}").format(
+            self._table("om_layers"), sql.SQL(", ").join(map(sql.Identifier, _META_FIELDS)),
+            sql.SQL(", ").join(sql.Placeholder() * len(_META_FIELDS)), updates),
+            [getattr(meta, f) for f in _META_FIELDS])
+        extent = info.extent or (None, None, None, None)
+        values = [info.layer, info.version, info.created, info.valid_date, info.source, info.feature_count,
+                  info.added, info.changed, info.removed, *extent, info.encoding, info.security_level, info.note]
+        self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            self._table("om_versions"), sql.SQL(", ").join(map(sql.Identifier, _VERSION_FIELDS)),
+            sql.SQL(", ").join(sql.Placeholder() * len(_VERSION_FIELDS))), values)
+
+
+def _at_version(version: int) -> sql.Composed:
+    number = sql.Literal(int(version))
+    return sql.SQL("{vfrom} <= {n} AND ({vto} IS NULL OR {vto} > {n})").format(
+        vfrom=sql.Identifier(VFROM), vto=sql.Identifier(VTO), n=number)
+
+
+def _attribute_names(columns, geometry: str = _GEOM) -> list[str]:
+    """Attribute columns: everything but the feature id, the geometry and the system columns."""
+    return [c for c in columns if c not in (_FID, geometry, *SYSTEM_COLUMNS)]
+
+
+def _version_info(row: dict) -> VersionInfo:
+    extent = tuple(row[c] for c in ("xmin", "ymin", "xmax", "ymax"))
+    return VersionInfo(
+        layer=row["layer"], version=row["version"], created=row["created"], valid_date=row["valid_date"],
+        source=row["source"], feature_count=row["feature_count"], added=row["added"], changed=row["changed"],
+        removed=row["removed"], extent=None if extent[0] is None else extent, encoding=row["encoding"],
+        security_level=row["security_level"], note=row["note"] or "",
+    )
+
+
+def _pg_type(series: pd.Series) -> str | None:
+    """The column type for a pandas column; None when only NULLs leave it open."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "double precision"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return _TIMESTAMP
+    if isinstance(dtype, pd.StringDtype):
+        return "text"
+    values = series.dropna()
+    if values.empty:
+        return None
+    kinds = {type(v) for v in values}
+    if all(issubclass(k, datetime) for k in kinds):
+        return _TIMESTAMP
+    if all(issubclass(k, date) for k in kinds):
+        return "date"
+    if kinds == {bool} or kinds == {np.bool_}:
+        return "boolean"
+    return "text"
+
+
+def _copy_values(series: pd.Series, kind: str) -> list:
+    """A column as Python values of the target column type, NULLs as None."""
+    missing = series.isna().to_numpy()
+    if kind == _TIMESTAMP:
+        series = pd.to_datetime(series, utc=True)
+    elif kind == "date" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        series = series.dt.date
+    values = series.astype(object).to_numpy()
+    values[missing] = None
+    if kind == "text":
+        return [v if v is None or isinstance(v, str) else str(v) for v in values]
+    if kind == _TIMESTAMP:
+        return [None if v is None else v.to_pydatetime() for v in values]
+    return values.tolist()
+
+
+def _series(values: tuple, kind: str) -> pd.Series:
+    """A column read back with the dtype it was written with (nullable where NULLs occur)."""
+    has_null = None in values
+    if kind in ("bigint", "integer"):
+        return pd.Series(pd.array(values, dtype="Int64")) if has_null else pd.Series(values, dtype=np.int64)
+    if kind == "double precision":
+        return pd.Series(np.array(values, dtype=np.float64))
+    if kind == "boolean":
+        return pd.Series(pd.array(values, dtype="boolean")) if has_null else pd.Series(values, dtype=bool)
+    if kind == _TIMESTAMP:
+        return pd.Series(pd.to_datetime(list(values), utc=True))
+    if kind == "text" and values:
+        return pd.Series(values)
+    return pd.Series(values, dtype=object)
