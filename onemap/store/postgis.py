@@ -23,8 +23,19 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from onemap.errors import ConflictError, InputError, StoreError
-from onemap.store.base import GEOMETRY, HASH, KEY, SYSTEM_COLUMNS, VALID, VFROM, VTO, LayerMeta, Store, \
-    VersionInfo, VersionPlan
+from onemap.store.base import (
+    GEOMETRY,
+    HASH,
+    KEY,
+    SYSTEM_COLUMNS,
+    VALID,
+    VFROM,
+    VTO,
+    LayerMeta,
+    Store,
+    VersionInfo,
+    VersionPlan,
+)
 
 _GEOM, _FID = "geom", "fid"
 _TIMESTAMP = "timestamp with time zone"
@@ -35,7 +46,7 @@ _SYSTEM_TYPES = {KEY: "text", HASH: "bigint", VFROM: "integer", VTO: "integer", 
 _META_FIELDS = ["name", "title", "category", "department", "year", "epsg", "geometry_type",
                 "security_level", "key_field", "description"]
 _VERSION_FIELDS = ["layer", "version", "created", "valid_date", "source", "feature_count", "added",
-                   "changed", "removed", "xmin", "ymin", "xmax", "ymax", "encoding", "security_level", "note"]
+                   "changed", "removed", "min_x", "min_y", "max_x", "max_y", "encoding", "security_level", "note"]
 _CATALOG_DDL = [
     "CREATE SCHEMA IF NOT EXISTS {schema}",
     """CREATE TABLE IF NOT EXISTS {schema}.om_layers (
@@ -46,7 +57,7 @@ _CATALOG_DDL = [
       layer text NOT NULL REFERENCES {schema}.om_layers (name), version integer NOT NULL,
       created timestamptz NOT NULL, valid_date date, source text, feature_count bigint NOT NULL,
       added bigint NOT NULL, changed bigint NOT NULL, removed bigint NOT NULL,
-      xmin double precision, ymin double precision, xmax double precision, ymax double precision,
+      min_x double precision, min_y double precision, max_x double precision, max_y double precision,
       encoding text, security_level text NOT NULL, note text, PRIMARY KEY (layer, version))""",
 ]
 
@@ -235,20 +246,19 @@ class PostGISStore(Store):
         self._conn.execute(sql.SQL("ANALYZE {}").format(table))
 
     def _reconcile_columns(self, name: str, wanted: dict[str, str | None]) -> None:
-        """Add new attribute columns; widen a column whose type changed (int->double, else text)."""
+        """Add new attribute columns (old rows keep NULL); widen a column whose type changed."""
         existing = self._columns(name)
         for column, kind in wanted.items():
             old = existing.get(column)
             if old is None:
-                action, kind = "ADD COLUMN {} {}", kind or "text"
-            elif kind is None or kind == old or (old == "double precision" and kind == "bigint"):
-                continue
-            else:
-                kind = "double precision" if {old, kind} == {"bigint", "double precision"} else "text"
-                action = "ALTER COLUMN {col} TYPE {kind} USING {col}::{kind}".replace("{col}", "{0}")
-                action = action.replace("{kind}", "{1}")
-            self._conn.execute(sql.SQL("ALTER TABLE {} ").format(self._table(name))
-                               + sql.SQL(action).format(sql.Identifier(column), sql.SQL(kind)))
+                self._alter(name, "ADD COLUMN {col} {kind}", column, kind or "text")
+            elif not _fits(kind, old):
+                wider = "double precision" if {old, kind} == {"bigint", "double precision"} else "text"
+                self._alter(name, "ALTER COLUMN {col} TYPE {kind} USING {col}::{kind}", column, wider)
+
+    def _alter(self, name: str, action: str, column: str, kind: str) -> None:
+        self._conn.execute(sql.SQL("ALTER TABLE {table} " + action).format(
+            table=self._table(name), col=sql.Identifier(column), kind=sql.SQL(kind)))
 
     def _retire(self, name: str, keys: list[str], version: int) -> None:
         if not keys:
@@ -311,13 +321,18 @@ def _attribute_names(columns, geometry: str = _GEOM) -> list[str]:
 
 
 def _version_info(row: dict) -> VersionInfo:
-    extent = tuple(row[c] for c in ("xmin", "ymin", "xmax", "ymax"))
+    extent = tuple(row[c] for c in ("min_x", "min_y", "max_x", "max_y"))
     return VersionInfo(
         layer=row["layer"], version=row["version"], created=row["created"], valid_date=row["valid_date"],
         source=row["source"], feature_count=row["feature_count"], added=row["added"], changed=row["changed"],
         removed=row["removed"], extent=None if extent[0] is None else extent, encoding=row["encoding"],
         security_level=row["security_level"], note=row["note"] or "",
     )
+
+
+def _fits(kind: str | None, column: str) -> bool:
+    """Whether values of type ``kind`` can be written into a column of type ``column`` unchanged."""
+    return kind in (None, column) or column == "text" or (column, kind) == ("double precision", "bigint")
 
 
 def _pg_type(series: pd.Series) -> str | None:
@@ -353,7 +368,7 @@ def _copy_values(series: pd.Series, kind: str) -> list:
         series = pd.to_datetime(series, utc=True)
     elif kind == "date" and pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = series.dt.date
-    values = series.astype(object).to_numpy()
+    values = series.to_numpy(dtype=object, copy=True)
     values[missing] = None
     if kind == "text":
         return [v if v is None or isinstance(v, str) else str(v) for v in values]
