@@ -53,7 +53,8 @@ def bench_import(path: Path, url: str, label: str, target: float) -> None:
         started = time.perf_counter()
         report = import_path(path, store, ImportOptions(layer="DLTB"))
         seconds = time.perf_counter() - started
-    print(f"import into {label}: {report.versions[0].feature_count} features, {seconds:.1f} s (target ≤ {target:.0f} s)")
+    count = report.versions[0].feature_count
+    print(f"import into {label}: {count} features, {seconds:.1f} s (target ≤ {target:.0f} s)")
 
 
 def main() -> int:
