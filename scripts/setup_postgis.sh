@@ -34,6 +34,7 @@ else
     pg_isready -h "$PG_HOST" -p "$PG_PORT"
 fi
 
+export PGOPTIONS="-c client_min_messages=warning"
 psql_as() {
     psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -v ON_ERROR_STOP=1 -qAt "$@"
 }

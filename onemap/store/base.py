@@ -153,7 +153,11 @@ class Store(ABC):
 
     @abstractmethod
     def _apply(self, plans: list[VersionPlan]) -> None:
-        """Write every plan in ONE transaction; raise ConflictError if a base version moved."""
+        """Write every plan in ONE transaction; raise ConflictError if a base version moved.
+
+        ``retire_keys`` holds the keys of changed features too, whose new rows carry the same key:
+        retire only rows with ``_vfrom`` below the new version (or retire before inserting).
+        """
 
     @abstractmethod
     def _read(self, name: str, version: int, bbox: tuple[float, float, float, float] | None,
@@ -216,13 +220,11 @@ class Store(ABC):
         names = [b.meta.name for b in batches]
         if len(set(names)) != len(names):
             raise ConflictError(f"同一次导入中图层名称重复:{names}", f"duplicate layer names {names}")
+        versions = {meta.name: history[-1].version for meta, history in self._catalog_rows()}
         plans = []
         for batch in batches:
-            if self.has_layer(batch.meta.name):
-                base = self.entry(batch.meta.name).current.version
-                current = self._keys_at(batch.meta.name, base)
-            else:
-                base, current = 0, pd.DataFrame({KEY: [], HASH: []})
+            base = versions.get(batch.meta.name, 0)
+            current = self._keys_at(batch.meta.name, base) if base else pd.DataFrame({KEY: [], HASH: []})
             plans.append(plan_version(batch, base, current))
         self._apply(plans)
         return [p.info for p in plans]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import fields
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
@@ -23,30 +23,24 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from onemap.errors import ConflictError, InputError, StoreError
-from onemap.store.base import (
-    GEOMETRY,
-    HASH,
-    KEY,
-    SYSTEM_COLUMNS,
-    VALID,
-    VFROM,
-    VTO,
-    LayerMeta,
-    Store,
-    VersionInfo,
-    VersionPlan,
-)
+from onemap.store import base
+from onemap.store.base import LayerMeta, Store, VersionInfo, VersionPlan
 
 _GEOM, _FID = "geom", "fid"
 _TIMESTAMP = "timestamp with time zone"
 # information_schema type name -> psycopg binary dumper name for COPY
 _COPY_TYPES = {"bigint": "int8", "integer": "int4", "double precision": "float8", "boolean": "bool",
                "text": "text", "date": "date", _TIMESTAMP: "timestamptz"}
-_SYSTEM_TYPES = {KEY: "text", HASH: "bigint", VFROM: "integer", VTO: "integer", VALID: "boolean"}
-_META_FIELDS = ["name", "title", "category", "department", "year", "epsg", "geometry_type",
-                "security_level", "key_field", "description"]
-_VERSION_FIELDS = ["layer", "version", "created", "valid_date", "source", "feature_count", "added",
-                   "changed", "removed", "min_x", "min_y", "max_x", "max_y", "encoding", "security_level", "note"]
+# pandas.api.types.infer_dtype -> column type; anything else is stored as text
+_INFERRED_TYPES = {"boolean": "boolean", "integer": "bigint", "floating": "double precision",
+                   "mixed-integer-float": "double precision", "datetime64": _TIMESTAMP,
+                   "datetime": _TIMESTAMP, "date": "date", "empty": None}
+# column type -> pandas dtype read back (with NULLs, without)
+_READ_TYPES = {"bigint": ("Int64", np.int64), "integer": ("Int64", np.int64), "boolean": ("boolean", bool),
+               "double precision": (np.float64, np.float64)}
+# Names PostgreSQL reserves for system columns, plus this table's own.
+_RESERVED = {_FID, _GEOM, "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"}
+_META_FIELDS = [f.name for f in fields(LayerMeta)]  # "name" first
 _CATALOG_DDL = [
     "CREATE SCHEMA IF NOT EXISTS {schema}",
     """CREATE TABLE IF NOT EXISTS {schema}.om_layers (
@@ -71,6 +65,13 @@ def parse_url(url: str) -> tuple[str, str]:
     return urlunsplit(("postgresql", parts.netloc, parts.path, rest, "")), schema
 
 
+def _sql(template: str, **parts: sql.Composable) -> sql.Composed:
+    """``template`` with the system columns (``{key}``, ``{vto}``, ``{geom}``, ...) as identifiers."""
+    names = {"key": base.KEY, "hash": base.HASH, "vfrom": base.VFROM, "vto": base.VTO, "valid": base.VALID,
+             "geom": _GEOM, "fid": _FID}
+    return sql.SQL(template).format(**{k: sql.Identifier(v) for k, v in names.items()}, **parts)
+
+
 @contextmanager
 def _database_errors(action: str) -> Iterator[None]:
     """Turn driver errors into StoreError with a Chinese message."""
@@ -91,8 +92,10 @@ class PostGISStore(Store):
         try:
             self._conn = psycopg.connect(conninfo, autocommit=True, **options)
         except psycopg.Error as exc:
-            detail = (str(exc).strip().splitlines() or [""])[-1]
-            raise StoreError(f"无法连接 PostgreSQL:{detail}", f"cannot connect to {conninfo}: {exc}") from exc
+            parts = urlsplit(conninfo)  # no credentials in messages
+            target = f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            raise StoreError(f"无法连接 PostgreSQL {target}:{detail}", f"cannot connect to {target}: {exc}") from exc
         try:
             self._prepare()
         except BaseException:
@@ -122,10 +125,9 @@ class PostGISStore(Store):
     # -- catalog ---------------------------------------------------------------------------------
     def _catalog_rows(self) -> list[tuple[LayerMeta, list[VersionInfo]]]:
         with _database_errors("读取数据资源目录"), self._conn.cursor(row_factory=dict_row) as cur:
-            layers = cur.execute(sql.SQL("SELECT * FROM {} ORDER BY name").format(
-                self._table("om_layers"))).fetchall()
-            versions = cur.execute(sql.SQL("SELECT * FROM {} ORDER BY layer, version").format(
-                self._table("om_versions"))).fetchall()
+            layers = cur.execute(_sql("SELECT * FROM {t} ORDER BY name", t=self._table("om_layers"))).fetchall()
+            versions = cur.execute(_sql("SELECT * FROM {t} ORDER BY layer, version",
+                                        t=self._table("om_versions"))).fetchall()
         by_layer: dict[str, list[VersionInfo]] = {}
         for row in versions:
             by_layer.setdefault(row["layer"], []).append(_version_info(row))
@@ -142,43 +144,33 @@ class PostGISStore(Store):
 
     # -- reading ---------------------------------------------------------------------------------
     def _keys_at(self, name: str, version: int) -> pd.DataFrame:
-        query = sql.SQL("SELECT {}, {} FROM {} WHERE {}").format(
-            sql.Identifier(KEY), sql.Identifier(HASH), self._table(name), _at_version(version))
+        query = _sql("SELECT {key}, {hash} FROM {t} WHERE {at}", t=self._table(name), at=_at_version(version))
         with _database_errors(f"读取图层 {name}"), self._conn.cursor(binary=True) as cur:
             rows = cur.execute(query).fetchall()
         keys, hashes = zip(*rows, strict=True) if rows else ((), ())
-        return pd.DataFrame({KEY: pd.Series(keys, dtype=object), HASH: np.array(hashes, dtype=np.int64)})
+        return pd.DataFrame({base.KEY: pd.Series(keys, dtype=object), base.HASH: np.array(hashes, dtype=np.int64)})
 
     def _read(self, name: str, version: int, bbox: tuple[float, float, float, float] | None,
               columns: list[str] | None) -> gpd.GeoDataFrame:
         with _database_errors(f"读取图层 {name}"):
             types = self._columns(name)
-            (epsg,) = self._conn.execute(sql.SQL("SELECT epsg FROM {} WHERE name = %s").format(
-                self._table("om_layers")), (name,)).fetchone()
-            attributes = _attribute_names(types)
-            if columns is not None:
-                unknown = [c for c in columns if c not in attributes]
-                if unknown:
-                    raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no {unknown}")
-                attributes = list(columns)
-            names = [*attributes, *SYSTEM_COLUMNS]
+            (epsg,) = self._conn.execute(_sql("SELECT epsg FROM {t} WHERE name = %s", t=self._table("om_layers")),
+                                         (name,)).fetchone()
+            names = [*_wanted_attributes(name, types, columns), *base.SYSTEM_COLUMNS]
             rows = self._select(name, version, names, bbox, epsg)
         values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
         frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=False)})
-        frame[VTO] = frame[VTO].astype("Int64")
+        frame[base.VTO] = frame[base.VTO].astype("Int64")
         geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
-        return gpd.GeoDataFrame(frame, geometry=geometry.rename(GEOMETRY), crs=epsg)
+        return gpd.GeoDataFrame(frame, geometry=geometry.rename(base.GEOMETRY), crs=epsg)
 
     def _select(self, name: str, version: int, names: list[str], bbox, epsg: int) -> list[tuple]:
-        where = _at_version(version)
-        params: list[float] = []
+        where, params = _at_version(version), [float(v) for v in bbox or ()]
         if bbox is not None:
-            where = sql.SQL("{} AND {} && ST_MakeEnvelope(%s, %s, %s, %s, {})").format(
-                where, sql.Identifier(_GEOM), sql.Literal(int(epsg)))
-            params = [float(v) for v in bbox]
-        query = sql.SQL("SELECT {}, ST_AsBinary({}) FROM {} WHERE {} ORDER BY {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(_GEOM), self._table(name), where,
-            sql.Identifier(_FID))
+            where = _sql("{at} AND {geom} && ST_MakeEnvelope(%s, %s, %s, %s, {srid})", at=where,
+                         srid=sql.Literal(int(epsg)))
+        query = _sql("SELECT {names}, ST_AsBinary({geom}) FROM {t} WHERE {where} ORDER BY {fid}",
+                     names=sql.SQL(", ").join(map(sql.Identifier, names)), t=self._table(name), where=where)
         with self._conn.cursor(binary=True) as cur:
             return cur.execute(query, params).fetchall()
 
@@ -210,7 +202,8 @@ class PostGISStore(Store):
 
     def _write(self, plan: VersionPlan) -> None:
         name, version = plan.batch.meta.name, plan.info.version
-        wanted = {c: _pg_type(plan.inserts[c]) for c in _attribute_names(plan.inserts.columns, GEOMETRY)}
+        attributes = _checked_names(name, plan.inserts)
+        wanted = {c: _pg_type(plan.inserts[c]) for c in attributes}
         created = plan.base_version == 0
         if created:
             self._create_table(name, plan.batch.meta.epsg, wanted)
@@ -223,27 +216,21 @@ class PostGISStore(Store):
         self._record(plan)
 
     def _create_table(self, name: str, epsg: int, wanted: dict[str, str | None]) -> None:
-        if len(name.encode()) > 63:
-            raise InputError(f"图层名称过长(PostgreSQL 限 63 字节):{name}", f"layer name too long: {name}")
         found = self._conn.execute("SELECT to_regclass(%s)", (self._table(name).as_string(self._conn),))
         if found.fetchone()[0] is not None:
             raise ConflictError(f"存储中已有同名数据表:{name}", f"table {name} exists outside the catalog")
-        columns = [sql.SQL("{} bigserial PRIMARY KEY").format(sql.Identifier(_FID))]
-        columns += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t or "text")) for c, t in wanted.items()]
-        columns.append(sql.SQL("{} geometry(Geometry, {})").format(sql.Identifier(_GEOM), sql.Literal(int(epsg))))
-        columns += [sql.SQL("{} {}{}").format(sql.Identifier(c), sql.SQL(t),
-                                              sql.SQL(" NOT NULL" if c in (KEY, VFROM) else ""))
-                    for c, t in _SYSTEM_TYPES.items()]
-        self._conn.execute(sql.SQL("CREATE TABLE {} ({})").format(self._table(name), sql.SQL(", ").join(columns)))
+        attributes = sql.SQL("").join(sql.SQL("{} {}, ").format(sql.Identifier(c), sql.SQL(t or "text"))
+                                      for c, t in wanted.items())
+        self._conn.execute(_sql(
+            "CREATE TABLE {t} ({fid} bigserial PRIMARY KEY, {attributes}{geom} geometry(Geometry, {srid}), "
+            "{key} text NOT NULL, {hash} bigint, {vfrom} integer NOT NULL, {vto} integer, {valid} boolean)",
+            t=self._table(name), attributes=attributes, srid=sql.Literal(int(epsg))))
 
     def _create_indexes(self, name: str) -> None:
         """Indexes built after the first COPY: a bulk build is much faster than row-by-row upkeep."""
-        table, key = self._table(name), sql.Identifier(KEY)
-        for ddl in ("CREATE INDEX ON {table} USING gist ({geom})", "CREATE INDEX ON {table} ({key})",
-                    "CREATE INDEX ON {table} ({key}) WHERE {vto} IS NULL"):
-            self._conn.execute(sql.SQL(ddl).format(table=table, geom=sql.Identifier(_GEOM), key=key,
-                                                   vto=sql.Identifier(VTO)))
-        self._conn.execute(sql.SQL("ANALYZE {}").format(table))
+        for ddl in ("CREATE INDEX ON {t} USING gist ({geom})", "CREATE INDEX ON {t} ({key})",
+                    "CREATE INDEX ON {t} ({key}) WHERE {vto} IS NULL", "ANALYZE {t}"):
+            self._conn.execute(_sql(ddl, t=self._table(name)))
 
     def _reconcile_columns(self, name: str, wanted: dict[str, str | None]) -> None:
         """Add new attribute columns (old rows keep NULL); widen a column whose type changed."""
@@ -251,14 +238,14 @@ class PostGISStore(Store):
         for column, kind in wanted.items():
             old = existing.get(column)
             if old is None:
-                self._alter(name, "ADD COLUMN {col} {kind}", column, kind or "text")
-            elif not _fits(kind, old):
-                wider = "double precision" if {old, kind} == {"bigint", "double precision"} else "text"
-                self._alter(name, "ALTER COLUMN {col} TYPE {kind} USING {col}::{kind}", column, wider)
-
-    def _alter(self, name: str, action: str, column: str, kind: str) -> None:
-        self._conn.execute(sql.SQL("ALTER TABLE {table} " + action).format(
-            table=self._table(name), col=sql.Identifier(column), kind=sql.SQL(kind)))
+                action, kind = "ADD COLUMN {col} {kind}", kind or "text"
+            elif _fits(kind, old):
+                continue
+            else:
+                kind = "double precision" if {old, kind} == {"bigint", "double precision"} else "text"
+                action = "ALTER COLUMN {col} TYPE {kind} USING {col}::{kind}"
+            self._conn.execute(_sql("ALTER TABLE {t} " + action, t=self._table(name),
+                                    col=sql.Identifier(column), kind=sql.SQL(kind)))
 
     def _retire(self, name: str, keys: list[str], version: int) -> None:
         if not keys:
@@ -271,10 +258,9 @@ class PostGISStore(Store):
             for key in keys:
                 copy.write_row((key,))
         conn.execute("ANALYZE pg_temp.om_retire")
-        conn.execute(sql.SQL("UPDATE {t} SET {vto} = %s FROM pg_temp.om_retire r "
-                             "WHERE {t}.{key} = r.key AND {t}.{vto} IS NULL AND {t}.{vfrom} < %s").format(
-            t=self._table(name), vto=sql.Identifier(VTO), key=sql.Identifier(KEY), vfrom=sql.Identifier(VFROM)),
-            (version, version))
+        conn.execute(_sql("UPDATE {t} AS l SET {vto} = %s FROM pg_temp.om_retire r "
+                          "WHERE l.{key} = r.key AND l.{vto} IS NULL AND l.{vfrom} < %s", t=self._table(name)),
+                     (version, version))
 
     def _copy_rows(self, name: str, frame: gpd.GeoDataFrame, epsg: int) -> None:
         if frame.empty:
@@ -295,39 +281,54 @@ class PostGISStore(Store):
 
     def _record(self, plan: VersionPlan) -> None:
         meta, info = plan.batch.meta, plan.info
-        updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(f))
-                                     for f in _META_FIELDS if f != "name")
-        self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (name) DO UPDATE SET {}").format(
-            self._table("om_layers"), sql.SQL(", ").join(map(sql.Identifier, _META_FIELDS)),
-            sql.SQL(", ").join(sql.Placeholder() * len(_META_FIELDS)), updates),
-            [getattr(meta, f) for f in _META_FIELDS])
-        extent = info.extent or (None, None, None, None)
-        values = [info.layer, info.version, info.created, info.valid_date, info.source, info.feature_count,
-                  info.added, info.changed, info.removed, *extent, info.encoding, info.security_level, info.note]
-        self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-            self._table("om_versions"), sql.SQL(", ").join(map(sql.Identifier, _VERSION_FIELDS)),
-            sql.SQL(", ").join(sql.Placeholder() * len(_VERSION_FIELDS))), values)
+        updates = sql.SQL(" ON CONFLICT (name) DO UPDATE SET ") + sql.SQL(", ").join(
+            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(f)) for f in _META_FIELDS[1:])
+        self._insert("om_layers", {f: getattr(meta, f) for f in _META_FIELDS}, updates)
+        extent = dict(zip(("min_x", "min_y", "max_x", "max_y"), info.extent or (None,) * 4, strict=True))
+        values = {f.name: getattr(info, f.name) for f in fields(VersionInfo) if f.name != "extent"}
+        self._insert("om_versions", {**values, **extent})
+
+    def _insert(self, table: str, row: dict, suffix: sql.Composable = sql.SQL("")) -> None:
+        self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({}){}").format(
+            self._table(table), sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(sql.Placeholder() * len(row)), suffix), list(row.values()))
 
 
 def _at_version(version: int) -> sql.Composed:
-    number = sql.Literal(int(version))
-    return sql.SQL("{vfrom} <= {n} AND ({vto} IS NULL OR {vto} > {n})").format(
-        vfrom=sql.Identifier(VFROM), vto=sql.Identifier(VTO), n=number)
+    return _sql("{vfrom} <= {n} AND ({vto} IS NULL OR {vto} > {n})", n=sql.Literal(int(version)))
 
 
 def _attribute_names(columns, geometry: str = _GEOM) -> list[str]:
     """Attribute columns: everything but the feature id, the geometry and the system columns."""
-    return [c for c in columns if c not in (_FID, geometry, *SYSTEM_COLUMNS)]
+    return [c for c in columns if c not in (_FID, geometry, *base.SYSTEM_COLUMNS)]
+
+
+def _checked_names(name: str, frame: gpd.GeoDataFrame) -> list[str]:
+    """The attribute columns of ``frame``, refusing names PostgreSQL would truncate or reserves."""
+    attributes = _attribute_names(frame.columns, frame.geometry.name)
+    clash = sorted(_RESERVED.intersection(attributes))
+    if clash:
+        raise InputError(f"图层 {name} 的字段名与数据库保留字段冲突:{'、'.join(clash)}", f"{name}: reserved {clash}")
+    if any(len(n.encode()) > 63 for n in [name, *attributes]):
+        raise InputError(f"图层 {name} 的名称或字段名超过 PostgreSQL 的 63 字节上限", f"{name}: identifier > 63 bytes")
+    return attributes
+
+
+def _wanted_attributes(name: str, types: dict[str, str], columns: list[str] | None) -> list[str]:
+    """The attribute columns to read: all of them, or the requested ones (which must exist)."""
+    stored = _attribute_names(types)
+    if columns is None:
+        return stored
+    wanted = _attribute_names(dict.fromkeys(columns), base.GEOMETRY)
+    unknown = [c for c in wanted if c not in stored]
+    if unknown:
+        raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no columns {unknown}")
+    return wanted
 
 
 def _version_info(row: dict) -> VersionInfo:
-    extent = tuple(row[c] for c in ("min_x", "min_y", "max_x", "max_y"))
-    return VersionInfo(
-        layer=row["layer"], version=row["version"], created=row["created"], valid_date=row["valid_date"],
-        source=row["source"], feature_count=row["feature_count"], added=row["added"], changed=row["changed"],
-        removed=row["removed"], extent=None if extent[0] is None else extent, encoding=row["encoding"],
-        security_level=row["security_level"], note=row["note"] or "",
-    )
+    extent = tuple(row.pop(c) for c in ("min_x", "min_y", "max_x", "max_y"))
+    return VersionInfo(**row, extent=None if extent[0] is None else extent)
 
 
 def _fits(kind: str | None, column: str) -> bool:
@@ -337,28 +338,7 @@ def _fits(kind: str | None, column: str) -> bool:
 
 def _pg_type(series: pd.Series) -> str | None:
     """The column type for a pandas column; None when only NULLs leave it open."""
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "bigint"
-    if pd.api.types.is_float_dtype(dtype):
-        return "double precision"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return _TIMESTAMP
-    if isinstance(dtype, pd.StringDtype):
-        return "text"
-    values = series.dropna()
-    if values.empty:
-        return None
-    kinds = {type(v) for v in values}
-    if all(issubclass(k, datetime) for k in kinds):
-        return _TIMESTAMP
-    if all(issubclass(k, date) for k in kinds):
-        return "date"
-    if kinds == {bool} or kinds == {np.bool_}:
-        return "boolean"
-    return "text"
+    return _INFERRED_TYPES.get(pd.api.types.infer_dtype(series, skipna=True), "text")
 
 
 def _copy_values(series: pd.Series, kind: str) -> list:
@@ -379,15 +359,9 @@ def _copy_values(series: pd.Series, kind: str) -> list:
 
 def _series(values: tuple, kind: str) -> pd.Series:
     """A column read back with the dtype it was written with (nullable where NULLs occur)."""
-    has_null = None in values
-    if kind in ("bigint", "integer"):
-        return pd.Series(pd.array(values, dtype="Int64")) if has_null else pd.Series(values, dtype=np.int64)
-    if kind == "double precision":
-        return pd.Series(np.array(values, dtype=np.float64))
-    if kind == "boolean":
-        return pd.Series(pd.array(values, dtype="boolean")) if has_null else pd.Series(values, dtype=bool)
+    if kind in _READ_TYPES:
+        nullable, plain = _READ_TYPES[kind]
+        return pd.Series(values, dtype=nullable if None in values else plain)
     if kind == _TIMESTAMP:
         return pd.Series(pd.to_datetime(list(values), utc=True))
-    if kind == "text" and values:
-        return pd.Series(values)
-    return pd.Series(values, dtype=object)
+    return pd.Series(values) if kind == "text" and values else pd.Series(values, dtype=object)

@@ -99,11 +99,10 @@ def test_multi_layer_import_is_all_or_nothing(store: Store) -> None:
     commit(store, parcels({"a": "0101"}))
     good = build_batch(parcels({"x": "0101"}), meta("XZQ"), source="t")
     stale = build_batch(parcels({"a": "0103"}), meta("DLTB"), source="t")
-    plans = []
     # Simulate a concurrent import that moved DLTB after this import planned against version 1.
     from onemap.store.base import plan_version
     current = store._keys_at("DLTB", 1)
-    plans = [plan_version(good, 0, store._keys_at("DLTB", 1).iloc[0:0]), plan_version(stale, 0, current)]
+    plans = [plan_version(good, 0, current.iloc[0:0]), plan_version(stale, 0, current)]
     with pytest.raises(ConflictError):
         store._apply(plans)
     assert not store.has_layer("XZQ")

@@ -1,0 +1,124 @@
+"""The application records tables (SQLAlchemy Core): accounts, sessions and the audit trail.
+
+These definitions are what the code queries; the alembic scripts in ``migrations/versions`` are what
+creates them. ``tests/records`` checks that the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps.
+
+    SQLite has no time zone type, so values are stored there as naive UTC and made aware on reading.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive values are taken as UTC); strip the zone for SQLite."""
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False, server_default=""),
+    Column("password_hash", Text, nullable=False),
+    # NULL: the password was set by an administrator and must be changed at the next sign-in.
+    Column("password_changed_at", UTCDateTime),
+    Column("region_code", String(12), nullable=False, server_default=""),
+    Column("clearance", String(8), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime),
+    Column("totp_secret", String(64)),
+    Column("totp_enabled", Boolean, nullable=False, server_default="0"),
+    Column("totp_last_step", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+user_roles = Table(
+    "user_roles", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+)
+
+# Grants to one account beyond its roles, e.g. ``layer:export`` on the object ``DLTB``.
+grants = Table(
+    "grants", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("object", String(128), primary_key=True),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    # sha256 of the random session id carried in the token: a copy of this table cannot sign anyone in.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Column("user_agent", String(256), nullable=False, server_default=""),
+)
+
+# 全过程留痕: append-only and hash-chained (see onemap.security.audit).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("action", String(64), nullable=False, index=True),
+    Column("object", Text, nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("detail", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    # One successor per row: two writers racing for the same predecessor can never fork the chain.
+    UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),
+)
+
+# Where verification starts after older rows were archived and purged by a DBA.
+audit_anchors = Table(
+    "audit_anchors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("first_id", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+)

@@ -1,0 +1,243 @@
+"""The audit trail (全过程留痕): append-only, hash-chained, readable only by the 审计管理员.
+
+Each row stores ``prev_hash`` and ``hash = sha256(prev_hash + canonical JSON of its fields)``, so any
+change to a stored row, a deleted row or a reordering breaks the chain at that row and :func:`verify`
+names it. The database refuses UPDATE and DELETE (triggers; on PostgreSQL the application role is only
+granted SELECT and INSERT, see the records migration); the chain catches what a superuser does anyway.
+Truncating the newest rows leaves a valid shorter chain: keep the ``last_hash`` that :func:`verify`
+reports somewhere outside the database (e.g. the operations log) to detect that.
+
+Retention: the 网络安全法 (art. 21) asks for at least six months of logs. Purging older rows is a DBA
+operation (:func:`purge_before`): the rows are first archived to a JSON-lines file, then a new anchor
+(the last purged row's hash) is recorded, and verification starts from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from onemap.errors import InputError
+from onemap.records.tables import audit_anchors, audit_log
+from onemap.security import clock
+from onemap.security.errors import PermissionDeniedError
+from onemap.security.roles import AUDIT_ADMIN, can
+from onemap.security.settings import SecuritySettings, resolve_settings
+from onemap.security.users import User
+
+GENESIS = "0" * 64
+RESULTS = ("success", "failure", "denied")
+ANONYMOUS = "-"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row."""
+
+    id: int
+    at: datetime
+    username: str
+    ip: str
+    action: str
+    object: str
+    result: str
+    detail: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify`: rows checked, the first broken one, and the chain's last hash."""
+
+    ok: bool
+    count: int
+    first_bad_id: int | None = None
+    last_id: int | None = None
+    last_hash: str = GENESIS
+
+
+def _canonical_time(at: datetime) -> str:
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")
+
+
+def _canonical_detail(detail: dict[str, Any] | None) -> str | None:
+    if detail is None:
+        return None
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def chain_hash(prev_hash: str, *, at: datetime, username: str, ip: str, action: str, object: str,
+               result: str, detail: str | None) -> str:
+    """``sha256(prev_hash + canonical JSON)`` of one row's fields (``detail`` as its stored JSON text)."""
+    fields = {"at": _canonical_time(at), "user": username, "ip": ip, "action": action, "object": object,
+              "result": result, "detail": detail}
+    payload = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+def _lock_chain(conn: Connection) -> None:
+    """Serialise writers so two of them never read the same predecessor (PostgreSQL advisory lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))"))
+
+
+def _anchor(conn: Connection) -> tuple[str, int]:
+    """The hash and first row id verification starts from (the newest anchor, or the genesis)."""
+    row = conn.execute(select(audit_anchors.c.hash, audit_anchors.c.first_id)
+                       .order_by(audit_anchors.c.id.desc()).limit(1)).first()
+    return (row.hash, row.first_id) if row else (GENESIS, 0)
+
+
+def _last_hash(conn: Connection) -> str:
+    last = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
+    return last if last is not None else _anchor(conn)[0]
+
+
+def record(conn: Connection, *, user: User | str | None, ip: str, action: str, object: str, result: str,
+           detail: dict[str, Any] | None = None) -> AuditEntry:
+    """Append one row to the audit trail, in the caller's transaction (so it commits with the action)."""
+    if result not in RESULTS:
+        raise InputError(f"审计结果应为 {'、'.join(RESULTS)} 之一,收到“{result}”", f"bad audit result {result}")
+    username = user.username if isinstance(user, User) else (user or ANONYMOUS)
+    _lock_chain(conn)
+    prev = _last_hash(conn)
+    at = clock.now().astimezone(UTC)
+    detail_text = _canonical_detail(detail)
+    fields = {"at": at, "username": username, "ip": ip or "", "action": action, "object": object,
+              "result": result, "detail": detail_text}
+    digest = chain_hash(prev, **fields)
+    row_id = conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=digest)
+                          .returning(audit_log.c.id)).scalar_one()
+    return AuditEntry(row_id, at, username, fields["ip"], action, object, result, detail, prev, digest)
+
+
+def verify(conn: Connection, *, anchor: str | None = None, from_id: int | None = None) -> VerifyResult:
+    """Recompute the chain from an anchor (default: the newest recorded anchor or the genesis)."""
+    stored_hash, stored_first = _anchor(conn)
+    expected = anchor if anchor is not None else stored_hash
+    start = from_id if from_id is not None else stored_first
+    count, last_id = 0, None
+    rows = conn.execution_options(yield_per=1000).execute(
+        select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id))
+    for row in rows:
+        recomputed = chain_hash(row.prev_hash, at=row.at, username=row.username, ip=row.ip, action=row.action,
+                                object=row.object, result=row.result, detail=row.detail)
+        if row.prev_hash != expected or recomputed != row.hash:
+            rows.close()
+            return VerifyResult(False, count, row.id, last_id, expected)
+        expected, last_id, count = row.hash, row.id, count + 1
+    return VerifyResult(True, count, None, last_id, expected)
+
+
+def _entry(row) -> AuditEntry:
+    detail = json.loads(row.detail) if row.detail else None
+    return AuditEntry(row.id, row.at, row.username, row.ip, row.action, row.object, row.result, detail,
+                      row.prev_hash, row.hash)
+
+
+def require_auditor(user: User) -> None:
+    """Only the 审计管理员 reads the audit trail (三员分立); everyone else is refused."""
+    if not (user.has_role(AUDIT_ADMIN) and can(user, "audit:read")):
+        raise PermissionDeniedError("只有审计管理员可以查看审计日志", f"{user.username} may not read the audit log")
+
+
+def read(conn: Connection, *, reader: User, since: datetime | None = None, until: datetime | None = None,
+         user: str | None = None, action: str | None = None, limit: int = 1000, ip: str = "") -> list[AuditEntry]:
+    """Audit rows, newest first, filtered by time window, username and action (审计管理员 only).
+
+    The reading itself is recorded (the auditor is audited too).
+    """
+    require_auditor(reader)
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(max(1, min(limit, 100_000)))
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if until is not None:
+        query = query.where(audit_log.c.at < until)
+    if user is not None:
+        query = query.where(audit_log.c.username == user)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    entries = [_entry(row) for row in conn.execute(query)]
+    record(conn, user=reader, ip=ip, action="audit.read", object="audit_log", result="success",
+           detail={"since": since, "until": until, "user": user, "action": action, "rows": len(entries)})
+    return entries
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What :func:`purge_before` archived and removed, and the new anchor."""
+
+    archived: int
+    archive: Path | None
+    anchor_hash: str
+    first_id: int
+
+
+def purge_before(conn: Connection, *, by: User, before: datetime, archive: Path,
+                 settings: SecuritySettings | None = None, note: str = "") -> PurgeResult:
+    """Archive and delete audit rows older than ``before`` (a DBA operation, 审计管理员 as ``by``).
+
+    Refuses anything younger than ``audit_retention_days`` and a chain that does not verify. Deleting
+    bypasses the append-only protection, which needs the database owner: the SQLite file's owner, or a
+    PostgreSQL superuser (``session_replication_role``); the application role cannot do it.
+    """
+    require_auditor(by)
+    days = resolve_settings(settings).audit_retention_days
+    if before > clock.now() - timedelta(days=days):
+        raise InputError(f"审计日志至少保存 {days} 天,不能清除 {before:%Y-%m-%d} 之后的记录",
+                         f"purge before {before} violates retention of {days} days")
+    check = verify(conn)
+    if not check.ok:
+        raise InputError(f"审计日志链校验失败(第 {check.first_bad_id} 条),清除前须先调查",
+                         f"refusing to purge a broken chain at {check.first_bad_id}")
+    first_young = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.at >= before)).scalar()
+    old = select(audit_log).order_by(audit_log.c.id)
+    if first_young is not None:
+        old = old.where(audit_log.c.id < first_young)
+    rows = [_entry(row) for row in conn.execute(old)]
+    if not rows:
+        anchor_hash, first_id = _anchor(conn)
+        return PurgeResult(0, None, anchor_hash, first_id)
+    _write_archive(archive, rows)
+    last = rows[-1]
+    conn.execute(insert(audit_anchors).values(at=clock.now(), first_id=last.id + 1, hash=last.hash,
+                                              note=note or f"archived to {archive.name}"))
+    _delete_bypassing_protection(conn, last.id)
+    record(conn, user=by, ip="", action="audit.purge", object="audit_log", result="success",
+           detail={"archived": len(rows), "last_id": last.id, "archive": archive.name})
+    return PurgeResult(len(rows), archive, last.hash, last.id + 1)
+
+
+def _write_archive(path: Path, rows: list[AuditEntry]) -> None:
+    if path.exists():
+        raise InputError(f"归档文件已存在:{path}", f"archive {path} exists")
+    with path.open("x", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(asdict(row), ensure_ascii=False, default=str) + "\n")
+
+
+def _delete_bypassing_protection(conn: Connection, last_id: int) -> None:
+    delete = text("DELETE FROM audit_log WHERE id <= :last_id")
+    if conn.dialect.name == "sqlite":  # DDL is transactional in SQLite: the trigger is back on commit
+        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(delete, {"last_id": last_id})
+        conn.execute(text("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END"))
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(delete, {"last_id": last_id})
+            conn.execute(text("SET LOCAL session_replication_role = origin"))
+    except DBAPIError as exc:
+        raise PermissionDeniedError("清除审计日志须由数据库管理员(超级用户)执行",
+                                    f"audit purge needs a superuser: {exc.orig}") from exc
