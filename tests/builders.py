@@ -45,6 +45,7 @@ def write_shapefile_gbk(folder: Path, frame: gpd.GeoDataFrame, name: str = "DLTB
 
 def write_gdb(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     """A FileGDB with the given layers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     for name, frame in layers.items():
         pyogrio.write_dataframe(frame, path, layer=name, driver="OpenFileGDB")
     return path

@@ -1,6 +1,9 @@
-"""The FastAPI application: catalog (数据资源目录) as JSON and a Chinese landing page."""
+"""The FastAPI application: catalog (数据资源目录) as JSON and a Chinese landing page.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: FastAPI must see the real ``Annotated`` dependencies
+declared inside ``create_app``.
+"""
+
 
 from collections.abc import Iterator
 from pathlib import Path

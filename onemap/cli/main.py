@@ -71,7 +71,8 @@ def import_(
     title: Annotated[str | None, typer.Option(help="图层中文名称")] = None,
     encoding: Annotated[str | None, typer.Option(help="Shapefile DBF 编码,如 gbk;默认按 .cpg 或自动识别")] = None,
     category: Annotated[str | None, typer.Option(help="数据分类:现状|规划|管理|社会经济|基础地理|其他")] = None,
-    security_level: Annotated[str, typer.Option(help="数据安全等级:公开|内部|秘密|机密")] = "内部",
+    security_level: Annotated[str | None, typer.Option(
+        help="数据安全等级:公开|内部|秘密|机密;默认沿用图层当前等级,新图层为内部")] = None,
     department: Annotated[str, typer.Option(help="来源部门")] = "",
     year: Annotated[int | None, typer.Option(help="调查或规划年份")] = None,
     valid_date: Annotated[str | None, typer.Option(help="数据时点 YYYY-MM-DD(按时点查询历史版本时使用)")] = None,

@@ -38,7 +38,8 @@ def _geometry_type(code: int) -> tuple[int, int, int]:
     extra = 4 if code & _EWKB_SRID else 0
     flags, code = code >> 28, code & 0x0FFFFFFF
     iso_dims, base = divmod(code, 1000)
-    if iso_dims > 3 or (iso_dims and flags & 0xC):
+    # 0x10000000 is no flag of any WKB dialect; ISO dimensions and EWKB Z/M flags never mix.
+    if iso_dims > 3 or flags & 0x1 or (iso_dims and flags & 0xC):
         raise _Refused("corrupt")
     dims += (0, 1, 1, 2)[iso_dims]
     if base != _POINT and base not in _LINEAR and base not in _RINGED and base not in _COLLECTIONS:
@@ -46,7 +47,7 @@ def _geometry_type(code: int) -> tuple[int, int, int]:
     return base, 8 * dims, extra
 
 
-_TYPES: dict[int, tuple[int, int, int]] = {}
+_TYPES: dict[int, tuple[int, int, int]] = {}  # decoded valid type codes (a few dozen exist)
 
 
 def _measure(wkb: bytes, max_depth: int, max_vertices: int) -> tuple[int, int]:

@@ -9,6 +9,7 @@ archive claims. Nested archives are written as files; the importer decides what 
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import lzma
 import re
@@ -114,7 +115,7 @@ def _unpack_zip(archive: Path, dest: Path, limits: _Limits) -> None:
         for info in infos:
             name = _zip_name(info)
             target = _target(dest, name)
-            _check_mode(info.external_attr >> 16, name)
+            _check_zip_mode(info, name)
             if info.flag_bits & _ZIP_ENCRYPTED_FLAG:
                 raise InputError(f"压缩包条目“{name}”已加密,请解密后再上传", f"encrypted zip entry {name!r}")
             total += info.file_size
@@ -154,7 +155,7 @@ def _unpack_tar(archive: Path, dest: Path, limits: _Limits) -> None:
     left, total, count = limits.max_bytes, 0, 0
     try:
         with _open_decompressed(archive) as raw:
-            capped = _CappedReader(raw, stream_cap, lambda n: limits.check_ratio(n, packed, archive.name))
+            capped = _CappedReader(archive, raw, stream_cap, lambda n: limits.check_ratio(n, packed, archive.name))
             # Stream mode ("r|"): one header at a time, never seeking back, never loading all members.
             with tarfile.open(fileobj=capped, mode="r|") as tar:  # type: ignore[call-overload]
                 for member in tar:
@@ -173,7 +174,10 @@ def _unpack_tar(archive: Path, dest: Path, limits: _Limits) -> None:
                     assert src is not None  # a regular file, checked above
                     with src, _create(target, name) as dst:
                         left = _copy_capped(src, dst, left, name)
-    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError) as exc:
+            # tarfile stops at the end-of-archive blocks; reading on to EOF makes gzip check its CRC.
+            while capped.read(_CHUNK):
+                pass
+    except (tarfile.TarError, EOFError) as exc:
         raise _corrupt(archive, exc) from exc
 
 
@@ -187,13 +191,16 @@ def _open_decompressed(archive: Path) -> IO[bytes]:
 
 
 class _CappedReader:
-    """A read-only file that refuses to deliver more than ``cap`` bytes from ``raw``."""
+    """A read-only file that delivers at most ``cap`` bytes of the decompressed ``raw``."""
 
-    def __init__(self, raw: IO[bytes], cap: int, check: Callable[[int], None]) -> None:
-        self.raw, self.cap, self.check, self.delivered = raw, cap, check, 0
+    def __init__(self, archive: Path, raw: IO[bytes], cap: int, check: Callable[[int], None]) -> None:
+        self.archive, self.raw, self.cap, self.check, self.delivered = archive, raw, cap, check, 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size if size >= 0 else self.cap + 1 - self.delivered)
+        try:
+            data = self.raw.read(size if size >= 0 else self.cap + 1 - self.delivered)
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # bad gzip/bz2/xz data
+            raise _corrupt(self.archive, exc) from exc
         self.delivered += len(data)
         self.check(self.delivered)
         if self.delivered > self.cap:
@@ -216,23 +223,32 @@ def _tar_name(member: tarfile.TarInfo) -> str:
 
 def _check_tar_member(member: tarfile.TarInfo, dest: Path, name: str) -> None:
     if member.issym() or member.islnk():
-        _check_mode(stat.S_IFLNK, name)
+        raise _link_entry(name)
     if not (member.isreg() or member.isdir()) or member.issparse():
-        _check_mode(stat.S_IFCHR, name)
-    try:
+        raise _special_entry(name, f"tar type {member.type!r}")
+    try:  # tarfile's own 'data' extraction filter, as a second opinion on every member
         tarfile.data_filter(member, str(dest))
     except tarfile.FilterError as exc:
         raise UnsafeInputError(f"压缩包条目“{name}”不安全,已拒绝", f"tar data_filter refused {name!r}: {exc}") from exc
 
 
-def _check_mode(mode: int, name: str) -> None:
-    """Refuse links and special files by their unix mode (0 means: no type recorded)."""
+def _check_zip_mode(info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse links and special files by the unix mode zip tools store in the high 16 bits."""
+    mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise UnsafeInputError(f"压缩包条目“{name}”是链接文件,已拒绝", f"link entry {name!r} in archive")
-    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-        raise UnsafeInputError(
-            f"压缩包条目“{name}”是设备或管道等特殊文件,已拒绝", f"special file entry {name!r} (mode {mode:o})"
-        )
+        raise _link_entry(name)
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: no file type recorded (DOS zips)
+        raise _special_entry(name, f"unix mode {mode:o}")
+
+
+def _link_entry(name: str) -> UnsafeInputError:
+    return UnsafeInputError(f"压缩包条目“{name}”是链接文件,已拒绝", f"link entry {name!r} in archive")
+
+
+def _special_entry(name: str, detail: str) -> UnsafeInputError:
+    return UnsafeInputError(
+        f"压缩包条目“{name}”是设备或管道等特殊文件,已拒绝", f"special file entry {name!r} in archive ({detail})"
+    )
 
 
 def _target(dest: Path, name: str) -> Path:
@@ -254,23 +270,32 @@ def _target(dest: Path, name: str) -> Path:
     return target
 
 
-def _conflict(name: str, exc: OSError) -> InputError:
-    return InputError(f"压缩包条目“{name}”与其他条目重名或冲突", f"archive entry {name!r} conflicts: {exc}")
+def _blame_archive(name: str, exc: OSError) -> None:
+    """Turn an entry whose path clashes with another entry's, or is too long, into an InputError.
+
+    Other OS errors (a full disk) are the server's and propagate as they are.
+    """
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        raise InputError(f"压缩包条目“{name}”与其他条目重名或冲突", f"archive entry {name!r}: {exc}") from exc
+    if exc.errno == errno.ENAMETOOLONG:
+        raise InputError(f"压缩包条目“{name}”的名称过长", f"archive entry name too long: {name!r}") from exc
 
 
 def _mkdir(target: Path, name: str) -> None:
     try:
         target.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise _conflict(name, exc) from exc
+    except OSError as exc:
+        _blame_archive(name, exc)
+        raise
 
 
 def _create(target: Path, name: str) -> BinaryIO:
     _mkdir(target.parent, name)
     try:
         return open(target, "xb")  # never overwrite or write through an existing path
-    except (FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
-        raise _conflict(name, exc) from exc
+    except OSError as exc:
+        _blame_archive(name, exc)
+        raise
 
 
 def _copy_capped(src: IO[bytes], dst: IO[bytes], left: int, name: str) -> int:

@@ -48,9 +48,13 @@ def check_tree(root: Path) -> None:
     _check_entry(root, root)
     if not root.is_dir():
         return
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+    for folder, dirnames, filenames in os.walk(root, onerror=_raise, followlinks=False):
         for name in [*dirnames, *filenames]:
             _check_entry(Path(folder, name), root)
+
+
+def _raise(error: OSError) -> None:
+    raise error  # an unreadable folder must not be skipped unchecked
 
 
 def _check_entry(path: Path, root: Path) -> None:
@@ -189,7 +193,7 @@ def _escaped(data: np.ndarray, first_escaped: bool) -> tuple[np.ndarray, bool]:
         run_ends = np.append(backslashes[breaks], backslashes[-1])
         run_starts = np.insert(backslashes[breaks + 1], 0, backslashes[0])
         escaped = run_ends[(run_ends - run_starts) % 2 == 0] + 1  # odd run length
-    pending = False
+    pending = bool(escaped.size) and int(escaped[-1]) == data.size
     if pending:
         escaped = escaped[:-1]
     if first_escaped:

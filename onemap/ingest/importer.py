@@ -32,7 +32,7 @@ class ImportOptions:
     category: str | None = None
     department: str = ""
     year: int | None = None
-    security_level: str = "内部"
+    security_level: str | None = None  # default: the layer's current level, else 内部
     encoding: str | None = None
     crs: str | None = None  # assign when the data has none
     allow_wgs84: bool = False
@@ -92,18 +92,27 @@ def _layer_name(source: SourceLayer, options: ImportOptions, single: bool) -> tu
                      f"cannot derive a layer name from {raw!r}")
 
 
-def _meta(read: ReadLayer, name: str, title: str | None, crs: OnemapCRS, options: ImportOptions) -> LayerMeta:
-    category = options.category or _standard_layers().get(name.upper(), ("", "其他"))[1]
+DEFAULT_SECURITY_LEVEL = "内部"
+
+
+def _meta(read: ReadLayer, name: str, title: str | None, crs: OnemapCRS, options: ImportOptions,
+          existing: LayerMeta | None) -> LayerMeta:
+    """Catalog metadata: what the user said, else what the catalog already holds, else defaults."""
+    category = options.category or (existing and existing.category) or \
+        _standard_layers().get(name.upper(), ("", "其他"))[1]
     if category not in catalog_categories():
         raise InputError(f"未知的数据分类“{category}”,可选:{'、'.join(catalog_categories())}",
                          f"unknown category {category}")
-    security_rank(options.security_level)  # raises on an unknown level
+    level = options.security_level or (existing and existing.security_level) or DEFAULT_SECURITY_LEVEL
+    security_rank(level)  # raises on an unknown level
     base = read.geometry_type.replace("Multi", "").replace(" Z", "").replace(" M", "")
     return LayerMeta(
-        name=name, title=options.title or title or name, category=category, department=options.department,
-        year=options.year, epsg=crs.epsg, geometry_type=f"Multi{base}" if base != "Unknown" else base,
-        security_level=options.security_level, key_field=choose_key_field(read.frame, options.key_field),
-        description=options.note,
+        name=name, title=options.title or (existing and existing.title) or title or name, category=category,
+        department=options.department or (existing and existing.department) or "",
+        year=options.year or (existing and existing.year) or None, epsg=crs.epsg,
+        geometry_type=f"Multi{base}" if base != "Unknown" else base, security_level=level,
+        key_field=choose_key_field(read.frame, options.key_field or (existing and existing.key_field) or None),
+        description=options.note or (existing and existing.description) or "",
     )
 
 
@@ -114,13 +123,14 @@ def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
     return crs
 
 
-def _prepare(read: ReadLayer, options: ImportOptions, single: bool) -> tuple[LayerBatch, LayerReport]:
+def _prepare(read: ReadLayer, options: ImportOptions, single: bool,
+             catalog: dict[str, LayerMeta]) -> tuple[LayerBatch, LayerReport]:
     name, title = _layer_name(read.source, options, single)
     crs = _resolve(read, options)
     if options.key_field and options.key_field not in read.frame.columns:
         raise InputError(f"图层 {name} 没有字段 {options.key_field}", f"{name}: no field {options.key_field}")
     frame = read.frame.set_crs(crs.epsg, allow_override=True)
-    meta = _meta(read, name, title, crs, options)
+    meta = _meta(read, name, title, crs, options, catalog.get(name))
     batch = build_batch(frame, meta, source=read.source.label, valid_date=options.valid_date,
                         encoding=read.encoding, note=options.note)
     warnings = []
@@ -148,10 +158,11 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
             if not sources:
                 raise InputError(f"数据中没有图层 {options.layer}", f"no layer {options.layer} in {path}")
         batches, reports = [], []
+        catalog = {entry.meta.name: entry.meta for entry in store.catalog()}
         for index, source in enumerate(sources):
             notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
             read = read_layer(source, settings, options.encoding)
-            batch, report = _prepare(read, options, single=len(sources) == 1)
+            batch, report = _prepare(read, options, single=len(sources) == 1, catalog=catalog)
             batches.append(batch)
             reports.append(report)
         notify("写入存储(单一事务)", 0.75)

@@ -16,13 +16,13 @@ import numpy as np
 import pyogrio
 import pyogrio.raw
 import shapely
+
+from onemap.config import Settings
+from onemap.errors import InputError, UnsafeInputError
 from onemap.geometry.guards import check_coordinates, check_wkb
 from onemap.ingest.archive import unpack_safely
 from onemap.ingest.encoding import detect_dbf_encoding
 from onemap.ingest.files import check_json_depth, check_shapefile, check_tree
-
-from onemap.config import Settings
-from onemap.errors import InputError
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz")
 DATASET_SUFFIXES = (".gdb", ".gpkg", ".shp", ".geojson", ".json")
@@ -73,8 +73,15 @@ def _datasets(root: Path) -> list[Path]:
     return found
 
 
+def _assert_gdal_hardened() -> None:
+    """Refuse to read anything if GDAL's VRT drivers got loaded (onemap._gdal ran too late)."""
+    if "OGR_VRT" in pyogrio.list_drivers() or "VRT" in pyogrio.list_drivers():
+        raise UnsafeInputError("服务器配置错误:GDAL 的 VRT 驱动未禁用,已拒绝读取数据", "GDAL VRT drivers are loaded")
+
+
 def discover(path: Path, workdir: Path, settings: Settings) -> list[SourceLayer]:
     """Every layer in ``path``; archives are unpacked into ``workdir`` first."""
+    _assert_gdal_hardened()
     if not path.exists():
         raise InputError(f"文件或目录不存在:{path}", f"missing {path}")
     root = path

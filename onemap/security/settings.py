@@ -34,7 +34,8 @@ class SecuritySettings(BaseSettings):
 
     dev_mode: bool = Field(False, description="开发模式:允许占位密钥,不得用于生产")
     secret_key: SecretStr = Field(SecretStr(""), description="会话令牌和 CSRF 令牌的签名密钥(至少 32 个字符)")
-    edition: Edition = Field("government", description="版本:internet 互联网版 | government 政务网版 | classified 涉密版")
+    edition: Edition = Field("government",
+                             description="版本:internet 互联网版 | government 政务网版 | classified 涉密版")
     session_idle_minutes: int = Field(15, ge=1, description="会话空闲超时(分钟)")
     session_max_hours: int = Field(12, ge=1, description="会话最长有效期(小时)")
     lockout_attempts: int = Field(5, ge=1, description="连续登录失败多少次后锁定")
@@ -78,7 +79,8 @@ def signing_key(settings: SecuritySettings) -> bytes:
         return _DEV_KEY
     raise ConfigurationError(
         f"ONEMAP_SECRET_KEY 未设置或为占位值(至少 {MIN_SECRET_LENGTH} 个随机字符);"
-        "请用 `python -c \"import secrets; print(secrets.token_urlsafe(48))\"` 生成后配置,或仅在开发环境设置 ONEMAP_DEV_MODE=true",
+        "请用 `python -c \"import secrets; print(secrets.token_urlsafe(48))\"` 生成后配置,"
+        "或仅在开发环境设置 ONEMAP_DEV_MODE=true",
         "secret key missing or placeholder outside dev mode")
 
 

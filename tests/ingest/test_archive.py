@@ -255,3 +255,25 @@ def test_nested_archives_are_kept_as_files(tmp_path: Path) -> None:
     inner = write_zip(tmp_path / "inner.zip", {"x.txt": b"x"})
     dest = unpack(write_zip(tmp_path / "outer.zip", {"inner.zip": inner.read_bytes()}), tmp_path / "out")
     assert [p.name for p in dest.iterdir()] == ["inner.zip"]
+
+
+def test_entry_names_too_long_for_the_file_system_are_input_errors(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "long.zip", {"规" * 100 + ".shp": b"x"})  # 300 bytes > NAME_MAX
+    with pytest.raises(InputError, match="名称过长"):
+        unpack(path, tmp_path / "out")
+
+
+@pytest.mark.parametrize("suffix", [".tar.gz", ".tar.bz2", ".tar.xz"])
+def test_compressed_tars_unpack_and_corrupt_streams_are_input_errors(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"a{suffix}"
+    with tarfile.open(path, f"w:{suffix.rsplit('.', 1)[1]}") as tar:
+        info = tar_member("村/a.bin")
+        info.size = MB
+        tar.addfile(info, io.BytesIO(random.Random(1).randbytes(MB)))
+    assert (unpack(path, tmp_path / "ok") / "村" / "a.bin").stat().st_size == MB
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # damage the compressed stream
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="已损坏"):
+        unpack(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
