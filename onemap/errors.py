@@ -45,3 +45,7 @@ class StoreError(OnemapError):
 
 class StandardsError(OnemapError):
     """A standards data file is missing or malformed."""
+
+
+class RateLimitedError(InputError):
+    """Too many requests of one kind from one caller in a short time."""

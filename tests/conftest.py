@@ -11,6 +11,9 @@ import pytest
 
 from onemap.store import Store, open_store
 
+# The server refuses placeholder secrets; tests use a random one (never a committed value).
+os.environ.setdefault("ONEMAP_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
+
 PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 
 

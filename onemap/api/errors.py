@@ -8,11 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from onemap import errors
+from onemap.security import errors as security_errors
 
 log = logging.getLogger("onemap.api")
 
 STATUS = {
+    security_errors.AuthenticationError: 401,
+    security_errors.PermissionDeniedError: 403,
+    security_errors.ConfigurationError: 500,
     errors.NotFoundError: 404,
+    errors.RateLimitedError: 429,
     errors.UnsafeInputError: 400,
     errors.CRSError: 422,
     errors.InputError: 422,

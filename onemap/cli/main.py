@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, progress_bar
+from onemap.cli.security import admin_app, audit_app, config_app, user_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
 
@@ -19,6 +20,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(admin_app, name="admin")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
                                                            "默认为本节点的内置 GeoPackage 存储")]
@@ -167,13 +173,19 @@ def serve(
     store: StoreOption = None,
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
+    records: Annotated[str | None, typer.Option(
+        help="应用记录库(账号、会话、审计):sqlite:///… 或 postgresql://…")] = None,
 ) -> None:
-    """启动服务:数据资源目录 JSON 与中文首页。"""
+    """启动服务:数据资源目录、登录与权限、导入、审计,以及中文首页。"""
     import uvicorn
 
     from onemap.api.app import create_app
 
-    uvicorn.run(create_app(_store_url(store)), host=host, port=port)
+    try:
+        application = create_app(_store_url(store), records_url=records)
+    except OnemapError as error:
+        _fail(error)
+    uvicorn.run(application, host=host, port=port)
 
 
 @app.command()

@@ -31,6 +31,19 @@ audit_app = typer.Typer(help="审计日志:校验哈希链、查看记录(仅审
 config_app = typer.Typer(help="部署配置检查。", no_args_is_help=True)
 
 out = Console()
+
+
+# A callback keeps one-command apps as groups, so ``onemap admin create-first`` reads the same whether the
+# app is mounted on the main CLI or invoked on its own.
+@admin_app.callback()
+def _admin() -> None:
+    """系统管理员初始化(无默认口令)。"""
+
+
+@config_app.callback()
+def _config() -> None:
+    """部署配置检查。"""
+
 RecordsOption = Annotated[str | None, typer.Option(
     "--records", help="业务记录库地址:sqlite:///路径/records.sqlite 或 postgresql://…?schema=…;默认为本节点内置库")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取口令(一行),用于脚本")]
@@ -68,7 +81,7 @@ def _password(from_stdin: bool, *, confirm: bool, prompt: str = "口令") -> str
             console.print("[red]错误:标准输入中没有口令[/red]")
             raise typer.Exit(code=2)
         return password
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt="再次输入口令" if confirm else False)
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt="再次输入口令" if confirm else False, err=True)
 
 
 @admin_app.command("create-first")
@@ -210,7 +223,7 @@ def user_totp_enable(username: str, records: RecordsOption = None) -> None:
         with engine.begin() as conn:
             setup = enable_totp(conn, actor=None, username=username)
         out.print(f"密钥:{setup.secret}\n二维码内容:{setup.uri}")
-        code = typer.prompt("验证器上显示的 6 位数字")
+        code = typer.prompt("验证器上显示的 6 位数字", err=True)
         with engine.begin() as conn:
             confirm_totp(conn, username=username, code=code)
     console.print(f"已为 {username} 启用动态口令")
@@ -252,8 +265,8 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 @audit_app.command("show")
 def audit_show(
     username: Annotated[str, typer.Option("--username", help="审计管理员用户名")],
-    since: Annotated[str | None, typer.Option(help="起始时间(含)")] = None,
-    until: Annotated[str | None, typer.Option(help="截止时间(不含)")] = None,
+    since: Annotated[str | None, typer.Option(help="起始时间(含,UTC),如 2025-01-31T00:00")] = None,
+    until: Annotated[str | None, typer.Option(help="截止时间(不含,UTC)")] = None,
     user: Annotated[str | None, typer.Option(help="只看这个用户的操作")] = None,
     action: Annotated[str | None, typer.Option(help="只看这种操作,如 auth.login")] = None,
     limit: Annotated[int, typer.Option(help="最多显示条数")] = 200,
@@ -278,7 +291,9 @@ def audit_show(
                  "object": e.object, "result": e.result, "detail": e.detail} for e in entries]
         out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
         return
-    table = Table("id", "时间(UTC)", "用户", "IP", "操作", "对象", "结果", "详情")
+    table = Table(expand=True)
+    for header in ("id", "时间(UTC)", "用户", "IP", "操作", "对象", "结果", "详情"):
+        table.add_column(header, overflow="fold")
     for e in entries:
         table.add_row(str(e.id), f"{e.at:%Y-%m-%d %H:%M:%S}", e.username, e.ip, e.action, e.object, e.result,
                       json.dumps(e.detail, ensure_ascii=False, default=str) if e.detail else "")

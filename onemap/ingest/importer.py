@@ -14,6 +14,8 @@ from onemap.errors import InputError
 from onemap.geometry.crs import OnemapCRS, check_extent, resolve_crs
 from onemap.ingest.prepare import build_batch, choose_key_field
 from onemap.ingest.reader import ReadLayer, SourceLayer, discover, read_layer
+from onemap.security.clearance import assert_storable
+from onemap.security.settings import SecuritySettings
 from onemap.standards.codes import catalog_categories, security_rank
 from onemap.standards.registry import get_table
 from onemap.store import LayerBatch, LayerMeta, Store, VersionInfo
@@ -96,7 +98,7 @@ DEFAULT_SECURITY_LEVEL = "内部"
 
 
 def _meta(read: ReadLayer, name: str, title: str | None, crs: OnemapCRS, options: ImportOptions,
-          existing: LayerMeta | None) -> LayerMeta:
+          existing: LayerMeta | None, security: SecuritySettings | None) -> LayerMeta:
     """Catalog metadata: what the user said, else what the catalog already holds, else defaults."""
     category = options.category or (existing and existing.category) or \
         _standard_layers().get(name.upper(), ("", "其他"))[1]
@@ -105,6 +107,7 @@ def _meta(read: ReadLayer, name: str, title: str | None, crs: OnemapCRS, options
                          f"unknown category {category}")
     level = options.security_level or (existing and existing.security_level) or DEFAULT_SECURITY_LEVEL
     security_rank(level)  # raises on an unknown level
+    assert_storable(level, security)  # an edition never stores data above its ceiling (互联网版: 公开 only)
     base = read.geometry_type.replace("Multi", "").replace(" Z", "").replace(" M", "")
     return LayerMeta(
         name=name, title=options.title or (existing and existing.title) or title or name, category=category,
@@ -123,14 +126,14 @@ def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
     return crs
 
 
-def _prepare(read: ReadLayer, options: ImportOptions, single: bool,
-             catalog: dict[str, LayerMeta]) -> tuple[LayerBatch, LayerReport]:
+def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dict[str, LayerMeta],
+             security: SecuritySettings | None) -> tuple[LayerBatch, LayerReport]:
     name, title = _layer_name(read.source, options, single)
     crs = _resolve(read, options)
     if options.key_field and options.key_field not in read.frame.columns:
         raise InputError(f"图层 {name} 没有字段 {options.key_field}", f"{name}: no field {options.key_field}")
     frame = read.frame.set_crs(crs.epsg, allow_override=True)
-    meta = _meta(read, name, title, crs, options, catalog.get(name))
+    meta = _meta(read, name, title, crs, options, catalog.get(name), security)
     batch = build_batch(frame, meta, source=read.source.label, valid_date=options.valid_date,
                         encoding=read.encoding, note=options.note)
     warnings = []
@@ -145,7 +148,8 @@ def _prepare(read: ReadLayer, options: ImportOptions, single: bool,
 
 
 def import_path(path: Path, store: Store, options: ImportOptions | None = None, *,
-                progress: Progress | None = None, settings: Settings | None = None) -> ImportReport:
+                progress: Progress | None = None, settings: Settings | None = None,
+                security: SecuritySettings | None = None) -> ImportReport:
     """Import every layer of ``path`` (or ``options.layer``) as new versions, in one transaction."""
     options = options or ImportOptions()
     settings = settings or get_settings()
@@ -162,7 +166,8 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
         for index, source in enumerate(sources):
             notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
             read = read_layer(source, settings, options.encoding)
-            batch, report = _prepare(read, options, single=len(sources) == 1, catalog=catalog)
+            batch, report = _prepare(read, options, single=len(sources) == 1, catalog=catalog,
+                                     security=security)
             batches.append(batch)
             reports.append(report)
         notify("写入存储(单一事务)", 0.75)

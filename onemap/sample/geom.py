@@ -61,21 +61,32 @@ def explode(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parts[keep], owner[keep]
 
 
+def _segments(lines: np.ndarray) -> np.ndarray:
+    """Every segment of the lines as rows (x1, y1, x2, y2), endpoints in canonical order."""
+    coords, line = shapely.get_coordinates(lines, return_index=True)
+    same = line[:-1] == line[1:]
+    a, b = coords[:-1][same], coords[1:][same]
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    segments = np.where(swap[:, None], np.c_[b, a], np.c_[a, b])
+    return segments[(segments[:, 0] != segments[:, 2]) | (segments[:, 1] != segments[:, 3])]
+
+
+def _as_lines(segments: np.ndarray) -> np.ndarray:
+    return shapely.linestrings(segments.reshape(-1, 2), indices=np.repeat(np.arange(len(segments)), 2))
+
+
+def line_segments(lines: np.ndarray) -> np.ndarray:
+    """The straight segments of the lines as two-point LineStrings."""
+    return _as_lines(_segments(lines))
+
+
 def unique_edges(polygons: np.ndarray) -> np.ndarray:
     """Every distinct straight edge of the polygons' rings, as two-point LineStrings.
 
     The polygons must already be on the coordinate grid: shared vertices are then bit-identical
     and each shared edge is kept once.
     """
-    rings = shapely.get_rings(polygons)
-    coords, ring = shapely.get_coordinates(rings, return_index=True)
-    same = ring[:-1] == ring[1:]
-    a, b = coords[:-1][same], coords[1:][same]
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    segments = np.where(swap[:, None], np.c_[b, a], np.c_[a, b])
-    segments = segments[(segments[:, 0] != segments[:, 2]) | (segments[:, 1] != segments[:, 3])]
-    segments = np.unique(segments, axis=0)
-    return shapely.linestrings(segments.reshape(-1, 2), indices=np.repeat(np.arange(len(segments)), 2))
+    return _as_lines(np.unique(_segments(shapely.get_rings(polygons)), axis=0))
 
 
 def minimum_spanning_edges(points: np.ndarray) -> np.ndarray:

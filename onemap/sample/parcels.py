@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from onemap.sample.geom import explode, grid_size, grouped_union, unique_edges
+from onemap.sample.geom import explode, grid_size, grouped_union, line_segments, unique_edges
 from onemap.sample.layout import Frame
 from onemap.sample.network import Network
 from onemap.sample.params import params
@@ -84,14 +84,15 @@ def voronoi_cells(seeds: Seeds) -> np.ndarray:
 
 
 def _node(edges: np.ndarray, outlines: np.ndarray) -> np.ndarray:
-    """Snap-round the feature outlines together with the Voronoi edges they touch.
+    """Snap-round the feature outlines together with the Voronoi edges they come near.
 
-    Voronoi edges are already noded among themselves; only those near a feature outline take part
-    in the (costly) snap-rounding union, the rest are used as they are.
+    Voronoi edges are already noded among themselves; only those whose box meets a feature outline
+    segment take part in the (costly) snap-rounding union, the rest are used as they are.
     """
     grid = grid_size()
-    tree = shapely.STRtree(edges)
-    touched = np.unique(tree.query(outlines, predicate="dwithin", distance=4 * grid)[1])
+    segments = line_segments(outlines)  # short pieces make the box test tight
+    boxes = shapely.box(*(shapely.bounds(segments) + np.array([-4, -4, 4, 4]) * grid).T)
+    touched = np.unique(shapely.STRtree(edges).query(boxes)[1])
     rest = np.ones(len(edges), dtype=bool)
     rest[touched] = False
     noded = shapely.union_all(np.r_[edges[touched], outlines], grid_size=grid)
@@ -99,16 +100,21 @@ def _node(edges: np.ndarray, outlines: np.ndarray) -> np.ndarray:
 
 
 def _faces(cells: np.ndarray, network: Network) -> np.ndarray:
-    """Faces of the arrangement of parcel edges and feature outlines."""
+    """Faces of the arrangement of parcel edges and feature outlines.
+
+    A fast path snap-rounds only near the features; should that leave an unclosed or crossing
+    edge somewhere (the faces then miss area), everything is snap-rounded together.
+    """
     grid = grid_size()
-    edges = unique_edges(shapely.set_precision(cells, grid, mode="pointwise"))
+    rounded = shapely.set_precision(cells, grid, mode="pointwise")
+    edges = unique_edges(rounded)
     outlines = shapely.get_parts(shapely.boundary(network.polygons))
     lines = _node(edges, outlines) if len(outlines) else edges
-    faces, cuts, dangles, invalid = shapely.polygonize_full(lines)
-    # the fast path is exact unless snap rounding left an unclosed or crossing edge somewhere
-    if shapely.get_num_geometries(cuts) or shapely.get_num_geometries(invalid) or dangles.length > grid:
-        faces = shapely.polygonize(shapely.get_parts(shapely.union_all(np.r_[edges, outlines], grid_size=grid)))
-    return shapely.get_parts(faces)
+    faces = shapely.get_parts(shapely.polygonize(lines))
+    if abs(shapely.area(faces).sum() - shapely.area(rounded).sum()) > 1.0:
+        faces = shapely.get_parts(shapely.polygonize(
+            shapely.get_parts(shapely.union_all(np.r_[edges, outlines], grid_size=grid))))
+    return faces
 
 
 def _label(faces: np.ndarray, seeds: np.ndarray, village_of_seed: np.ndarray,

@@ -31,11 +31,6 @@ class Site:
     radius: float
     polygon: shapely.Polygon
 
-    @property
-    def czcsxm(self) -> str:
-        """城镇村属性码 of the site."""
-        return site_codes()[self.kind]
-
 
 def site_codes() -> dict[str, str]:
     """Site kind → CZCSXM, checked against the 三调 code table."""

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from onemap.errors import ConflictError, InputError
 from onemap.records.tables import grants, sessions, user_roles, users
 from onemap.security import audit, clock
+from onemap.security.errors import PermissionDeniedError
 from onemap.security.passwords import check_policy, hash_password
 from onemap.security.roles import SYSTEM_ADMIN, check_roles, default_clearance, normalize_region, require
 from onemap.security.settings import SecuritySettings
@@ -44,11 +45,18 @@ def _authorize(actor: User | None, action: str, region: str) -> str:
     return actor.username
 
 
+def _not_self(actor: User | None, target: User, what: str) -> None:
+    """Nobody changes their own roles or clearance: that would let one account escalate itself."""
+    if actor is not None and actor.id == target.id:
+        raise PermissionDeniedError(f"不能修改自己的{what}", f"{actor.username} tried to change own {what}")
+
+
 def _audit(conn: Connection, who: str, action: str, username: str, detail: dict | None = None) -> None:
     audit.record(conn, user=who, ip="", action=action, object=f"user:{username}", result="success", detail=detail)
 
 
-def _revoke_sessions(conn: Connection, user_id: int) -> None:
+def end_sessions(conn: Connection, user_id: int) -> None:
+    """Revoke every live session of an account (lock, deactivation, password or permission change)."""
     conn.execute(update(sessions).where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
                  .values(revoked_at=clock.now()))
 
@@ -110,6 +118,7 @@ def set_roles(conn: Connection, *, actor: User | None, username: str, roles: Ite
     target = get_user(conn, username)
     chosen = check_roles(roles)
     who = _authorize(actor, "roles:admin", target.region_code)
+    _not_self(actor, target, "角色")
     conn.execute(delete(user_roles).where(user_roles.c.user_id == target.id))
     for role in chosen:
         conn.execute(insert(user_roles).values(user_id=target.id, role=role))
@@ -124,7 +133,7 @@ def set_region(conn: Connection, *, actor: User | None, username: str, region_co
     who = _authorize(actor, "roles:admin", target.region_code)
     _authorize(actor, "roles:admin", region)
     conn.execute(update(users).where(users.c.id == target.id).values(region_code=region))
-    _revoke_sessions(conn, target.id)
+    end_sessions(conn, target.id)
     _audit(conn, who, "user.set_region", username, {"from": target.region_code, "to": region})
     return get_user(conn, username)
 
@@ -134,8 +143,9 @@ def set_clearance(conn: Connection, *, actor: User | None, username: str, cleara
     target = get_user(conn, username)
     security_rank(clearance)
     who = _authorize(actor, "security:admin", target.region_code)
+    _not_self(actor, target, "密级")
     conn.execute(update(users).where(users.c.id == target.id).values(clearance=clearance))
-    _revoke_sessions(conn, target.id)
+    end_sessions(conn, target.id)
     _audit(conn, who, "user.set_clearance", username, {"from": target.clearance, "to": clearance})
     return get_user(conn, username)
 
@@ -149,6 +159,7 @@ def grant(conn: Connection, *, actor: User | None, username: str, action: str, o
     if action not in actions_catalog() or reserved:
         raise InputError(f"不能单独授予操作“{action}”", f"action {action} cannot be granted per account")
     who = _authorize(actor, "roles:admin", target.region_code)
+    _not_self(actor, target, "权限")
     if (action, obj) not in target.grants:
         conn.execute(insert(grants).values(user_id=target.id, action=action, object=obj))
     _audit(conn, who, "user.grant", username, {"action": action, "object": obj})
@@ -171,7 +182,7 @@ def lock_user(conn: Connection, *, actor: User | None, username: str, minutes: i
     who = _authorize(actor, "users:admin", target.region_code)
     until = clock.now() + timedelta(minutes=minutes) if minutes else _FOREVER
     conn.execute(update(users).where(users.c.id == target.id).values(locked_until=until))
-    _revoke_sessions(conn, target.id)
+    end_sessions(conn, target.id)
     _audit(conn, who, "user.lock", username, {"until": until.isoformat()})
     return get_user(conn, username)
 
@@ -192,7 +203,7 @@ def deactivate_user(conn: Connection, *, actor: User | None, username: str) -> U
     if actor is not None and actor.id == target.id:
         raise InputError("不能停用自己的账号", f"{username} tried to deactivate itself")
     conn.execute(update(users).where(users.c.id == target.id).values(active=False))
-    _revoke_sessions(conn, target.id)
+    end_sessions(conn, target.id)
     _audit(conn, who, "user.deactivate", username)
     return get_user(conn, username)
 
@@ -205,6 +216,6 @@ def reset_password(conn: Connection, *, actor: User | None, username: str, passw
     check_policy(password, username, settings=settings)
     conn.execute(update(users).where(users.c.id == target.id).values(
         password_hash=hash_password(password), password_changed_at=None, failed_logins=0))
-    _revoke_sessions(conn, target.id)
+    end_sessions(conn, target.id)
     _audit(conn, who, "user.reset_password", username)
     return get_user(conn, username)

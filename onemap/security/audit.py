@@ -107,17 +107,19 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     """Append one row to the audit trail, in the caller's transaction (so it commits with the action)."""
     if result not in RESULTS:
         raise InputError(f"审计结果应为 {'、'.join(RESULTS)} 之一,收到“{result}”", f"bad audit result {result}")
-    username = user.username if isinstance(user, User) else (user or ANONYMOUS)
+    # Column widths bound what an unauthenticated caller can make us store (a 10 kB "username").
+    username = (user.username if isinstance(user, User) else (user or ANONYMOUS))[:64]
+    ip, action = (ip or "")[:64], action[:64]
     _lock_chain(conn)
     prev = _last_hash(conn)
     at = clock.now().astimezone(UTC)
     detail_text = _canonical_detail(detail)
-    fields = {"at": at, "username": username, "ip": ip or "", "action": action, "object": object,
+    fields = {"at": at, "username": username, "ip": ip, "action": action, "object": object,
               "result": result, "detail": detail_text}
     digest = chain_hash(prev, **fields)
     row_id = conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=digest)
                           .returning(audit_log.c.id)).scalar_one()
-    return AuditEntry(row_id, at, username, fields["ip"], action, object, result, detail, prev, digest)
+    return AuditEntry(row_id, at, username, ip, action, object, result, detail, prev, digest)
 
 
 def verify(conn: Connection, *, anchor: str | None = None, from_id: int | None = None) -> VerifyResult:
@@ -126,8 +128,8 @@ def verify(conn: Connection, *, anchor: str | None = None, from_id: int | None =
     expected = anchor if anchor is not None else stored_hash
     start = from_id if from_id is not None else stored_first
     count, last_id = 0, None
-    rows = conn.execution_options(yield_per=1000).execute(
-        select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id))
+    rows = conn.execute(select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id),
+                        execution_options={"yield_per": 1000})
     for row in rows:
         recomputed = chain_hash(row.prev_hash, at=row.at, username=row.username, ip=row.ip, action=row.action,
                                 object=row.object, result=row.result, detail=row.detail)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Row, update
 from onemap.errors import InputError
 from onemap.records.tables import users
 from onemap.security import audit, clock
+from onemap.security.accounts import end_sessions
 from onemap.security.errors import AuthenticationError, PasswordExpiredError, SecondFactorRequiredError
 from onemap.security.passwords import burn_verification, check_policy, hash_password, verify_password
 from onemap.security.roles import ADMIN_ROLES
@@ -40,7 +41,7 @@ def authenticate(engine: Engine, *, username: str, password: str, totp: str | No
     PasswordExpiredError: credentials right but the password must be changed (:func:`change_password`);
     SecondFactorRequiredError: password right but the dynamic code is missing, wrong or not enrolled.
     """
-    user, error = _attempt(engine, username, password, totp, ip, resolve_settings(settings), allow_expired=False)
+    user, error = _attempt(engine, username, password, totp, ip, resolve_settings(settings), action="auth.login")
     if error is not None:
         raise error
     return user
@@ -53,39 +54,40 @@ def change_password(engine: Engine, *, username: str, old_password: str, new_pas
     check_policy(new_password, username, settings=config)
     if new_password == old_password:
         raise InputError("新口令不得与原口令相同", "new password equals the old one")
-    user, error = _attempt(engine, username, old_password, totp, ip, config, allow_expired=True)
+    user, error = _attempt(engine, username, old_password, totp, ip, config, action="auth.change_password")
     if error is not None:
         raise error
-    from onemap.security.accounts import _revoke_sessions
-
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user.id).values(
             password_hash=hash_password(new_password), password_changed_at=clock.now(), failed_logins=0))
-        _revoke_sessions(conn, user.id)
+        end_sessions(conn, user.id)
         audit.record(conn, user=username, ip=ip, action="user.change_password", object=f"user:{username}",
                      result="success")
         return get_user(conn, username)
 
 
 def _attempt(engine: Engine, username: str, password: str, totp: str | None, ip: str,
-             settings: SecuritySettings, *, allow_expired: bool) -> tuple[User | None, AuthenticationError | None]:
-    """Check the credentials and commit the outcome; return the user or the error to raise."""
+             settings: SecuritySettings, *, action: str) -> tuple[User | None, AuthenticationError | None]:
+    """Check the credentials and commit the outcome; return the user or the error to raise.
+
+    ``action`` is what the audit trail calls the attempt; changing the password accepts an expired one.
+    """
     with engine.begin() as conn:
         row = find_row(conn, username)
         error, new_hash = _first_factor(row, password)
         if error is None:
             error = _second_factor(conn, row, totp, settings)
-        if error is None and not allow_expired:
+        if error is None and action != "auth.change_password":
             error = _expiry(row, settings)
         if error is None or isinstance(error, PasswordExpiredError):
             _reset_failures(conn, row, new_hash, signed_in=error is None)
         if error is None:
-            audit.record(conn, user=username, ip=ip, action="auth.login", object=f"user:{username}",
-                         result="success")
+            if action == "auth.login":  # a password change records its own success
+                audit.record(conn, user=username, ip=ip, action=action, object=f"user:{username}", result="success")
             return user_from_row(conn, find_row(conn, username)), None
         if error.reason != "totp_missing":  # the normal first step of a two-step sign-in form
             log.warning("sign-in refused for %r from %s: %s", username, ip or "-", error.reason)
-            audit.record(conn, user=username, ip=ip, action="auth.login", object=f"user:{username}",
+            audit.record(conn, user=username, ip=ip, action=action, object=f"user:{username}",
                          result="failure", detail={"reason": error.reason})
         if error.reason in ("bad_password", "bad_totp"):
             _count_failure(conn, row, settings, username, ip)

@@ -51,8 +51,8 @@ def _checks(s: SecuritySettings) -> list[Check]:
         Check("口令复杂度", s.password_min_length >= 8,
               f"口令至少 {s.password_min_length} 位且包含三类字符(应不少于 8 位,GB/T 22239-2019 8.1.4.1 a)"),
         Check("口令有效期", 0 < s.password_expiry_days <= 180,
-              "口令永不过期" if s.password_expiry_days == 0 else f"口令 {s.password_expiry_days} 天后须更换"
-              "(应定期更换,建议不超过 180 天)", "warning"),
+              ("口令永不过期" if s.password_expiry_days == 0 else f"口令 {s.password_expiry_days} 天后须更换")
+              + "(应定期更换,建议不超过 180 天)", "warning"),
         Check("双因素认证", s.require_totp_for_admins,
               "管理员须使用动态口令" if s.require_totp_for_admins else
               "未要求管理员使用动态口令(等保三级应采用两种或以上组合鉴别技术,GB/T 22239-2019 8.1.4.1 d)",

@@ -17,6 +17,7 @@ class AuthenticationError(OnemapError):
     """
 
     def __init__(self, message_zh: str, log: str | None = None, *, reason: str = "") -> None:
+        """Chinese message, English log message and the reason code."""
         super().__init__(message_zh, log)
         self.reason = reason
 

@@ -170,6 +170,11 @@ class _MemoryAdapter(persist.Adapter):
             model.model[ptype[0]][ptype].policy.append(values)
 
 
+@lru_cache
+def _model_text() -> str:
+    return (DATA / "rbac_model.conf").read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=4096)
 def _enforcer(username: str, roles: tuple[str, ...], region: str, grants: tuple[tuple[str, str], ...],
               policy: tuple[PolicyRule, ...]) -> casbin.Enforcer:
@@ -178,7 +183,7 @@ def _enforcer(username: str, roles: tuple[str, ...], region: str, grants: tuple[
     rows = [("p", [r.role, _policy_domain(r.region), r.object, r.action]) for r in policy]
     rows += [("g", [subject, role, domain]) for role in roles]
     rows += [("p", [subject, domain, obj, action]) for action, obj in grants]
-    model = casbin.Enforcer.new_model(text=(DATA / "rbac_model.conf").read_text(encoding="utf-8"))
+    model = casbin.Enforcer.new_model(text=_model_text())
     enforcer = casbin.Enforcer(model, _MemoryAdapter(rows))
     enforcer.add_named_domain_matching_func("g", _domain_match)
     enforcer.add_function("regionMatch", _region_match)

@@ -12,18 +12,28 @@ catalog logic live here once.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from onemap.errors import ConflictError, NotFoundError
+from onemap.errors import ConflictError, InputError, NotFoundError
 
 KEY, HASH, VFROM, VTO, VALID = "_key", "_hash", "_vfrom", "_vto", "_valid"
 SYSTEM_COLUMNS = (KEY, HASH, VFROM, VTO, VALID)
 GEOMETRY = "geometry"
+FID = "fid"  # the row id of a layer table: stable, never reused, the keyset for paging
+MAX_PAGE = 10_000
+Box = tuple[float, float, float, float]
 
 
 @dataclass
@@ -105,6 +115,125 @@ class Diff:
     changed: list[str]
 
 
+@dataclass
+class QueryPage:
+    """One page of features in fid order, and how to ask for the next one.
+
+    ``frame`` has the columns ``fid``, the attributes, ``_key`` and ``geometry`` (layer CRS).
+    ``next_after`` is the ``after`` cursor of the next page (None on the last page). ``matched`` is the
+    number of all matching features, known only when it costs nothing: this page is the first and last.
+    """
+
+    frame: gpd.GeoDataFrame
+    next_after: int | None
+    matched: int | None = None
+
+
+@dataclass
+class FilterPlan:
+    """How a store runs a filter: an SQL condition, a vectorised check of the rows SQL returns, an index box."""
+
+    where: sa.ColumnElement[bool] | None = None
+    refine: Callable[[gpd.GeoDataFrame], np.ndarray] | None = None  # boolean mask per row
+    envelope: Box | None = None  # every match intersects this box (layer CRS): a spatial-index hint
+
+
+class RowFilter(Protocol):
+    """A compiled filter (see :mod:`onemap.services.cql2`): the store only asks it for a plan."""
+
+    properties: frozenset[str]
+
+    def plan(self, table: sa.Table, dialect: str) -> FilterPlan:
+        """The plan for ``table`` on the SQL ``dialect`` ("postgresql" runs spatial SQL, "sqlite" does not)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A validated query on one version of a layer."""
+
+    version: int
+    epsg: int
+    bbox: Box | None = None
+    filter: RowFilter | None = None
+    after: int | None = None
+    limit: int = 100
+    columns: tuple[str, ...] | None = None
+    key: str | int | None = None  # one feature by _key (str) or fid (int)
+
+
+# Column types as SQLite/GeoPackage and PostgreSQL name them -> the simple types of queryables.
+_SIMPLE_TYPES = {
+    "integer": "integer", "int": "integer", "bigint": "integer", "smallint": "integer", "mediumint": "integer",
+    "tinyint": "integer", "real": "number", "float": "number", "double": "number", "double precision": "number",
+    "numeric": "number", "boolean": "boolean", "date": "date", "datetime": "datetime",
+    "timestamp with time zone": "datetime", "timestamp without time zone": "datetime",
+}
+_SA_TYPES = {"integer": sa.BigInteger, "number": sa.Float, "boolean": sa.Boolean, "date": sa.Date,
+             "datetime": lambda: sa.DateTime(timezone=True), "string": sa.Text}
+
+
+def simple_type(stored: str) -> str:
+    """"string", "integer", "number", "boolean", "date" or "datetime" for a column type of either database."""
+    return _SIMPLE_TYPES.get(stored.lower().split("(")[0].strip(), "string")
+
+
+def layer_table(name: str, stored: dict[str, str], schema: str | None = None,
+                geometry: str = "geom") -> sa.Table:
+    """A SQLAlchemy Core table of a layer with its real columns (quoting is SQLAlchemy's)."""
+    columns = [sa.Column(c, sa.types.NullType() if c == geometry else _SA_TYPES[simple_type(t)]())
+               for c, t in stored.items()]
+    return sa.Table(name, sa.MetaData(schema=schema), *columns)
+
+
+_DIALECTS = {"sqlite": sqlite.dialect(paramstyle="named"), "postgresql": postgresql.psycopg.dialect()}
+
+
+def compile_sql(statement: sa.Executable, dialect: str) -> tuple[str, dict]:
+    """SQL text with named placeholders and its parameters: every value stays a bound parameter."""
+    compiled = statement.compile(dialect=_DIALECTS[dialect], compile_kwargs={"render_postcompile": True})
+    return str(compiled), dict(compiled.params)
+
+
+def empty_page(attributes: list[str], epsg: int) -> gpd.GeoDataFrame:
+    """A frame with no rows and the columns of a query page."""
+    columns = {FID: np.array([], dtype=np.int64), **{a: pd.Series([], dtype=object) for a in attributes},
+               KEY: pd.Series([], dtype=object)}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=epsg), crs=epsg)
+
+
+def _check_box(bbox: Box) -> Box:
+    values = tuple(float(v) for v in bbox)
+    if len(values) != 4 or not all(map(math.isfinite, values)) or values[0] > values[2] or values[1] > values[3]:
+        raise InputError(f"范围参数不合法:{bbox}(应为 最小x,最小y,最大x,最大y)", f"bad bbox {bbox}")
+    return values  # type: ignore[return-value]
+
+
+def _collect(fetch: Callable[[int | None, int], gpd.GeoDataFrame],
+             refine: Callable[[gpd.GeoDataFrame], np.ndarray] | None, limit: int,
+             after: int | None) -> QueryPage:
+    """Read candidate batches until ``limit + 1`` rows pass ``refine`` (or the layer ends)."""
+    chunks, found, cursor, batch = [], 0, after, limit + 1
+    while True:
+        chunk = fetch(cursor, batch)
+        exhausted = len(chunk) < batch
+        if len(chunk):
+            cursor = int(chunk[FID].iloc[-1])
+            if refine is not None:
+                chunk = chunk[np.asarray(refine(chunk), dtype=bool)]
+        chunks.append(chunk)
+        found += len(chunk)
+        if exhausted or found > limit:
+            break
+        batch = min(batch * 4, MAX_PAGE)  # a Python-side filter dropped rows: read on, in bigger steps
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
+    more = len(frame) > limit
+    frame = frame.iloc[:limit]
+    next_after = int(frame[FID].iloc[-1]) if more else None
+    matched = len(frame) if after is None and not more else None
+    return QueryPage(gpd.GeoDataFrame(frame, geometry=GEOMETRY, crs=chunks[0].crs), next_after, matched)
+
+
 def plan_version(batch: LayerBatch, base_version: int, current: pd.DataFrame) -> VersionPlan:
     """Compare the new state with the current ``(_key, _hash)`` rows and plan the new version."""
     new = batch.frame
@@ -168,6 +297,23 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    dialect: str = "postgresql"  # the SQLAlchemy dialect of the provider's SQL
+    schema: str | None = None
+
+    @abstractmethod
+    def _stored_types(self, name: str) -> dict[str, str]:
+        """Column name -> database type of a layer table, in table order (fid, geometry, system columns too)."""
+
+    @abstractmethod
+    def _box_where(self, table: sa.Table, name: str, box: Box, epsg: int,
+                   exact: bool) -> tuple[sa.ColumnElement[bool], bool]:
+        """An index-backed condition selecting features near ``box``, and whether it is exactly "intersects"."""
+
+    @abstractmethod
+    def _fetch(self, name: str, table: sa.Table, where: list[sa.ColumnElement[bool]], attributes: list[str],
+               epsg: int, batch: int) -> gpd.GeoDataFrame:
+        """Up to ``batch`` rows matching ``where`` in fid order: ``fid``, attributes, ``_key``, ``geometry``."""
+
     # -- shared part ---------------------------------------------------------------------------
     def __enter__(self) -> Store:
         return self
@@ -193,17 +339,67 @@ class Store(ABC):
     def resolve_version(self, name: str, version: int | None = None,
                         as_of: date | datetime | None = None) -> int:
         """The version number for an explicit version, a date (数据时点 or import time), or current."""
-        history = self.entry(name).history
-        if version is not None:
-            if not any(v.version == version for v in history):
-                raise NotFoundError(f"图层 {name} 没有版本 {version}", f"{name} has no version {version}")
-            return version
-        if as_of is None:
-            return history[-1].version
-        chosen = [v for v in history if _version_date(v) <= _as_datetime(as_of)]
-        if not chosen:
-            raise NotFoundError(f"图层 {name} 在 {as_of} 之前没有版本", f"{name}: nothing as of {as_of}")
-        return chosen[-1].version
+        return _pick_version(self.entry(name), version, as_of)
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Attribute name -> "string", "integer", "number", "boolean", "date" or "datetime" (for queryables)."""
+        if not self.has_layer(name):
+            raise NotFoundError(f"图层不存在:{name}", f"no layer {name}")
+        return {c: simple_type(t) for c, t in self._stored_types(name).items() if c not in _NOT_ATTRIBUTES}
+
+    def query(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
+              bbox: Box | None = None, filter: RowFilter | None = None, after: int | None = None,
+              limit: int = 100, columns: list[str] | None = None) -> QueryPage:
+        """One page of a layer's features in fid order, after the fid ``after``.
+
+        ``bbox`` (layer CRS) keeps features whose geometry intersects the box; ``filter`` is a compiled
+        CQL2 filter; ``columns`` picks attributes. Paging is keyset paging: no page ever counts the layer.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise InputError(f"每页要素数须在 1–{MAX_PAGE} 之间:{limit}", f"bad limit {limit}")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+            raise InputError(f"分页游标不合法:{after}", f"bad after {after}")
+        entry = self.entry(name)
+        query = _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
+                       filter, after, limit, None if columns is None else tuple(columns))
+        return self._run(name, query)
+
+    def feature(self, name: str, fid_or_key: int | str, *, version: int | None = None,
+                as_of: date | datetime | None = None) -> gpd.GeoDataFrame:
+        """The one feature with ``_key`` (a str, e.g. its BSM) or row id (an int), as a one-row frame."""
+        entry = self.entry(name)
+        query = _Query(_pick_version(entry, version, as_of), entry.meta.epsg, key=fid_or_key, limit=1)
+        frame = self._run(name, query).frame
+        if frame.empty:
+            raise NotFoundError(f"图层 {name} 中没有要素 {fid_or_key}", f"{name}: no feature {fid_or_key!r}")
+        return frame
+
+    def _run(self, name: str, query: _Query) -> QueryPage:
+        stored = self._stored_types(name)
+        attributes = [c for c in stored if c not in _NOT_ATTRIBUTES]
+        wanted = attributes if query.columns is None else list(query.columns)
+        asked = [*wanted, *(query.filter.properties if query.filter else ())]
+        unknown = sorted({c for c in asked if c not in attributes})
+        if unknown:
+            raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no columns {unknown}")
+        table = layer_table(name, stored, self.schema)
+        where, refiners = _version_where(table, query), []
+        if query.filter is not None:
+            plan = query.filter.plan(table, self.dialect)
+            where += [plan.where] if plan.where is not None else []
+            refiners += [plan.refine] if plan.refine is not None else []
+            if plan.envelope is not None:
+                where.append(self._box_where(table, name, plan.envelope, query.epsg, False)[0])
+        if query.bbox is not None:
+            condition, exact = self._box_where(table, name, query.bbox, query.epsg, True)
+            where.append(condition)
+            refiners += [] if exact else [_box_refiner(query.bbox)]
+
+        def fetch(after: int | None, batch: int) -> gpd.GeoDataFrame:
+            page_where = where if after is None else [*where, table.c[FID] > after]
+            return self._fetch(name, table, page_where, wanted, query.epsg, batch)
+
+        return _collect(fetch, _all_of(refiners), query.limit, query.after)
 
     def read(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
              bbox: tuple[float, float, float, float] | None = None, columns: list[str] | None = None,
@@ -250,3 +446,46 @@ def _version_date(info: VersionInfo) -> datetime:
     if info.valid_date is not None:
         return _as_datetime(info.valid_date)
     return _as_datetime(info.created)
+
+
+def _pick_version(entry: CatalogEntry, version: int | None, as_of: date | datetime | None) -> int:
+    """The version number for an explicit version, a date (数据时点 or import time), or current."""
+    name, history = entry.meta.name, entry.history
+    if version is not None:
+        if not any(v.version == version for v in history):
+            raise NotFoundError(f"图层 {name} 没有版本 {version}", f"{name} has no version {version}")
+        return version
+    if as_of is None:
+        return history[-1].version
+    chosen = [v for v in history if _version_date(v) <= _as_datetime(as_of)]
+    if not chosen:
+        raise NotFoundError(f"图层 {name} 在 {as_of} 之前没有版本", f"{name}: nothing as of {as_of}")
+    return chosen[-1].version
+
+
+_NOT_ATTRIBUTES = {FID, "geom", GEOMETRY, *SYSTEM_COLUMNS}
+
+
+def _version_where(table: sa.Table, query: _Query) -> list[sa.ColumnElement[bool]]:
+    """Rows alive at the query's version (and the one feature asked for, if any)."""
+    where = [table.c[VFROM] <= query.version, sa.or_(table.c[VTO].is_(None), table.c[VTO] > query.version)]
+    if isinstance(query.key, int) and not isinstance(query.key, bool):
+        where.append(table.c[FID] == query.key)
+    elif query.key is not None:
+        where.append(table.c[KEY] == str(query.key))
+    return where
+
+
+def _box_refiner(box: Box) -> Callable[[gpd.GeoDataFrame], np.ndarray]:
+    """The exact "geometry intersects the box" test, for providers whose index test is approximate."""
+    polygon = shapely.box(*box)
+    shapely.prepare(polygon)
+    return lambda frame: shapely.intersects(polygon, frame.geometry.to_numpy())
+
+
+def _all_of(refiners: list) -> Callable[[gpd.GeoDataFrame], np.ndarray] | None:
+    if not refiners:
+        return None
+    if len(refiners) == 1:
+        return refiners[0]
+    return lambda frame: np.logical_and.reduce([np.asarray(r(frame), dtype=bool) for r in refiners])

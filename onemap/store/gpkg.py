@@ -23,10 +23,25 @@ from urllib.parse import unquote, urlsplit
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import sqlalchemy as sa
 
 from onemap.errors import ConflictError, StoreError
 from onemap.store import sqlite_catalog as catalog_sql
-from onemap.store.base import GEOMETRY, HASH, KEY, VFROM, VTO, LayerMeta, Store, VersionInfo, VersionPlan
+from onemap.store.base import (
+    FID,
+    GEOMETRY,
+    HASH,
+    KEY,
+    VFROM,
+    VTO,
+    Box,
+    LayerMeta,
+    Store,
+    VersionInfo,
+    VersionPlan,
+    compile_sql,
+    empty_page,
+)
 
 _GEOM = "geom"
 
@@ -42,6 +57,8 @@ def _path_from_url(url: str) -> Path:
 class GeoPackageStore(Store):
     """Versioned layers and catalog in one GeoPackage file."""
 
+    dialect = "sqlite"
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = _path_from_url(url)
@@ -50,6 +67,8 @@ class GeoPackageStore(Store):
         try:
             self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._conn.executescript(catalog_sql.SQLITE_DDL)
+            # CQL2 LIKE is case-sensitive, as PostgreSQL's is; SQLite's is not by default.
+            self._conn.execute("PRAGMA case_sensitive_like = ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"无法打开存储文件 {self.path}:{exc}", f"cannot open {self.path}: {exc}") from exc
 
@@ -85,6 +104,37 @@ class GeoPackageStore(Store):
             use_arrow=True,
         )
         return frame.rename_geometry(GEOMETRY) if frame.geometry.name != GEOMETRY else frame
+
+    # -- querying (OGC API Features) -------------------------------------------------------------
+    def _stored_types(self, name: str) -> dict[str, str]:
+        rows = self._conn.execute("SELECT name, type FROM main.pragma_table_info(?)", (name,)).fetchall()
+        return dict(rows)
+
+    def _box_where(self, table: sa.Table, name: str, box: Box, epsg: int,
+                   exact: bool) -> tuple[sa.ColumnElement[bool], bool]:
+        # The R-tree holds float32 boxes rounded outwards: a superset, refined exactly with Shapely.
+        rtree = sa.Table(f"rtree_{name}_{_GEOM}", sa.MetaData(),
+                         *(sa.Column(c) for c in ("id", "minx", "maxx", "miny", "maxy")))
+        xmin, ymin, xmax, ymax = box
+        near = sa.select(rtree.c.id).where(rtree.c.minx <= xmax, rtree.c.maxx >= xmin,
+                                           rtree.c.miny <= ymax, rtree.c.maxy >= ymin)
+        return table.c[FID].in_(near), False
+
+    def _fetch(self, name: str, table: sa.Table, where: list, attributes: list[str], epsg: int,
+               batch: int) -> gpd.GeoDataFrame:
+        """Candidate fids by SQL, then the rows by GDAL (plain SQLite cannot decode GeoPackage geometries)."""
+        statement = sa.select(table.c[FID]).where(*where).order_by(table.c[FID]).limit(batch)
+        text, params = compile_sql(statement, self.dialect)
+        fids = [row[0] for row in self._conn.execute(text, params)]
+        if not fids:
+            return empty_page(attributes, epsg)
+        frame = pyogrio.read_dataframe(self.path, layer=name, fids=fids, columns=[*attributes, KEY],
+                                       use_arrow=True, fid_as_index=True)
+        # GDAL returns the rows in its own order (fid order today): make it explicit.
+        frame = frame.sort_index().rename_axis(FID).reset_index()
+        frame[FID] = frame[FID].astype("int64")
+        frame = frame.rename_geometry(GEOMETRY) if frame.geometry.name != GEOMETRY else frame
+        return frame[[FID, *attributes, KEY, GEOMETRY]]
 
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:

@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+import sqlalchemy as sa
 from psycopg import sql
 from psycopg.rows import dict_row
 
 from onemap.errors import ConflictError, InputError, StoreError
 from onemap.store import base
-from onemap.store.base import LayerMeta, Store, VersionInfo, VersionPlan
+from onemap.store.base import Box, LayerMeta, Store, VersionInfo, VersionPlan, compile_sql
 
 _GEOM, _FID = "geom", "fid"
 _TIMESTAMP = "timestamp with time zone"
@@ -173,6 +174,33 @@ class PostGISStore(Store):
                      names=sql.SQL(", ").join(map(sql.Identifier, names)), t=self._table(name), where=where)
         with self._conn.cursor(binary=True) as cur:
             return cur.execute(query, params).fetchall()
+
+    # -- querying (OGC API Features) -------------------------------------------------------------
+    def _stored_types(self, name: str) -> dict[str, str]:
+        with _database_errors(f"读取图层 {name}"):
+            return self._columns(name)
+
+    def _box_where(self, table: sa.Table, name: str, box: Box, epsg: int,
+                   exact: bool) -> tuple[sa.ColumnElement[bool], bool]:
+        envelope = sa.func.ST_MakeEnvelope(*(sa.literal(float(v), sa.Float) for v in box),
+                                           sa.literal(int(epsg), sa.Integer))
+        near = table.c[_GEOM].op("&&")(envelope)
+        return (sa.and_(near, sa.func.ST_Intersects(table.c[_GEOM], envelope)) if exact else near), exact
+
+    def _fetch(self, name: str, table: sa.Table, where: list, attributes: list[str], epsg: int,
+               batch: int) -> gpd.GeoDataFrame:
+        names = [base.FID, *attributes, base.KEY]
+        statement = (sa.select(*(table.c[c] for c in names), sa.func.ST_AsBinary(table.c[_GEOM]))
+                     .where(*where).order_by(table.c[base.FID]).limit(batch))
+        text, params = compile_sql(statement, self.dialect)
+        with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
+            types = self._columns(name)
+            rows = cur.execute(text, params).fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+        frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=False)})
+        frame[base.FID] = frame[base.FID].astype(np.int64)
+        geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
+        return gpd.GeoDataFrame(frame, geometry=geometry.rename(base.GEOMETRY), crs=epsg)
 
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:

@@ -41,10 +41,10 @@ def test_open_creates_all_tables_at_head(records: Engine) -> None:
 
 
 def test_reopening_is_idempotent(records_url: str) -> None:
-    for _ in range(2):
+    for n in range(2):
         engine = open_records(records_url)
         with engine.begin() as conn:
-            conn.execute(insert(users).values(username=f"u{id(engine)}", password_hash="x", clearance="公开",
+            conn.execute(insert(users).values(username=f"u{n}", password_hash="x", clearance="公开",
                                               created_at=datetime.now(UTC)))
         engine.dispose()
     engine = open_records(records_url)

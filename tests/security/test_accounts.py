@@ -72,7 +72,8 @@ def test_duplicate_username_and_bad_input(make_user) -> None:
         make_user("dave", ["领导"], clearance="绝密")
 
 
-@pytest.mark.parametrize("pair", [("系统管理员", "审计管理员"), ("系统管理员", "安全管理员"), ("安全管理员", "审计管理员")])
+@pytest.mark.parametrize("pair", [("系统管理员", "审计管理员"), ("系统管理员", "安全管理员"),
+                                  ("安全管理员", "审计管理员")])
 def test_three_administrators_never_in_one_account(make_user, records: Engine, pair) -> None:
     with pytest.raises(InputError, match="三员分立"):
         make_user("both", list(pair))
@@ -133,3 +134,13 @@ def test_changes_are_audited_and_password_never_stored_plain(make_user, records:
         assert get_user(conn, "alice").region_code == "341123"
     assert actions == [("user.create", "console", "user:alice")]
     assert STRONG not in stored and STRONG not in detail
+
+
+def test_nobody_raises_their_own_roles_or_clearance(make_user, records: Engine) -> None:
+    secadmin = make_user("sec", ["安全管理员"])
+    with records.begin() as conn, pytest.raises(PermissionDeniedError, match="不能修改自己的角色"):
+        set_roles(conn, actor=secadmin, username="sec", roles=["审计管理员"])
+    with records.begin() as conn, pytest.raises(PermissionDeniedError, match="不能修改自己的密级"):
+        set_clearance(conn, actor=secadmin, username="sec", clearance="机密")
+    with records.connect() as conn:
+        assert get_user(conn, "sec").clearance == "公开"

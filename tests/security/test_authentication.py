@@ -128,3 +128,10 @@ def test_wrong_old_password_counts_towards_lockout(make_user, records, settings)
 def test_settings_reject_nonsense() -> None:
     with pytest.raises(ValueError):
         SecuritySettings(_env_file=None, lockout_attempts=0)
+
+
+def test_absurd_username_is_refused_and_audited_not_a_database_error(records, settings) -> None:
+    refusal = _refusal(records, settings, "x" * 5000, STRONG)
+    assert refusal.reason == "unknown_user"
+    with records.connect() as conn:
+        assert conn.execute(select(audit_log.c.username)).scalar_one() == "x" * 64

@@ -1,0 +1,52 @@
+"""What every request needs: the store, the records database, the settings, and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from onemap.api.hardening import RateLimiter
+from onemap.config import Settings
+from onemap.security import User
+from onemap.security.settings import SecuritySettings
+from onemap.store import Store, open_store
+
+SESSION_COOKIE = "onemap_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Who is asking when nobody signed in: the public (公众), cleared for 公开 data only.
+ANONYMOUS = User(id=0, username="-", roles=("公众",), clearance="公开")
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The application's long-lived parts, kept on ``app.state.ctx``."""
+
+    store_url: str
+    records: Engine
+    settings: Settings
+    security: SecuritySettings
+    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=10, seconds=60))
+
+    def store(self) -> Store:
+        """A newly opened store (close it, or use it as a context manager)."""
+        return open_store(self.store_url)
+
+
+def context(request: Request) -> AppContext:
+    """The application context of a request."""
+    return request.app.state.ctx
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as the server saw it (proxies must be configured in the ASGI server)."""
+    return request.client.host if request.client else ""
+
+
+def opened_store(request: Request) -> Iterator[Store]:
+    """FastAPI dependency: a store opened for one request."""
+    with context(request).store() as store:
+        yield store

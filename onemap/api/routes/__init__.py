@@ -1,0 +1,1 @@
+"""Routers, one per concern; each is a thin shell over the domain core."""

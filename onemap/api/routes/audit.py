@@ -1,0 +1,34 @@
+"""审计日志: only the 审计管理员 reads it or checks its hash chain."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from onemap.api.auth import current_user
+from onemap.api.context import context
+from onemap.security import User, audit
+from onemap.security.roles import require
+
+router = APIRouter(prefix="/api/audit", tags=["审计日志"])
+UserDep = Annotated[User, Depends(current_user)]
+
+
+@router.get("", summary="查看审计日志(仅审计管理员)")
+def read_log(request: Request, user: UserDep, since: datetime | None = None, until: datetime | None = None,
+             username: str | None = None, action: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict]:
+    with context(request).records.begin() as conn:
+        rows = audit.read(conn, reader=user, since=since, until=until, user=username, action=action, limit=limit)
+    return [{"id": r.id, "at": r.at.isoformat(), "username": r.username, "ip": r.ip, "action": r.action,
+             "object": r.object, "result": r.result, "detail": r.detail} for r in rows]
+
+
+@router.get("/verify", summary="校验审计日志哈希链(仅审计管理员)")
+def verify_log(request: Request, user: UserDep) -> dict:
+    ctx = context(request)
+    require(user, "audit:verify", settings=ctx.security)
+    with ctx.records.begin() as conn:
+        result = audit.verify(conn)
+    return {"ok": result.ok, "count": result.count, "first_bad_id": result.first_bad_id,
+            "last_hash": result.last_hash}

@@ -1,0 +1,44 @@
+"""数据资源目录: the catalog as JSON and the Chinese landing page, filtered by who is asking."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from onemap import __version__
+from onemap.api.auth import current_user
+from onemap.api.context import client_ip, context, opened_store
+from onemap.catalog import entry_record, visible_entries, visible_entry
+from onemap.security import User, audit
+from onemap.store import Store
+
+router = APIRouter()
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+UserDep = Annotated[User, Depends(current_user)]
+StoreDep = Annotated[Store, Depends(opened_store)]
+
+
+@router.get("/api/catalog", tags=["数据资源目录"], summary="数据资源目录(仅列出当前用户可见的图层)")
+def catalog(request: Request, user: UserDep, store: StoreDep) -> list[dict[str, Any]]:
+    return [entry_record(e) for e in visible_entries(store, user, context(request).security)]
+
+
+@router.get("/api/catalog/{name}", tags=["数据资源目录"], summary="单个图层的目录信息与版本历史")
+def catalog_entry(name: str, request: Request, user: UserDep, store: StoreDep) -> dict[str, Any]:
+    ctx = context(request)
+    entry = visible_entry(store, name, user, ctx.security)
+    if entry.meta.security_level != "公开":
+        with ctx.records.begin() as conn:
+            audit.record(conn, user=user, ip=client_ip(request), action="catalog:read", object=name,
+                         result="success", detail={"level": entry.meta.security_level})
+    return entry_record(entry)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def landing(request: Request, user: UserDep, store: StoreDep) -> HTMLResponse:
+    ctx = context(request)
+    records = [entry_record(e) for e in visible_entries(store, user, ctx.security)]
+    page = {"node": ctx.settings.node_name, "records": records, "version": __version__, "user": user}
+    return TEMPLATES.TemplateResponse(request, "landing.html", page)

@@ -1,0 +1,193 @@
+"""OGC API Features Parts 1–3 without the web: items, one item, queryables and the CRS lists.
+
+The web shell (``onemap.api``) calls these functions and turns their results into responses; they
+return GeoJSON-ready dicts and raise :class:`onemap.errors.OnemapError` subclasses.
+
+What a client sees:
+
+- the feature id is the store's ``_key`` (the layer's BSM where it has one); ``fid`` is only the
+  paging cursor (``after``), never an id;
+- the properties are the layer's attributes. ``_ellipsoid_area``, the area on the CGCS2000 ellipsoid
+  that the platform computes on import (m²), is published as ``椭球面积``: it is the one computed
+  attribute worth filtering on, and every other system column (``_hash``, ``_vfrom``, ``_vto``,
+  ``_valid``) stays internal;
+- coordinates are in ``crs`` (default CRS84, lon/lat) in that CRS's axis order: lat,lon for EPSG:4490,
+  northing,easting for the Gauss–Krüger zones (see :mod:`onemap.services.ogc_crs`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from onemap.errors import InputError
+from onemap.services import ogc_crs
+from onemap.services.cql2 import GEOMETRY_PROPERTY, compile_filter, intersects_filter
+from onemap.services.ogc_crs import content_crs, storage_crs, supported_crs
+from onemap.standards.codes import sandiao_names, ydyh_names
+from onemap.standards.registry import get_table
+from onemap.store import Store
+
+__all__ = ["AREA_PROPERTY", "ItemResult", "ItemsResult", "content_crs", "item", "items", "public_columns",
+           "queryables", "storage_crs", "supported_crs"]
+
+AREA_PROPERTY = "椭球面积"
+_PUBLIC = {"_ellipsoid_area": AREA_PROPERTY}  # stored column -> property name
+_STORED = {public: stored for stored, public in _PUBLIC.items()}
+_JSON_TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "number": {"type": "number"},
+               "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
+               "datetime": {"type": "string", "format": "date-time"}}
+_GEOMETRY_FORMATS = {"point", "multipoint", "linestring", "multilinestring", "polygon", "multipolygon"}
+
+
+@dataclass
+class ItemsResult:
+    """One page of ``/collections/{layer}/items``."""
+
+    body: dict  # GeoJSON FeatureCollection with numberReturned (numberMatched when known cheaply)
+    content_crs: str  # the Content-Crs header
+    version: int  # the layer version read
+    next_after: int | None  # the ``after`` of the next page; None on the last page
+
+    @property
+    def next_params(self) -> dict[str, str] | None:
+        """Query parameters for the ``next`` link; the version is pinned so pages never mix versions."""
+        if self.next_after is None:
+            return None
+        return {"after": str(self.next_after), "version": str(self.version)}
+
+
+@dataclass
+class ItemResult:
+    """``/collections/{layer}/items/{featureId}``."""
+
+    body: dict  # GeoJSON Feature
+    content_crs: str
+    version: int
+
+
+def public_columns(store: Store, layer: str) -> dict[str, str]:
+    """Property name as clients see it → simple type, in table order."""
+    return {_PUBLIC.get(c, c): kind for c, kind in store.columns(layer).items()}
+
+
+def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None,
+          bbox: list[float] | None = None, bbox_crs: str | None = None, crs: str | None = None,
+          filter: str | dict | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
+          version: int | None = None, as_of: date | datetime | None = None,
+          properties: list[str] | None = None) -> ItemsResult:
+    """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``."""
+    epsg = store.entry(layer).meta.epsg
+    number = store.resolve_version(layer, version, as_of)
+    output = ogc_crs.parse_crs(crs, what="crs")
+    types = public_columns(store, layer)
+    stored = {public: column for public, column in _STORED.items() if public in types}
+    compiled = None
+    if filter is not None and filter != "":
+        compiled = compile_filter(filter, lang=filter_lang or "cql2-text", columns=types, filter_crs=filter_crs,
+                                  layer_epsg=epsg, aliases=stored)
+    box = None
+    if bbox is not None:
+        box, region = ogc_crs.bbox_to_layer(bbox, ogc_crs.parse_crs(bbox_crs, what="bbox-crs"), epsg)
+        compiled = intersects_filter(region, epsg).and_(compiled) if region is not None else compiled
+    chosen = _chosen(types, properties)
+    page = store.query(layer, version=number, bbox=box, filter=compiled, after=after, limit=limit,
+                       columns=[stored.get(name, name) for name in chosen])
+    features = _features(page.frame, epsg, output, {name: types[name] for name in chosen})
+    body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+    if page.matched is not None:
+        body["numberMatched"] = page.matched
+    return ItemsResult(body, content_crs(output), number, page.next_after)
+
+
+def item(store: Store, layer: str, key: str, *, crs: str | None = None, version: int | None = None,
+         as_of: date | datetime | None = None) -> ItemResult:
+    """One feature by its id (``_key``); :class:`NotFoundError` when the version has no such feature."""
+    epsg = store.entry(layer).meta.epsg
+    number = store.resolve_version(layer, version, as_of)
+    output = ogc_crs.parse_crs(crs, what="crs")
+    frame = store.feature(layer, str(key), version=number)
+    (feature,) = _features(frame, epsg, output, public_columns(store, layer))
+    return ItemResult(feature, content_crs(output), number)
+
+
+def queryables(store: Store, layer: str) -> dict:
+    """The layer's queryables as a JSON Schema (OGC API Features Part 3), code lists as titled enums."""
+    meta = store.entry(layer).meta
+    titles = _field_titles(layer)
+    geometry = meta.geometry_type.lower()
+    schema = {GEOMETRY_PROPERTY: {
+        "title": "几何", "format": f"geometry-{geometry if geometry in _GEOMETRY_FORMATS else 'any'}"}}
+    for name, kind in public_columns(store, layer).items():
+        entry = {"title": titles.get(name, name), **_JSON_TYPES[kind]}
+        codes = _code_list(name)
+        if codes and kind == "string":
+            entry["enum"] = list(codes)
+            entry["oneOf"] = [{"const": code, "title": title} for code, title in codes.items()]
+        schema[name] = entry
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "title": meta.title, "properties": schema, "additionalProperties": False}
+
+
+def _chosen(types: dict[str, str], properties: list[str] | None) -> list[str]:
+    """The ``properties`` parameter checked against the layer (all of them by default)."""
+    if properties is None:
+        return list(types)
+    unknown = [p for p in properties if p not in types]
+    if unknown:
+        raise InputError(f"未知属性 {'、'.join(u[:60] for u in unknown)},可用属性:{'、'.join(types)}",
+                         f"unknown properties {unknown}")
+    return list(dict.fromkeys(properties))
+
+
+def _features(frame: gpd.GeoDataFrame, epsg: int, output: ogc_crs.OgcCRS, types: dict[str, str]) -> list[dict]:
+    """GeoJSON features (id = ``_key``) with geometries in ``output`` and JSON-typed properties."""
+    geometries = ogc_crs.from_layer(frame.geometry.to_numpy(), epsg, output)
+    shapes = [None if text is None else json.loads(text) for text in shapely.to_geojson(geometries)]
+    names = list(types)
+    columns = [_json_values(frame[_STORED.get(name, name)], types[name]) for name in names]
+    rows = zip(*columns, strict=True) if columns else ([] for _ in range(len(frame)))
+    return [{"type": "Feature", "id": key, "geometry": shape, "properties": dict(zip(names, row, strict=True))}
+            for key, shape, row in zip(frame["_key"].tolist(), shapes, rows, strict=True)]
+
+
+def _json_values(series: pd.Series, kind: str) -> list:
+    """A column as JSON values of the attribute's type (the stores' dtypes differ; the output must not)."""
+    missing = series.isna().to_numpy()
+    if kind == "date":
+        values = pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d").tolist()
+    elif kind == "datetime":
+        stamps = pd.to_datetime(series, errors="coerce", utc=True)
+        values = [None if pd.isna(v) else v.isoformat().replace("+00:00", "Z") for v in stamps]
+    else:
+        cast = {"integer": int, "number": float, "boolean": bool, "string": str}[kind]
+        values = [None if gone else cast(v) for v, gone in zip(series.tolist(), missing, strict=True)]
+    return [None if gone else v for v, gone in zip(values, missing, strict=True)]
+
+
+def _code_list(name: str) -> dict[str, str]:
+    """Codes with Chinese titles for the few fields whose code table the standards carry."""
+    if name == "DLBM":
+        # DLBM holds 二级类 codes and their K/A refinements (一级类 are groupings, CZCSXM a field of its own).
+        frame = get_table("sandiao_landuse_codes").frame
+        usable = set(frame.loc[frame["level"].isin(["2", "ext"]), "code"])
+        return {code: title for code, title in sandiao_names().items() if code in usable}
+    if name == "CZCSXM":
+        frame = get_table("sandiao_landuse_codes").frame
+        return dict(zip(*(frame.loc[frame["level"] == "CZCSXM", c] for c in ("code", "name_zh")), strict=True))
+    if name == "YDYHFLDM":
+        return ydyh_names()
+    return {}
+
+
+def _field_titles(layer: str) -> dict[str, str]:
+    """Chinese field names: the layer's own table in the planning database standard, else 三调 DLTB's."""
+    titles = get_table("sandiao_dltb_fields").mapping("name_zh")
+    plan = get_table("plan_db_fields").frame
+    own = plan[plan["layer_code"] == layer]
+    return {**titles, **dict(zip(own["field_code"], own["name_zh"], strict=True)), AREA_PROPERTY: AREA_PROPERTY}
