@@ -90,8 +90,11 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
     try:
         tree = parse_text(source) if lang == "cql2-text" else parse_json(json.loads(source))
     except UnexpectedInput as exc:
-        raise InputError(f"过滤条件语法错误:第 {exc.line} 行第 {exc.column} 列附近无法解析",
-                         f"cql2 syntax: {exc}") from exc
+        hint = ""
+        if getattr(exc, "char", "").isalpha() and not exc.char.isascii():
+            hint = "(中文属性名请加双引号,如 \"椭球面积\" > 100)"
+        raise InputError(f"过滤条件语法错误:第 {exc.line} 行第 {exc.column} 列附近无法解析{hint}",
+                         f"cql2 syntax: {_short(exc)}") from exc
     except (LarkError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         raise InputError(f"过滤条件语法错误:{_short(exc)}", f"cql2 parse: {exc!r}") from exc
     _check_size(tree, max_depth, max_nodes)

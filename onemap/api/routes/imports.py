@@ -48,9 +48,9 @@ def upload(
 ) -> dict:
     ctx, ip = context(request), client_ip(request)
     require(user, "layer:import", settings=ctx.security)
-    level = security_level or "内部"
-    assert_storable(level, ctx.security)
-    options = ImportOptions(name=name, category=category, security_level=level, department=department,
+    if security_level:
+        assert_storable(security_level, ctx.security)
+    options = ImportOptions(name=name, category=category, security_level=security_level, department=department,
                             year=year, valid_date=valid_date, encoding=encoding, note=note)
     with tempfile.TemporaryDirectory(prefix="onemap-upload-") as folder:
         path = Path(folder) / f"{_SAFE_NAME}{_suffix(file.filename or '')}"

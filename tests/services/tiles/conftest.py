@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
 import geopandas as gpd
 import mapbox_vector_tile
 import numpy as np
+import psycopg
 import pytest
 import shapely
 from pyproj import Transformer
 
 from onemap.ingest.prepare import build_batch
 from onemap.services.tiles import get_tms
-from onemap.store import LayerMeta, Store
+from onemap.store import LayerMeta, Store, open_store
+from tests.conftest import _PG_PROBLEM, PG_DSN
 
 X0, Y0 = 39_500_000.0, 3_400_000.0
 SHUITIAN = "P0101"  # the 水田 parcel every test looks for
@@ -46,6 +51,18 @@ def dltb_store(store: Store) -> Store:
     """A store (GeoPackage and PostGIS) holding version 1 of DLTB."""
     commit(store, parcels())
     return store
+
+
+@pytest.fixture
+def postgis_store() -> Iterator[Store]:
+    """A new PostGIS store (for comparing ST_AsMVT with the Python encoder on the same data)."""
+    if _PG_PROBLEM:
+        pytest.skip(f"PostGIS unavailable: {_PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with open_store(f"{PG_DSN}?schema={schema}") as opened:
+        yield opened
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def centre_in(epsg: int, frame: gpd.GeoDataFrame | None = None, key: str = SHUITIAN) -> tuple[float, float]:

@@ -1,0 +1,192 @@
+"""Hostile inputs over HTTP: each gets a clear 4xx with a Chinese message, and nothing stored changes."""
+
+from __future__ import annotations
+
+import io
+import stat
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from tests.api.conftest import Api
+from tests.builders import XIAN80_PRJ, deep_collection_geojson, dltb, write_shapefile_gbk
+
+GEOJSON = "application/geo+json"
+
+
+def _zip(entries: dict[str, bytes], *, symlink: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as handle:
+        for name, data in entries.items():
+            handle.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            handle.writestr(info, "/etc/passwd")
+    return buffer.getvalue()
+
+
+def _shapefile_zip(tmp: Path, mutate: Callable[[Path], None]) -> bytes:
+    shp = write_shapefile_gbk(tmp / "shp", dltb(20))
+    mutate(shp)
+    return _zip({p.name: p.read_bytes() for p in sorted(shp.parent.iterdir())})
+
+
+def _bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as handle:
+        with handle.open("zeros.geojson", "w") as entry:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(300):
+                entry.write(chunk)
+    return buffer.getvalue()
+
+
+def _tar_traversal() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as handle:
+        data = b"x" * 10
+        info = tarfile.TarInfo("../../outside.geojson")
+        info.size = len(data)
+        handle.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _gpkg_with(tmp: Path, frame) -> bytes:
+    path = tmp / "in.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="DLTB")
+    return path.read_bytes()
+
+
+def _geojson(frame) -> bytes:
+    return frame.to_json().encode()
+
+
+def _nan_frame():
+    import shapely
+
+    frame = dltb(3)
+    frame.loc[1, "geometry"] = shapely.Polygon([(39_500_000, 3_400_000), (float("nan"), 3_400_000),
+                                                (39_500_100, 3_400_100)])
+    return frame
+
+
+UPLOADS: dict[str, Callable[[Path], tuple[str, bytes]]] = {
+    "zip_slip": lambda t: ("d.zip", _zip({"../../evil.geojson": b"{}"})),
+    "zip_absolute": lambda t: ("d.zip", _zip({"/tmp/evil.geojson": b"{}"})),
+    "zip_symlink": lambda t: ("d.zip", _zip({"a.txt": b"x"}, symlink="link.geojson")),
+    "zip_bomb": lambda t: ("d.zip", _bomb()),
+    "tar_traversal": lambda t: ("d.tar.gz", _tar_traversal()),
+    "corrupt_zip": lambda t: ("d.zip", b"PK\x03\x04 this is not a zip"),
+    "vrt_renamed": lambda t: ("d.geojson", b'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd'
+                                            b"</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>"),
+    "vrt_in_zip": lambda t: ("d.zip", _zip({"x.gpkg": b"<?xml version='1.0'?><OGRVRTDataSource/>"})),
+    "deep_collection": lambda t: ("d.geojson", deep_collection_geojson(t / "deep.geojson").read_bytes()),
+    "nan_coordinates": lambda t: ("d.gpkg", _gpkg_with(t, _nan_frame())),
+    "truncated_shp": lambda t: ("d.zip", _shapefile_zip(t, lambda shp: shp.write_bytes(shp.read_bytes()[:-300]))),
+    "missing_shx": lambda t: ("d.zip", _shapefile_zip(t, lambda shp: shp.with_suffix(".shx").unlink())),
+    "missing_dbf": lambda t: ("d.zip", _shapefile_zip(t, lambda shp: shp.with_suffix(".dbf").unlink())),
+    "xian80_prj": lambda t: ("d.zip", _shapefile_zip(t, lambda shp: shp.with_suffix(".prj").write_text(XIAN80_PRJ))),
+    "no_prj": lambda t: ("d.zip", _shapefile_zip(t, lambda shp: shp.with_suffix(".prj").unlink())),
+    "wgs84": lambda t: ("d.geojson", _geojson(dltb(3, epsg=4490).set_crs(4326, allow_override=True))),
+    "wrong_zone": lambda t: ("d.gpkg", _gpkg_with(t, dltb(3).set_crs(4528, allow_override=True))),
+    "swapped_axes": lambda t: ("d.geojson", _geojson(dltb(3, epsg=4490).set_crs(4326, allow_override=True)
+                                                     .set_geometry(dltb(3, epsg=4490).geometry.map(
+                                                         lambda g: __import__("shapely").ops.transform(
+                                                             lambda x, y: (y, x), g))))),
+    "exe_upload": lambda t: ("tool.exe", b"MZ\x90\x00"),
+    "empty_file": lambda t: ("d.gpkg", b""),
+    "not_a_gpkg": lambda t: ("d.gpkg", b"SQLite format 3\x00" + b"\x00" * 200),
+    "empty_zip": lambda t: ("d.zip", _zip({})),
+}
+
+
+def snapshot(api: Api, headers: dict) -> list:
+    catalog = api.client.get("/api/catalog", headers=headers).json()
+    return [(r["name"], r["version"], r["feature_count"]) for r in catalog]
+
+
+@pytest.fixture
+def importer(api: Api) -> dict:
+    api.add_layer("DLTB", "内部")
+    return api.user(["业务人员"], clearance="内部")
+
+
+@pytest.mark.parametrize("case", sorted(UPLOADS))
+def test_hostile_upload(api: Api, importer: dict, tmp_path: Path, case: str) -> None:
+    before = snapshot(api, importer)
+    filename, data = UPLOADS[case](tmp_path)
+    response = api.client.post("/api/imports", headers=importer, files={"file": (filename, data)},
+                               data={"name": "DLTB"})
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["message"])  # a Chinese message
+    assert snapshot(api, importer) == before
+
+
+def test_good_upload_works_and_is_audited(api: Api, importer: dict, tmp_path: Path) -> None:
+    upload = {"file": ("d.gpkg", _gpkg_with(tmp_path, dltb(6)))}
+    response = api.client.post("/api/imports", headers=importer, files=upload, data={"name": "DLTB"})
+    assert response.status_code == 200, response.text
+    assert response.json()["layers"][0]["version"] == 2
+    auditor = api.user(["审计管理员"], clearance="公开")
+    actions = [(r["action"], r["result"]) for r in api.client.get("/api/audit", headers=auditor).json()]
+    assert ("layer:import", "success") in actions
+
+
+REQUESTS: dict[str, Callable[[Api, dict], object]] = {
+    "oversized_json": lambda a, h: a.client.post("/api/auth/login", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                                                 headers={"Content-Type": "application/json"}),
+    "lying_content_length": lambda a, h: a.client.post("/api/auth/login", content=b"{}",
+                                                       headers={"Content-Length": "99999999999"}),
+    "malformed_json": lambda a, h: a.client.post("/api/auth/login", content=b"{not json",
+                                                 headers={"Content-Type": "application/json"}),
+    "huge_username": lambda a, h: a.client.post("/api/auth/login", json={"username": "x" * 10_000, "password": "y"}),
+    "traversal_layer": lambda a, h: a.client.get("/api/catalog/..%2F..%2Fetc%2Fpasswd", headers=h),
+    "sql_layer_name": lambda a, h: a.client.get("/api/catalog/DLTB';DROP TABLE om_layers;--", headers=h),
+    "tampered_jwt": lambda a, h: a.client.get("/api/auth/me",
+                                              headers={"Authorization": h["Authorization"][:-3] + "abc"}),
+    "garbage_token": lambda a, h: a.client.get("/api/catalog", headers={"Authorization": "Bearer not.a.jwt"}),
+    "import_anonymous": lambda a, h: a.client.post("/api/imports", files={"file": ("d.zip", _zip({}))}),
+    "import_without_permission": lambda a, h: a.client.post(
+        "/api/imports", headers=a.user(["领导"], clearance="内部"), files={"file": ("d.zip", _zip({}))}),
+    "unknown_security_level": lambda a, h: a.client.post(
+        "/api/imports", headers=h, files={"file": ("d.geojson", _geojson(dltb(2, epsg=4490)))},
+        data={"security_level": "绝密级"}),
+    "level_above_edition": lambda a, h: a.client.post(
+        "/api/imports", headers=h, files={"file": ("d.geojson", _geojson(dltb(2, epsg=4490)))},
+        data={"security_level": "机密"}),
+    "bad_valid_date": lambda a, h: a.client.post(
+        "/api/imports", headers=h, files={"file": ("d.geojson", _geojson(dltb(2, epsg=4490)))},
+        data={"valid_date": "2024-13-45"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REQUESTS))
+def test_hostile_request(api: Api, importer: dict, case: str) -> None:
+    before = snapshot(api, importer)
+    response = REQUESTS[case](api, importer)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert snapshot(api, importer) == before
+    assert api.client.get("/api/health").status_code == 200
+
+
+def test_login_is_rate_limited(api: Api) -> None:
+    codes = [api.client.post("/api/auth/login", json={"username": "x", "password": "Wrong#Pass1"}).status_code
+             for _ in range(12)]
+    assert codes[0] == 401 and codes[-1] == 429
+
+
+def test_html_in_metadata_is_escaped_on_the_landing_page(api: Api, tmp_path: Path) -> None:
+    path = tmp_path / "x.gpkg"
+    pyogrio.write_dataframe(dltb(2), path, layer="DLTB")
+    from onemap.ingest.importer import ImportOptions, import_path
+    from onemap.store import open_store
+
+    with open_store(api.store_url) as store:
+        import_path(path, store, ImportOptions(name="PUB", security_level="公开", title="<script>alert(1)</script>"))
+    page = api.client.get("/").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
