@@ -39,6 +39,23 @@ def _fail(error: OnemapError) -> None:
     raise typer.Exit(code=2)
 
 
+def _audit_console(records: str | None, action: str, obj: str, result: str, detail: dict) -> None:
+    """Record a console action in the audit trail (全过程留痕), as ``console:<OS user>``."""
+    import getpass
+
+    from onemap.records import open_records
+    from onemap.records.database import default_records_url
+    from onemap.security import audit
+
+    engine = open_records(records or default_records_url(get_settings()))
+    try:
+        with engine.begin() as conn:
+            audit.record(conn, user=f"console:{getpass.getuser()}", ip="", action=action, object=obj,
+                         result=result, detail=detail)
+    finally:
+        engine.dispose()
+
+
 def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -86,8 +103,9 @@ def import_(
     crs: Annotated[str | None, typer.Option(help="数据缺少坐标系时指定,如 EPSG:4527")] = None,
     allow_wgs84: Annotated[bool, typer.Option(help="允许把 WGS 84 数据按 CGCS2000 导入")] = False,
     note: Annotated[str, typer.Option(help="版本说明")] = "",
+    records: Annotated[str | None, typer.Option(help="应用记录库(审计日志);默认为本节点的内置记录库")] = None,
 ) -> None:
-    """导入数据为新版本(整次导入为一个事务:失败时存储保持原样)。"""
+    """导入数据为新版本(整次导入为一个事务:失败时存储保持原样);导入记入审计日志。"""
     from onemap.ingest.importer import ImportOptions, import_path
     from onemap.store import open_store
 
@@ -99,7 +117,11 @@ def import_(
         with open_store(_store_url(store)) as opened, progress_bar("导入") as update:
             report = import_path(path, opened, options, progress=update)
     except OnemapError as error:
+        _audit_console(records, "layer:import", str(path), "failure", {"reason": error.log[:500]})
         _fail(error)
+    for version in report.versions:
+        _audit_console(records, "layer:import", version.layer, "success",
+                       {"version": version.version, "features": version.feature_count, "source": str(path)})
     for layer_report, version in zip(report.layers, report.versions, strict=True):
         encoding_text = f",编码 {layer_report.encoding}({layer_report.encoding_how})" if layer_report.encoding else ""
         console.print(f"[green]{layer_report.name}[/green] ← {layer_report.source}:{layer_report.features} 个要素,"

@@ -26,8 +26,17 @@ def test_help_documents_every_command() -> None:
 def test_import_layers_and_diff(tmp_path: Path) -> None:
     store = f"gpkg://{tmp_path / 'store.gpkg'}"
     shp = write_shapefile_gbk(tmp_path / "shp", dltb(5))
-    result = runner.invoke(app, ["import", str(shp), "--store", store, "--year", "2019", "--department", "自然资源局"])
+    records = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    result = runner.invoke(app, ["import", str(shp), "--store", store, "--year", "2019", "--department", "自然资源局",
+                                 "--records", records])
     assert result.exit_code == 0, result.output
+    from onemap.records import open_records
+    from onemap.records.tables import audit_log
+
+    with open_records(records).connect() as conn:
+        rows = conn.execute(audit_log.select()).all()
+    assert [(r.action, r.object, r.result) for r in rows] == [("layer:import", "DLTB", "success")]
+    assert rows[0].username.startswith("console:")
     assert "GBK" in result.output and "版本 1" in result.output
     changed = dltb(5, dlbm_shift=1)
     pyogrio.write_dataframe(changed, tmp_path / "v2.gpkg", layer="DLTB")
