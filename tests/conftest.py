@@ -15,7 +15,7 @@ from onemap.store import Store, open_store
 # The server refuses placeholder secrets; tests use a random one (never a committed value).
 os.environ.setdefault("ONEMAP_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
 # Default stores and records of commands under test go to a throwaway folder, never the work tree.
-os.environ.setdefault("ONEMAP_DATA_DIR", tempfile.mkdtemp(prefix="onemap-test-data-"))
+os.environ["ONEMAP_DATA_DIR"] = tempfile.mkdtemp(prefix="onemap-test-data-")
 
 PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 
