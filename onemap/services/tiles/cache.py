@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from onemap.config import get_settings
-from onemap.services.tiles.features import tile_window
+from onemap.services.tiles.features import Region, tile_window
 from onemap.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,11 @@ def _digest(value: object, length: int = 16) -> str:
 def _folder_name(name: str) -> str:
     """``name`` if it is a safe folder name, else a digest of it (no path tricks, any script)."""
     return name if _SAFE_NAME.match(name) else f"_{_digest(name)}"
+
+
+def _region_variant(region: Region | None) -> tuple[str, ...]:
+    """The cache-key part of a region scope (tiles for different scopes never mix)."""
+    return () if region is None else (f"region:{region.field}={region.prefix}",)
 
 
 class TileCache:
@@ -112,23 +117,24 @@ class TileCache:
 
     def vector_tile(self, store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *,
                     version: int | None = None, as_of: date | datetime | None = None,
-                    properties: list[str] | None = None) -> bytes:
+                    properties: list[str] | None = None, region: Region | None = None) -> bytes:
         """:func:`.mvt.vector_tile`, from the cache when it holds the tile."""
         from onemap.services.tiles.mvt import vector_tile
 
         tile_window(tms_id, z, x, y)  # an invalid tile is an error, never a cache entry
         number = store.resolve_version(layer, version, as_of)
-        variant = None if properties is None else tuple(properties)
+        variant = None if properties is None and region is None else (
+            *(("*",) if properties is None else properties), *_region_variant(region))
         key = TileKey(store.url, layer, number, tms_id, z, x, y, "mvt", variant)
         data = self.get(key)
         if data is None:
-            data = vector_tile(store, layer, tms_id, z, x, y, version=number, properties=properties)
+            data = vector_tile(store, layer, tms_id, z, x, y, version=number, properties=properties, region=region)
             self.put(key, data)
         return data
 
     def raster_tile(self, store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *,
                     version: int | None = None, as_of: date | datetime | None = None,
-                    style: str | None = None) -> bytes:
+                    style: str | None = None, region: Region | None = None) -> bytes:
         """:func:`.render.raster_tile`, from the cache when it holds the tile."""
         from onemap.services.tiles.render import raster_tile
         from onemap.services.tiles.styles import get_style
@@ -136,9 +142,10 @@ class TileCache:
         tile_window(tms_id, z, x, y)
         number = store.resolve_version(layer, version, as_of)
         chosen = get_style(layer, style)
-        key = TileKey(store.url, layer, number, tms_id, z, x, y, "png", (chosen.id, chosen.fingerprint))
+        key = TileKey(store.url, layer, number, tms_id, z, x, y, "png",
+                      (chosen.id, chosen.fingerprint, *_region_variant(region)))
         data = self.get(key)
         if data is None:
-            data = raster_tile(store, layer, tms_id, z, x, y, version=number, style=style)
+            data = raster_tile(store, layer, tms_id, z, x, y, version=number, style=style, region=region)
             self.put(key, data)
         return data

@@ -6,6 +6,8 @@ geometry work is vectorised (one ``shapely`` call per step over every feature of
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -35,7 +37,7 @@ class TileWindow:
     y: int
     epsg: int
     bounds: tuple[float, float, float, float]  # left, bottom, right, top (lon/lat or easting/northing)
-    pixel_m: float  # ground size of one of the tile's 256 screen pixels, in metres at the CRS's true scale
+    pixel_m: float  # one of the tile's 256 screen pixels in metres, at the CRS's nominal scale (equator)
 
     @property
     def span(self) -> tuple[float, float]:
@@ -51,18 +53,16 @@ class TileWindow:
 
     @property
     def overview(self) -> bool:
-        """Whether the tile is an overview: simplified, features below a pixel dropped."""
+        """Whether the tile is an overview: simplified, features below a screen pixel dropped."""
         return self.pixel_m > OVERVIEW_PIXEL_M
 
-    @property
-    def simplify_tolerance(self) -> float:
-        """Half a screen pixel (in CRS units) at overview levels, else 0 (MVT's grid is the only loss)."""
-        return self.span[0] / 512 if self.overview else 0.0
 
-    @property
-    def min_feature_size(self) -> float:
-        """At overview levels, features whose larger side is below one screen pixel are not drawn."""
-        return self.span[0] / 256 if self.overview else 0.0
+@dataclass(frozen=True)
+class Region:
+    """A reader's 行政区划 scope: only features whose ``field`` starts with ``prefix`` are drawn."""
+
+    field: str
+    prefix: str
 
 
 def tile_window(tms_id: str, z: int, x: int, y: int) -> TileWindow:
@@ -93,18 +93,42 @@ def layer_state(store: Store, layer: str, version: int | None = None,
     return LayerState(layer, number, int(entry.meta.epsg), info.extent)
 
 
-@lru_cache(maxsize=256)
 def transformer(source: int, target: int) -> Transformer:
-    """A cached x/y-ordered transformer between two EPSG codes."""
+    """A cached x/y-ordered transformer between two EPSG codes (one per thread: tiles are served in a pool)."""
+    return _transformer(source, target, threading.get_ident())
+
+
+@lru_cache(maxsize=512)
+def _transformer(source: int, target: int, thread: int) -> Transformer:
     return Transformer.from_crs(CRS.from_epsg(source), CRS.from_epsg(target), always_xy=True)
 
 
-def reproject(geometries: np.ndarray, source: int, target: int) -> np.ndarray:
-    """Geometries transformed from ``source`` to ``target`` in one vectorised pass."""
-    if source == target or len(geometries) == 0:
-        return geometries
-    forward = transformer(source, target)
-    return shapely.transform(geometries, lambda x, y: forward.transform(x, y), interleaved=False)
+def to_tile_units(geometries: np.ndarray, window: TileWindow, extent: int, source: int | None = None) -> np.ndarray:
+    """Geometries in tile units: 0..extent from the tile's top-left corner, y pointing down.
+
+    With ``source`` (an EPSG code other than the tile matrix set's) the geometries are reprojected
+    in the same vectorised pass.
+    """
+    left, _, _, top = window.bounds
+    width, height = window.span
+    sx, sy = extent / width, extent / height
+    forward = transformer(source, window.epsg) if source not in (None, window.epsg) else None
+
+    def units(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if forward is not None:
+            x, y = forward.transform(x, y)
+        return (x - left) * sx, (top - y) * sy
+
+    return shapely.transform(geometries, units, interleaved=False)
+
+
+def layer_units_per_tile_unit(window: TileWindow, state: LayerState, extent: int) -> float:
+    """How many layer-CRS units one tile unit spans at the tile's centre (to test sizes before reprojecting)."""
+    left, bottom, right, top = window.bounds
+    cx, cy = (left + right) / 2, (bottom + top) / 2
+    step = window.span[0] / extent
+    xs, ys = transformer(window.epsg, state.epsg).transform([cx, cx + step, cx], [cy, cy, cy + step])
+    return min(math.hypot(xs[1] - xs[0], ys[1] - ys[0]), math.hypot(xs[2] - xs[0], ys[2] - ys[0]))
 
 
 def query_bbox(window: TileWindow, state: LayerState) -> tuple[float, float, float, float] | None:
@@ -126,31 +150,43 @@ def query_bbox(window: TileWindow, state: LayerState) -> tuple[float, float, flo
     return tuple(float(v) for v in transformer(window.epsg, state.epsg).transform_bounds(*cut, densify_pts=21))
 
 
-def read_tile_features(store: Store, window: TileWindow, state: LayerState,
-                       columns: list[str] | None = None) -> gpd.GeoDataFrame:
-    """The layer's features on the buffered tile, in the tile matrix set's CRS, clipped and simplified.
+def read_tile_features(store: Store, window: TileWindow, state: LayerState, extent: int,
+                       columns: list[str] | None = None, region: Region | None = None) -> gpd.GeoDataFrame:
+    """The layer's features on the buffered tile, in tile units of ``extent`` (y down), clipped.
 
-    Overview tiles drop features smaller than a screen pixel and simplify the rest by half a pixel
-    (so a z8 tile of a 300k-parcel county stays small); detailed tiles keep every vertex.
+    Overview tiles drop features smaller than a screen pixel (tested on the stored bounds, before
+    any reprojection) and simplify the rest by half a pixel, so a z8 tile of a 300k-parcel county
+    stays small; detailed tiles keep every vertex.
     """
     bbox = query_bbox(window, state)
     if bbox is None:
-        return gpd.GeoDataFrame({KEY: []}, geometry=gpd.GeoSeries([], crs=window.epsg), crs=window.epsg)
-    frame = store.read(state.name, version=state.version, bbox=bbox, columns=columns)
-    geometries = reproject(frame.geometry.to_numpy(), state.epsg, window.epsg)
+        return gpd.GeoDataFrame({KEY: []}, geometry=gpd.GeoSeries([]))
+    wanted = None if columns is None or region is None else sorted({*columns, region.field})
+    frame = store.read(state.name, version=state.version, bbox=bbox, columns=wanted or columns)
+    if region is not None:
+        frame = frame[frame[region.field].astype("string").str.startswith(region.prefix).fillna(False)]
+        if columns is not None and region.field not in columns:
+            frame = frame.drop(columns=[region.field])
+    geometries = frame.geometry.to_numpy()
     keep = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
-    if window.min_feature_size:
+    if window.overview:
         bounds = shapely.bounds(geometries)
         size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-        keep &= size >= window.min_feature_size
-    frame, geometries = frame[keep], geometries[keep]
-    if window.simplify_tolerance:
-        geometries = shapely.simplify(geometries, window.simplify_tolerance, preserve_topology=True)
-    geometries = _clip(geometries, window.buffered())
+        keep &= size >= min_feature_size(window, state)
+    frame = frame[keep]
+    geometries = to_tile_units(geometries[keep], window, extent, source=state.epsg)
+    if window.overview:
+        geometries = shapely.simplify(geometries, extent / 512, preserve_topology=True)
+    buffer = BUFFER * extent / EXTENT
+    geometries = _clip(geometries, (-buffer, -buffer, extent + buffer, extent + buffer))
     keep = ~shapely.is_empty(geometries)
-    result = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name)[keep].reset_index(drop=True),
-                              geometry=gpd.GeoSeries(geometries[keep], crs=window.epsg), crs=window.epsg)
-    return result.rename_geometry(GEOMETRY) if result.geometry.name != GEOMETRY else result
+    attributes = frame.drop(columns=frame.geometry.name)[keep].reset_index(drop=True)
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometries[keep]).rename(GEOMETRY))
+
+
+def min_feature_size(window: TileWindow, state: LayerState) -> float:
+    """One screen pixel (1/256 of the tile) in the layer's CRS units; features smaller are not drawn."""
+    return layer_units_per_tile_unit(window, state, 256)
 
 
 def _clip(geometries: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -174,14 +210,6 @@ def _keep_dimension(geometries: np.ndarray, dimensions: np.ndarray) -> np.ndarra
         parts = parts[shapely.get_dimensions(parts) == dimensions[index]]
         geometries[index] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
     return geometries
-
-
-def to_tile_units(geometries: np.ndarray, window: TileWindow, extent: int) -> np.ndarray:
-    """Geometries in tile units: 0..extent from the tile's top-left corner, y pointing down."""
-    left, _, _, top = window.bounds
-    width, height = window.span
-    sx, sy = extent / width, extent / height
-    return shapely.transform(geometries, lambda c: np.column_stack(((c[:, 0] - left) * sx, (top - c[:, 1]) * sy)))
 
 
 def attribute_columns(frame: gpd.GeoDataFrame, wanted: list[str] | None) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from PIL import Image, ImageDraw
 
-from onemap.services.tiles.features import layer_state, read_tile_features, tile_window, to_tile_units
+from onemap.services.tiles.features import Region, layer_state, read_tile_features, tile_window
 from onemap.services.tiles.styles import RGBA, Style, get_style
 from onemap.store.base import Store
 
@@ -24,15 +24,18 @@ _POINT_RADIUS = 3
 
 
 def raster_tile(store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *, version: int | None = None,
-                as_of: date | datetime | None = None, style: str | None = None) -> bytes:
-    """The PNG tile (z, x, y) of ``tms_id`` for ``layer``, drawn with ``style`` (the layer's default)."""
+                as_of: date | datetime | None = None, style: str | None = None, region: Region | None = None) -> bytes:
+    """The PNG tile (z, x, y) of ``tms_id`` for ``layer``, drawn with ``style`` (the layer's default).
+
+    ``region`` limits the features drawn to a reader's 行政区划 scope.
+    """
     window = tile_window(tms_id, z, x, y)
     state = layer_state(store, layer, version, as_of)
     chosen = get_style(layer, style)
-    frame = read_tile_features(store, window, state)
+    frame = read_tile_features(store, window, state, SIZE, region=region)
     if frame.empty:
         return empty_png()
-    geometries = to_tile_units(frame.geometry.to_numpy(), window, SIZE)
+    geometries = frame.geometry.to_numpy()
     image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
     fills = chosen.fills(frame)
     _draw_polygons(image, geometries, fills, chosen if chosen.draws_outline(window.pixel_m) else None)
