@@ -9,12 +9,18 @@ from fastapi import FastAPI, Request
 from onemap import __version__
 from onemap.api import errors, hardening
 from onemap.api.context import AppContext
+from onemap.api.ogc import common as ogc_common
+from onemap.api.ogc import features as ogc_features
+from onemap.api.ogc import records as ogc_records
+from onemap.api.ogc import tiles as ogc_tiles
+from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.routes import audit, auth, catalog, imports
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
 from onemap.security.deployment import assert_deployable
 from onemap.security.settings import SecuritySettings, get_security_settings
+from onemap.services.tiles import TileCache
 from onemap.store import open_store
 
 BODY_LIMIT = 1024 * 1024  # JSON bodies: filters, logins, process inputs
@@ -32,13 +38,16 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     assert_deployable(security)
     url = store_url or settings.store_url
     open_store(url).close()  # create the embedded store now, fail fast on a bad URL
-    ctx = AppContext(url, open_records(records_url or default_records_url(settings)), settings, security)
+    ctx = AppContext(url, open_records(records_url or default_records_url(settings)), settings, security,
+                     TileCache(settings.data_dir / "tiles"))
     app = FastAPI(title="onemap 国土空间规划“一张图”", version=__version__,
                   description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。")
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=BODY_LIMIT, upload_limit=UPLOAD_LIMIT)
-    for router in (auth.router, catalog.router, imports.router, audit.router):
+    routers = (auth.router, catalog.router, imports.router, audit.router, ogc_common.router,
+               ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router)
+    for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 
     @app.get("/api/health", tags=["系统"], summary="健康检查")

@@ -12,6 +12,7 @@ from onemap.api.hardening import RateLimiter
 from onemap.config import Settings
 from onemap.security import User
 from onemap.security.settings import SecuritySettings
+from onemap.services.tiles import TileCache
 from onemap.store import Store, open_store
 
 SESSION_COOKIE = "onemap_session"
@@ -29,6 +30,7 @@ class AppContext:
     records: Engine
     settings: Settings
     security: SecuritySettings
+    tiles: TileCache
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=10, seconds=60))
 
     def store(self) -> Store:

@@ -88,7 +88,7 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
     """
     source = _checked_source(text_or_json, lang, max_length, max_depth)
     try:
-        tree = parse_text(source) if lang == "cql2-text" else parse_json(json.loads(source))
+        tree = parse_text(source) if lang == "cql2-text" else parse_json(_standard_json(json.loads(source)))
     except UnexpectedInput as exc:
         hint = ""
         if getattr(exc, "char", "").isalpha() and not exc.char.isascii():
@@ -102,6 +102,19 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
                        lang == "cql2-json")
     root = builder.node(tree)
     return CompiledFilter(root, p.properties(root))
+
+
+def _standard_json(node: object) -> object:
+    """CQL2 JSON as pygeofilter 0.4 reads it: BETWEEN's standard three arguments as (property, [low, high])."""
+    if isinstance(node, list):
+        return [_standard_json(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _standard_json(value) for key, value in node.items()}
+    args = node.get("args")
+    if node.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+        node["args"] = [args[0], args[1:]]
+    return node
 
 
 def _short(exc: Exception) -> str:

@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from onemap.errors import InputError
+from onemap.errors import InputError, NotFoundError
 from onemap.services import ogc_crs
 from onemap.services.cql2 import GEOMETRY_PROPERTY, compile_filter, intersects_filter
 from onemap.services.ogc_crs import content_crs, storage_crs, supported_crs
@@ -80,8 +80,11 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
           bbox: list[float] | None = None, bbox_crs: str | None = None, crs: str | None = None,
           filter: str | dict | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           version: int | None = None, as_of: date | datetime | None = None,
-          properties: list[str] | None = None) -> ItemsResult:
-    """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``."""
+          properties: list[str] | None = None, scope: tuple[str, str] | None = None) -> ItemsResult:
+    """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``.
+
+    ``scope`` = (field, prefix) limits the features to a reader's 行政区划 (e.g. ZLDWDM starting 341123).
+    """
     epsg = store.entry(layer).meta.epsg
     number = store.resolve_version(layer, version, as_of)
     output = ogc_crs.parse_crs(crs, what="crs")
@@ -91,6 +94,7 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
     if filter is not None and filter != "":
         compiled = compile_filter(filter, lang=filter_lang or "cql2-text", columns=types, filter_crs=filter_crs,
                                   layer_epsg=epsg, aliases=stored)
+    compiled = _scoped(compiled, scope, types, epsg)
     box = None
     if bbox is not None:
         box, region = ogc_crs.bbox_to_layer(bbox, ogc_crs.parse_crs(bbox_crs, what="bbox-crs"), epsg)
@@ -106,14 +110,29 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
 
 
 def item(store: Store, layer: str, key: str, *, crs: str | None = None, version: int | None = None,
-         as_of: date | datetime | None = None) -> ItemResult:
-    """One feature by its id (``_key``); :class:`NotFoundError` when the version has no such feature."""
+         as_of: date | datetime | None = None, scope: tuple[str, str] | None = None) -> ItemResult:
+    """One feature by its id (``_key``); :class:`NotFoundError` when the version has no such feature
+    (or when it lies outside the reader's ``scope``)."""
     epsg = store.entry(layer).meta.epsg
     number = store.resolve_version(layer, version, as_of)
     output = ogc_crs.parse_crs(crs, what="crs")
     frame = store.feature(layer, str(key), version=number)
+    if scope is not None and not str(frame[scope[0]].iloc[0] or "").startswith(scope[1]):
+        raise NotFoundError(f"图层 {layer} 中没有要素 {key}", f"{layer}/{key} outside scope {scope}")
     (feature,) = _features(frame, epsg, output, public_columns(store, layer))
     return ItemResult(feature, content_crs(output), number)
+
+
+def _scoped(compiled, scope: tuple[str, str] | None, types: dict[str, str], epsg: int):
+    """``compiled`` AND the reader's region prefix (built as CQL2-JSON: no text is spliced)."""
+    if scope is None:
+        return compiled
+    field, prefix = scope
+    if not prefix.isdigit():
+        raise InputError(f"行政区划代码应为数字:{prefix}", f"bad region prefix {prefix!r}")
+    region = compile_filter({"op": "like", "args": [{"property": field}, f"{prefix}%"]}, lang="cql2-json",
+                            columns=types, layer_epsg=epsg)
+    return region.and_(compiled)
 
 
 def queryables(store: Store, layer: str) -> dict:

@@ -64,9 +64,9 @@ def storage_crs(layer_epsg: int) -> str:
     return EPSG_URI.format(int(layer_epsg))
 
 
-def content_crs(crs: OgcCRS) -> str:
-    """The value of the ``Content-Crs`` response header."""
-    return f"<{crs.uri}>"
+def content_crs(crs: OgcCRS | str | None) -> str:
+    """The value of the ``Content-Crs`` response header for a CRS (or the ``crs`` parameter as given)."""
+    return f"<{(crs if isinstance(crs, OgcCRS) else parse_crs(crs)).uri}>"
 
 
 @lru_cache(maxsize=256)

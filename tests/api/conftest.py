@@ -30,6 +30,7 @@ class Api:
     store_url: str
     folder: Path
     _count: list[int] = field(default_factory=lambda: [0])
+    token: str = ""
 
     def user(self, roles: list[str], *, clearance: str = "内部", region_code: str = "") -> dict[str, str]:
         """Create an account and sign in; returns Bearer headers."""

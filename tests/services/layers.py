@@ -84,3 +84,13 @@ def lonlat(x: float, y: float) -> tuple[float, float]:
 def keys(frame: pd.DataFrame, mask) -> list[str]:
     """The BSMs where ``mask`` holds, sorted."""
     return sorted(frame.loc[np.asarray(mask, dtype=bool), "BSM"])
+
+
+def intersecting(frame: gpd.GeoDataFrame, region: shapely.Geometry, margin: float = 1.0) -> list[str]:
+    """BSMs of parcels intersecting ``region`` (layer CRS); asserts no parcel is within ``margin`` of its edge,
+    so that a brute-force answer cannot depend on how a CRS transformation bends the edge."""
+    geoms = frame.geometry.to_numpy()
+    hits = shapely.intersects(geoms, region)
+    assert (hits == shapely.intersects(geoms, region.buffer(margin))).all()
+    assert (hits == shapely.intersects(geoms, region.buffer(-margin))).all()
+    return keys(frame, hits)

@@ -12,7 +12,21 @@ from hypothesis import strategies as st
 from onemap.errors import InputError, NotFoundError
 from onemap.services.cql2 import compile_filter
 from onemap.store import Store
-from tests.services.layers import CELL, COLS, EPSG, SIZE, X0, Y0, cell, commit, county, ensure, keys
+from tests.services.layers import (
+    CELL,
+    COLS,
+    EPSG,
+    SIZE,
+    X0,
+    Y0,
+    cell,
+    commit,
+    county,
+    ensure,
+    intersecting,
+    keys,
+    lonlat,
+)
 
 FIXTURE_OK = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -58,16 +72,14 @@ def test_paging_walks_every_feature_exactly_once(store: Store, limit: int) -> No
 def test_paging_stays_exact_when_python_drops_rows(store: Store, limit: int) -> None:
     """A spatial filter runs in Python on GeoPackage: pages must still fill up and never repeat."""
     frame = ensure(store)
-    triangle = shapely.Polygon([(X0, Y0), (X0 + 8 * CELL, Y0), (X0, Y0 + 6 * CELL)])
-    expected = keys(frame, shapely.intersects(frame.geometry.to_numpy(), triangle))
+    triangle = shapely.Polygon([(X0 - 10, Y0 - 10), (X0 + 8 * CELL + 35, Y0 - 10), (X0 - 10, Y0 + 6 * CELL + 17)])
+    expected = intersecting(frame, triangle)
     lon_lat = compile_filter(_wkt_crs84(triangle), columns=store.columns("DLTB"), layer_epsg=EPSG)
     found = walk(store, limit, filter=lon_lat)
     assert found == expected and len(set(found)) == len(found)
 
 
 def _wkt_crs84(polygon: shapely.Polygon) -> str:
-    from tests.services.layers import lonlat
-
     ring = ", ".join("{} {}".format(*lonlat(x, y)) for x, y in polygon.exterior.coords)
     return f"S_INTERSECTS(geometry, POLYGON(({ring})))"
 
@@ -93,7 +105,7 @@ def test_bbox_is_exact_intersection_not_index_boxes(store: Store) -> None:
 
 def test_bbox_and_filter_combine(store: Store) -> None:
     frame = ensure(store)
-    block = (X0 - 1, Y0 - 1, X0 + 4 * CELL, Y0 + 2 * CELL)
+    block = (X0 - 1, Y0 - 1, X0 + 4 * CELL - 10, Y0 + 2 * CELL - 10)
     found = walk(store, 3, bbox=block, filter=cql("DLBM IN ('0101', '0301') OR XH IS NULL", store))
     inside = (frame.index % COLS < 4) & (frame.index // COLS < 2)
     wanted = frame["DLBM"].isin(["0101", "0301"]) | frame["XH"].isna()
@@ -135,7 +147,9 @@ def test_versions_and_as_of(store: Store) -> None:
     second = county(12).iloc[2:].copy()  # parcels 0, 1 removed; 10, 11 added
     second.loc[second.index[0], "DLBM"] = "1101"  # parcel 2 changed
     commit(store, second, valid=date(2023, 12, 31))
-    assert walk(store, 4) == second["BSM"].tolist()
+    # The changed parcel 2 got a new row (new fid) written with the added ones.
+    assert walk(store, 4) == [cell(i, 0) for i in (3, 4, 5, 6, 7)] + [cell(0, 1), cell(1, 1), cell(2, 0),
+                                                                      cell(2, 1), cell(3, 1)]
     assert walk(store, 4, version=1) == first["BSM"].tolist()
     assert walk(store, 3, as_of=date(2020, 6, 1)) == first["BSM"].tolist()
     changed = cql("DLBM = '1101'", store)

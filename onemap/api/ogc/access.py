@@ -1,0 +1,44 @@
+"""Who may read which layer, and which of its features: clearance, permission, 行政区划 scope."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from onemap.api.context import client_ip, context
+from onemap.catalog import visible_entry
+from onemap.errors import NotFoundError
+from onemap.security import User, audit
+from onemap.store import CatalogEntry, Store
+
+# Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
+REGION_FIELDS = ("ZLDWDM", "XZQDM", "QSDWDM", "XJXZQHDM", "XZQHDM", "XJXZQDM")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The features a region-limited reader may see: ``field`` starts with ``prefix``."""
+
+    field: str
+    prefix: str
+
+
+def region_scope(user: User, store: Store, entry: CatalogEntry) -> Scope | None:
+    """The reader's scope on this layer; a layer without a region field is hidden from limited readers."""
+    if not user.region_code:
+        return None
+    columns = store.columns(entry.meta.name)
+    for field in REGION_FIELDS:
+        if field in columns:
+            return Scope(field, user.region_code)
+    raise NotFoundError(f"图层不存在:{entry.meta.name}", f"{entry.meta.name} has no region field for a scoped reader")
+
+
+def readable_layer(request: Request, store: Store, user: User, name: str, action: str) -> CatalogEntry:
+    """The layer's entry if ``user`` may ``action`` it (404 otherwise); reads of non-public layers are audited."""
+    ctx = context(request)
+    entry = visible_entry(store, name, user, ctx.security, action=action)
+    if entry.meta.security_level != "公开":
+        with ctx.records.begin() as conn:
+            audit.record(conn, user=user, ip=client_ip(request), action=action, object=name, result="success",
+                         detail={"level": entry.meta.security_level, "path": request.url.path[:200]})
+    return entry

@@ -1,0 +1,77 @@
+"""OGC API Common: landing page, conformance, links."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from onemap.api.auth import current_user
+from onemap.security import User
+
+router = APIRouter(prefix="/ogc", tags=["OGC API"])
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/json",
+]
+
+
+def url(request: Request, path: str, **query: str) -> str:
+    """An absolute URL on this server (links must be absolute for GDAL and QGIS)."""
+    base = str(request.base_url).rstrip("/")
+    tail = "&".join(f"{k}={v}" for k, v in query.items())
+    return f"{base}{path}" + (f"?{tail}" if tail else "")
+
+
+def link(href: str, rel: str, media: str = JSON, title: str = "") -> dict:
+    """One link object."""
+    return {"href": href, "rel": rel, "type": media, "title": title}
+
+
+@router.get("", summary="OGC API 首页")
+def landing(request: Request, user: Annotated[User, Depends(current_user)]) -> JSONResponse:
+    body = {
+        "title": "国土空间规划“一张图” OGC API",
+        "description": "要素(Features)、瓦片(Tiles)、目录(Records)服务;坐标系 CGCS2000。",
+        "links": [
+            link(url(request, "/ogc"), "self", title="本页"),
+            link(url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+                 "接口定义"),
+            link(url(request, "/docs"), "service-doc", "text/html", "接口文档"),
+            link(url(request, "/ogc/conformance"), "conformance", title="符合性声明"),
+            link(url(request, "/ogc/collections"), "data", title="数据集合"),
+            link(url(request, "/ogc/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                 title="瓦片矩阵集"),
+            link(url(request, "/ogc/wmts/1.0.0/WMTSCapabilities.xml"), "alternate", "application/xml", "WMTS"),
+        ],
+    }
+    return JSONResponse(body)
+
+
+@router.get("/conformance", summary="符合性声明")
+def conformance() -> dict:
+    return {"conformsTo": CONFORMANCE}

@@ -1,0 +1,121 @@
+"""OGC API Features Parts 1–3: collections, items (CRS, bbox-crs, CQL2), single item, queryables."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from onemap.api.auth import current_user
+from onemap.api.context import context, opened_store
+from onemap.api.ogc.access import readable_layer, region_scope
+from onemap.api.ogc.common import GEOJSON, JSON, link, url
+from onemap.api.ogc.geo import lonlat_extent, parse_bbox
+from onemap.api.ogc.records import catalog_collection
+from onemap.catalog import visible_entries
+from onemap.security import User
+from onemap.services import features as service
+from onemap.services.ogc_crs import CRS84, storage_crs, supported_crs
+from onemap.store import CatalogEntry, Store
+
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+UserDep = Annotated[User, Depends(current_user)]
+StoreDep = Annotated[Store, Depends(opened_store)]
+MAX_LIMIT = 10_000
+
+
+def collection(request: Request, entry: CatalogEntry) -> dict:
+    """The collection document of a layer."""
+    name, meta = entry.meta.name, entry.meta
+    base = f"/ogc/collections/{name}"
+    extent = lonlat_extent(entry)
+    return {
+        "id": name, "title": meta.title, "description": meta.description or meta.title,
+        "itemType": "feature", "crs": supported_crs(meta.epsg), "storageCrs": storage_crs(meta.epsg),
+        "extent": {"spatial": {"bbox": [extent] if extent else [], "crs": CRS84}},
+        "keywords": [meta.category, meta.department, str(meta.year or "")],
+        "onemap:securityLevel": meta.security_level, "onemap:version": entry.current.version,
+        "links": [
+            link(url(request, base), "self", title=meta.title),
+            link(url(request, f"{base}/items"), "items", GEOJSON, "要素"),
+            link(url(request, f"{base}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                 "application/schema+json", "可查询属性"),
+            link(url(request, f"{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                 JSON, "矢量瓦片"),
+        ],
+    }
+
+
+@router.get("/collections", summary="数据集合(当前用户可见的图层)")
+def collections(request: Request, user: UserDep, store: StoreDep) -> dict:
+    entries = visible_entries(store, user, context(request).security)
+    return {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
+            "links": [link(url(request, "/ogc/collections"), "self")]}
+
+
+@router.get("/collections/{name}", summary="单个数据集合")
+def one_collection(name: str, request: Request, user: UserDep, store: StoreDep) -> dict:
+    return collection(request, readable_layer(request, store, user, name, "catalog:read"))
+
+
+def _next_link(request: Request, name: str, params: dict[str, str]) -> dict:
+    query = {k: v for k, v in request.query_params.items() if k not in ("after", "version")}
+    query.update(params)
+    from urllib.parse import urlencode
+
+    return link(f"{url(request, f'/ogc/collections/{name}/items')}?{urlencode(query)}", "next", GEOJSON, "下一页")
+
+
+@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本)")
+def items(
+    name: str, request: Request, user: UserDep, store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    after: Annotated[int | None, Query(ge=0, description="分页游标(上一页 next 链接给出)")] = None,
+    bbox: Annotated[str | None, Query(max_length=400)] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
+    crs: Annotated[str | None, Query(max_length=200)] = None,
+    filter: Annotated[str | None, Query(max_length=8000)] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", max_length=20)] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
+    properties: Annotated[str | None, Query(max_length=2000)] = None,
+    version: Annotated[int | None, Query(ge=1, description="图层版本号")] = None,
+    as_of: Annotated[datetime | None, Query(description="时点(按数据时点或导入时间)")] = None,
+) -> JSONResponse:
+    entry = readable_layer(request, store, user, name, "layer:read")
+    scope = region_scope(user, store, entry)
+    result = service.items(
+        store, name, limit=limit, after=after, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs, filter=filter,
+        filter_lang=filter_lang, filter_crs=filter_crs, version=version, as_of=as_of,
+        properties=properties.split(",") if properties else None,
+        scope=(scope.field, scope.prefix) if scope else None,
+    )
+    body = result.body
+    body["timeStamp"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    body["links"] = [link(str(request.url), "self", GEOJSON),
+                     link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
+    if result.next_params:
+        body["links"].append(_next_link(request, name, result.next_params))
+    return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+
+
+@router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)")
+def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreDep,
+             crs: Annotated[str | None, Query(max_length=200)] = None,
+             version: Annotated[int | None, Query(ge=1)] = None,
+             as_of: Annotated[datetime | None, Query()] = None) -> JSONResponse:
+    entry = readable_layer(request, store, user, name, "layer:read")
+    scope = region_scope(user, store, entry)
+    result = service.item(store, name, key, crs=crs, version=version, as_of=as_of,
+                          scope=(scope.field, scope.prefix) if scope else None)
+    body = result.body
+    body["links"] = [link(str(request.url), "self", GEOJSON),
+                     link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
+    return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+
+
+@router.get("/collections/{name}/queryables", summary="可查询属性(JSON Schema,含代码表)")
+def queryables(name: str, request: Request, user: UserDep, store: StoreDep) -> JSONResponse:
+    readable_layer(request, store, user, name, "layer:read")
+    body = service.queryables(store, name)
+    body["$id"] = url(request, f"/ogc/collections/{name}/queryables")
+    return JSONResponse(body, media_type="application/schema+json")

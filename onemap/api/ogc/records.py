@@ -1,0 +1,90 @@
+"""OGC API Records: the 数据资源目录 as a searchable record collection (text, category, year, bbox)."""
+
+from typing import Annotated
+
+import shapely
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from onemap.api.auth import current_user
+from onemap.api.context import context, opened_store
+from onemap.api.ogc.common import GEOJSON, JSON, link, url
+from onemap.api.ogc.geo import lonlat_extent, parse_bbox
+from onemap.catalog import visible_entries
+from onemap.errors import NotFoundError
+from onemap.security import User
+from onemap.store import CatalogEntry, Store
+
+router = APIRouter(prefix="/ogc/collections/catalog", tags=["OGC API Records"])
+UserDep = Annotated[User, Depends(current_user)]
+StoreDep = Annotated[Store, Depends(opened_store)]
+CATALOG_ID = "catalog"
+
+
+def catalog_collection(request: Request) -> dict:
+    """The record collection's own description."""
+    return {"id": CATALOG_ID, "title": "数据资源目录", "description": "本节点的图层目录(按当前用户权限)",
+            "itemType": "record", "type": "Catalog",
+            "links": [link(url(request, "/ogc/collections/catalog"), "self"),
+                      link(url(request, "/ogc/collections/catalog/items"), "items", GEOJSON, "目录记录")]}
+
+
+def record(request: Request, entry: CatalogEntry) -> dict:
+    """One catalog record (GeoJSON feature; geometry = the layer's extent in CRS84)."""
+    meta, extent = entry.meta, lonlat_extent(entry)
+    return {
+        "id": meta.name, "type": "Feature", "conformsTo": ["http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"],
+        "geometry": shapely.geometry.mapping(shapely.box(*extent)) if extent else None,
+        "properties": {
+            "type": "dataset", "title": meta.title, "description": meta.description,
+            "keywords": [k for k in (meta.category, meta.department) if k],
+            "themes": [{"concepts": [{"id": meta.category}], "scheme": "onemap:数据资源目录分类"}],
+            "created": entry.history[0].created.isoformat(), "updated": entry.current.created.isoformat(),
+            "time": {"date": str(meta.year)} if meta.year else None,
+            "onemap:securityLevel": meta.security_level, "onemap:version": entry.current.version,
+            "onemap:featureCount": entry.current.feature_count, "onemap:crs": f"EPSG:{meta.epsg}",
+        },
+        "links": [link(url(request, f"/ogc/collections/{meta.name}"), "collection", JSON, meta.title),
+                  link(url(request, f"/ogc/collections/{meta.name}/items"), "items", GEOJSON, "要素")],
+    }
+
+
+def _matches(entry: CatalogEntry, q: str | None, category: str | None, year: int | None, box) -> bool:
+    meta = entry.meta
+    if q and not any(q.lower() in (text or "").lower() for text in (meta.name, meta.title, meta.description,
+                                                                     meta.department, meta.category)):
+        return False
+    if category and meta.category != category:
+        return False
+    if year and meta.year != year:
+        return False
+    extent = lonlat_extent(entry)
+    return box is None or (extent is not None and shapely.box(*extent).intersects(shapely.box(*box[:4])))
+
+
+@router.get("", summary="数据资源目录(记录集合)")
+def catalog(request: Request) -> dict:
+    return catalog_collection(request)
+
+
+@router.get("/items", summary="检索数据资源目录(文本、分类、年份、范围)")
+def search(request: Request, user: UserDep, store: StoreDep,
+           q: Annotated[str | None, Query(max_length=200)] = None,
+           category: Annotated[str | None, Query(max_length=50)] = None,
+           year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+           bbox: Annotated[str | None, Query(max_length=400)] = None,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+    box = parse_bbox(bbox)
+    entries = [e for e in visible_entries(store, user, context(request).security)
+               if _matches(e, q, category, year, box)][:limit]
+    features = [record(request, e) for e in entries]
+    return JSONResponse({"type": "FeatureCollection", "features": features, "numberReturned": len(features),
+                         "links": [link(str(request.url), "self", GEOJSON)]}, media_type=GEOJSON)
+
+
+@router.get("/items/{name}", summary="一条目录记录")
+def one_record(name: str, request: Request, user: UserDep, store: StoreDep) -> JSONResponse:
+    for entry in visible_entries(store, user, context(request).security):
+        if entry.meta.name == name:
+            return JSONResponse(record(request, entry), media_type=GEOJSON)
+    raise NotFoundError(f"目录记录不存在:{name}", f"no visible record {name}")
