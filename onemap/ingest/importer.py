@@ -68,12 +68,14 @@ class ImportReport:
 def _standard_layers() -> dict[str, tuple[str, str]]:
     """Layer code → (Chinese title, catalog category) from the 三调 and planning standards."""
     known: dict[str, tuple[str, str]] = {}
-    for row in get_table("plan_db_layers").frame.itertuples():
-        if row.table_code and _IDENTIFIER.match(row.table_code):
-            known[row.table_code.upper()] = (row.layer_name_zh, "规划")
     for row in get_table("sandiao_layers").frame.itertuples():
         if _IDENTIFIER.match(row.layer_code):
             known[row.layer_code.upper()] = (row.name_zh, "现状")
+    for row in get_table("plan_db_layers").frame.itertuples():  # control lines are planning results
+        if row.table_code and _IDENTIFIER.match(row.table_code):
+            known[row.table_code.upper()] = (row.layer_name_zh, "规划")
+    for row in get_table("catalog_layer_defaults").frame.itertuples():
+        known[row.layer_code.upper()] = (row.name_zh, row.category)
     return known
 
 
@@ -129,6 +131,7 @@ def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
 def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dict[str, LayerMeta],
              security: SecuritySettings | None) -> tuple[LayerBatch, LayerReport]:
     name, title = _layer_name(read.source, options, single)
+    title = title or read.alias
     crs = _resolve(read, options)
     if options.key_field and options.key_field not in read.frame.columns:
         raise InputError(f"图层 {name} 没有字段 {options.key_field}", f"{name}: no field {options.key_field}")

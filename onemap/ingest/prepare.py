@@ -29,18 +29,49 @@ def _digest(data: bytes | None) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
+_MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}
+# Coordinates are compared at 0.1 mm (三调 plane precision) or ~1e-9° — below any format's rounding.
+_HASH_DECIMALS = 4
+
+
+def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
+    """Singles promoted to multi and coordinates rounded: the same parcel from a FileGDB (multi, on a
+    0.1 mm grid) and from a Shapefile (single, doubles) must hash alike."""
+    result = np.asarray(geometries, dtype=object).copy()
+    types = shapely.get_type_id(result)
+    for type_id, make_multi in _MULTI.items():
+        hits = np.flatnonzero(types == type_id)
+        if hits.size:
+            result[hits] = [make_multi([g]) for g in result[hits]]
+    decimals = _HASH_DECIMALS if np.nanmax(np.abs(shapely.bounds(result)), initial=0) > 1000 else 9
+    return shapely.transform(result, lambda xy: np.round(xy, decimals))
+
+
 def geometry_hashes(geometries: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each geometry's WKB (0 for a missing geometry)."""
-    wkbs = shapely.to_wkb(geometries, byte_order=1, include_srid=False)
+    """A 64-bit hash of each geometry's canonical WKB (0 for a missing geometry)."""
+    wkbs = shapely.to_wkb(_canonical_geometries(geometries), byte_order=1, include_srid=False)
     return np.fromiter((_digest(w) for w in wkbs), dtype=np.int64, count=len(wkbs))
 
 
+def _canonical_column(series: pd.Series) -> pd.Series:
+    """Values as formats disagree least: numbers as rounded floats, text stripped, '' and NULL alike,
+    dates as ISO text (a Shapefile date and a FileGDB datetime at midnight are the same value)."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return pd.to_numeric(series, errors="coerce").astype("float64").round(6)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
+        return text.astype(object).where(series.notna(), None)
+    text = series.astype("string").str.strip()
+    return text.mask(text == "").astype(object).where(text.notna(), None)
+
+
 def content_hashes(frame: gpd.GeoDataFrame, attributes: list[str]) -> np.ndarray:
-    """A 64-bit hash of each row's attributes and geometry."""
+    """A 64-bit hash of each row's attributes and geometry, insensitive to how a format stores them."""
     geometry = geometry_hashes(frame.geometry.to_numpy()).view(np.uint64)
     if not attributes:
         return geometry.view(np.int64)
-    values = pd.util.hash_pandas_object(frame[attributes], index=False).to_numpy(dtype=np.uint64)
+    canonical = pd.DataFrame({name: _canonical_column(frame[name]) for name in sorted(attributes)})
+    values = pd.util.hash_pandas_object(canonical, index=False).to_numpy(dtype=np.uint64)
     with np.errstate(over="ignore"):
         combined = values * np.uint64(0x9E3779B97F4A7C15) + geometry
     return combined.view(np.int64)

@@ -54,6 +54,23 @@ class ReadLayer:
     geometry_type: str
     encoding: str | None
     encoding_how: str | None
+    alias: str | None = None  # the layer's Chinese name as the file carries it (FileGDB alias, GPKG identifier)
+
+
+_ALIAS_KEYS = ("ALIAS_NAME", "IDENTIFIER", "DESCRIPTION")
+
+
+def _alias(source: SourceLayer) -> str | None:
+    """The layer alias a FileGDB or GeoPackage carries, when it differs from the layer name."""
+    try:
+        metadata = pyogrio.read_info(source.dataset, layer=source.layer).get("layer_metadata") or {}
+    except Exception:  # noqa: BLE001 - metadata is a nicety; reading the data reports real errors
+        return None
+    for key in _ALIAS_KEYS:
+        value = (metadata.get(key) or "").strip()
+        if value and value != source.layer:
+            return value[:100]
+    return None
 
 
 def _is_archive(path: Path) -> bool:
@@ -129,4 +146,5 @@ def read_layer(source: SourceLayer, settings: Settings, encoding: str | None = N
     check_coordinates(geometries)
     attributes = table.drop_columns([geometry_name]) if geometry_name in table.column_names else table
     frame = gpd.GeoDataFrame(attributes.to_pandas(), geometry=geometries, crs=None)
-    return ReadLayer(source, frame, meta.get("crs"), meta.get("geometry_type") or "Unknown", dbf_encoding, how)
+    geometry_type = meta.get("geometry_type") or "Unknown"
+    return ReadLayer(source, frame, meta.get("crs"), geometry_type, dbf_encoding, how, _alias(source))

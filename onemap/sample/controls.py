@@ -108,6 +108,14 @@ def _patches(dltb: pd.DataFrame, mask: np.ndarray, key: np.ndarray, min_area: fl
     return patches, patch_key, area, member
 
 
+def _largest_first(patches: np.ndarray, area: np.ndarray, member: np.ndarray) -> tuple:
+    """Patches ordered by decreasing area, with the parcels' patch indices renumbered."""
+    order = np.lexsort((np.arange(len(area)), -area))
+    renumber = np.empty(len(order), dtype=int)
+    renumber[order] = np.arange(len(order))
+    return patches[order], area[order], np.where(member >= 0, renumber[np.maximum(member, 0)], -1)
+
+
 def _yjjbnt(dltb: pd.DataFrame, mask: np.ndarray, epsg: int) -> tuple[pd.DataFrame, np.ndarray]:
     """永久基本农田保护图斑: contiguous 耕地 of one village with equal DLBM, GDLX and GDPDJB."""
     key = (dltb["ZLDWDM"] + "|" + dltb["DLBM"] + "|" + dltb["GDLX"] + "|" + dltb["GDPDJB"]).to_numpy()
@@ -133,13 +141,19 @@ def _yjjbnt(dltb: pd.DataFrame, mask: np.ndarray, epsg: int) -> tuple[pd.DataFra
     frame["BHJSSJ"] = None
     frame["WDGD"] = c["classes"]["wdgd"]
     frame["geometry"] = patches
-    return frame, member
+    order = np.lexsort((frame["TBBH"].astype(int).to_numpy(), frame["ZLDWDM"].to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["YJJBNTTBBH"] = (np.arange(len(frame)) + 1).astype(str)
+    renumber = np.empty(len(order), dtype=int)
+    renumber[order] = np.arange(len(order))
+    return frame, np.where(member >= 0, renumber[np.maximum(member, 0)], -1)
 
 
 def _stbhhx(dltb: pd.DataFrame, mask: np.ndarray, frame: Frame, epsg: int) -> tuple[pd.DataFrame, np.ndarray]:
     c, county = params()["controls"], params()["county"]
     min_area = c["stbhhx_min_patch_parcels"] * frame.mean_area
     patches, _, area, member = _patches(dltb, mask, np.zeros(len(dltb), dtype=int), min_area, epsg)
+    patches, area, member = _largest_first(patches, area, member)
     river_rows = matches(dltb["DLBM"].to_numpy(), c["classes"]["river"]) & (member >= 0)
     has_river = np.isin(np.arange(len(patches)), member[river_rows])
     layer = pd.DataFrame({"XJXZQDM": county["code"], "SJXZQMC": county["province_name"],
@@ -156,6 +170,7 @@ def _czkfbj(dltb: pd.DataFrame, mask: np.ndarray, frame: Frame, epsg: int) -> tu
         raise StandardsError(f"规划分区表中没有“{zone}”", f"{zone} is not a 规划分区 name")
     patches, _, area, member = _patches(dltb, mask, np.zeros(len(dltb), dtype=int),
                                         c["czkfbj_min_patch_parcels"] * frame.mean_area, epsg)
+    patches, area, member = _largest_first(patches, area, member)
     layer = pd.DataFrame({"XZQDM": county["code"], "XZQMC": county["name"], "GHFQDM": "", "GHFQMC": zone,
                           "MJ": area, "BZ": "", "geometry": patches})
     return layer, member

@@ -103,8 +103,8 @@ def _parcels(count: int, epsg: int, rng: dict[str, np.random.Generator], progres
     progress("生成河流、道路与沟渠", 0.12)
     county = shapely.coverage_union_all(cells)
     lines = network.build_network(frame, relief, river, towns, rural, county, count, rng["network"])
-    progress("切分地类图斑", 0.15)
-    parcels = tessellation.tessellate(cells, seeds.inside, division.village_of_seed, lines)
+    parcels = tessellation.tessellate(cells, seeds.inside, division.village_of_seed, lines,
+                                      lambda step, done: progress(f"切分地类图斑:{step}", 0.15 + 0.3 * done))
     return frame, relief, towns + rural, division, parcels, county
 
 
@@ -131,10 +131,10 @@ def build_county(*, parcels: int = 20_000, seed: int = 1, epsg: int = 4527,
     bgtb = monitoring.build_bgtb(base, epsg, rng["monitoring"])
     layers = {"XZQ": xzq, "CJDCQ": cjdcq, "DLTB": base, "YJJBNTBHTB": lines.yjjbnt, "STBHHX": lines.stbhhx,
               "CZKFBJ": lines.czkfbj, "GHYDYH": ghydyh, "GHFQ": ghfq, "JSXM": jsxm, "BGTB": bgtb}
-    layers = {code: frame.reset_index(drop=True) for code, frame in layers.items()}
+    layers = {code: table.reset_index(drop=True) for code, table in layers.items()}
     _assign_ids(layers)
     found = compute_indicators(layers)
-    context, zones, landuse = plan_context(layers, found, division, epsg)
+    context, zones, landuse = plan_context(layers, found, epsg)
     return CountyData(layers, found, context, zones, landuse, epsg, seed)
 
 

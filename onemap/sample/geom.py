@@ -160,12 +160,6 @@ def largest_parts(geoms: np.ndarray) -> np.ndarray:
     return result
 
 
-def on_grid(geoms: np.ndarray) -> np.ndarray:
-    """Geometries snapped to the 0.1 mm grid, valid, polygonal parts only."""
-    snapped = shapely.set_precision(np.asarray(geoms, dtype=object), grid_size())
-    return shapely.make_valid(snapped)
-
-
 def polygonal(geoms: np.ndarray) -> np.ndarray:
     """The polygonal part of each geometry as a MultiPolygon (None where there is none)."""
     geoms = np.asarray(geoms, dtype=object)

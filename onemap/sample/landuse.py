@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from onemap.errors import StandardsError
@@ -127,10 +126,3 @@ def assign_land_use(tess: Tessellation, terrain: Terrain, sites: list[Site], wid
     dlbm[(kind == "rural_road") & (site >= 0)] = feature_dlbm["town_road"]
     width = np.array([widths.get(k, np.nan) for k in kind], dtype=float)
     return LandUse(x, y, elevation, slope, river_distance, zone, site, dlbm, czcsxm, width)
-
-
-def land_use_summary(land: LandUse, area: np.ndarray) -> pd.DataFrame:
-    """Area share by DLBM (for reports and tuning)."""
-    frame = pd.DataFrame({"DLBM": land.dlbm, "area": area})
-    summary = frame.groupby("DLBM")["area"].sum().sort_values(ascending=False)
-    return (summary / summary.sum()).rename("share").reset_index()

@@ -72,9 +72,9 @@ def build_jsxm(controls: Controls, county: shapely.Geometry, xzq: pd.DataFrame, 
     m, p = params()["monitoring"], params()["projects"]
     templates = rules("projects")
     geometries, rows = [], []
-    for placement in ("czkfbj", "yjjbnt", "stbhhx", "elsewhere"):
-        count = int(m[f"projects_{'in_czkfbj' if placement == 'czkfbj' else 'on_' + placement}"]
-                    if placement != "elsewhere" else m["projects_elsewhere"])
+    counts = {"czkfbj": m["projects_in_czkfbj"], "yjjbnt": m["projects_on_yjjbnt"],
+              "stbhhx": m["projects_on_stbhhx"], "elsewhere": m["projects_elsewhere"]}
+    for placement, count in counts.items():
         options = templates[templates["placement"] == placement].reset_index(drop=True)
         geometries.append(_sites(placement, count, controls, county, frame, rng))
         order = rng.permutation(len(options))

@@ -7,6 +7,7 @@ with no gaps or overlaps and with identical vertices along shared edges.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,14 +158,18 @@ def _dissolve(polygons: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.n
     return parts, keys[owner]
 
 
-def tessellate(cells: np.ndarray, seeds: np.ndarray, village_of_seed: np.ndarray,
-               network: Network) -> Tessellation:
+def tessellate(cells: np.ndarray, seeds: np.ndarray, village_of_seed: np.ndarray, network: Network,
+               report: Callable[[str, float], None] | None = None) -> Tessellation:
     """Parcels: Voronoi cells split by the features; feature pieces merged per village and kind.
 
-    Pieces below the minimum parcel area join a neighbour of the same village.
+    Pieces below the minimum parcel area join a neighbour of the same village. ``report`` receives
+    sub-step names and the fraction of this step done.
     """
+    report = report or (lambda _step, _fraction: None)
     min_area = params()["size"]["min_parcel_area_m2"]
+    report("节点化与构面", 0.0)
     faces = _faces(cells, network)
+    report("归并线状地物与碎片", 0.6)
     cell, village, kind = _label(faces, seeds, village_of_seed, network)
     n_cells, n_kinds = len(cells), len(params()["roads"]["priority"])
     label = np.where(kind < 0, cell, n_cells + village.astype(np.int64) * n_kinds + kind)

@@ -93,32 +93,29 @@ def _generalise(geoms: np.ndarray, zone: np.ndarray, village: np.ndarray, min_ar
 
     规划分区 is drawn coarser than the parcels: a flexible patch (一般农业区, 林业发展区, …) smaller
     than ``min_area`` takes the flexible zone it shares the longest border with. Zones that equal a
-    control line never change. Works on parcel adjacency, which keeps the geometry small.
+    control line never change. Adjacency is measured on the parcels, which keeps the geometry small.
     """
-    flexible = np.isin(zone, params()["planning"]["ghfq_flexible"])
-    tree = shapely.STRtree(geoms)
-    points = shapely.point_on_surface(geoms)
-    for _ in range(3):
-        patches, names = dissolve(geoms, zone, village)
-        patch = patch_of(points, patches)
-        small_patch = np.isin(names, params()["planning"]["ghfq_flexible"]) & (shapely.area(patches) < min_area)
-        rows = np.flatnonzero(small_patch[patch])
-        if not rows.size:
-            break
-        a, b = tree.query(geoms[rows], predicate="intersects")
-        a = rows[a]
-        keep = (patch[a] != patch[b]) & flexible[b] & (zone[a] != zone[b])
-        a, b = a[keep], b[keep]
-        if not a.size:
-            break
-        shared = shapely.length(shapely.intersection(shapely.boundary(geoms[a]), shapely.boundary(geoms[b])))
-        pairs = pd.DataFrame({"patch": patch[a], "zone": zone[b], "shared": shared})
-        best = pairs.groupby(["patch", "zone"], sort=True)["shared"].sum().reset_index()
-        best = best.sort_values(["patch", "shared"], ascending=[True, False], kind="stable").drop_duplicates("patch")
-        new_zone = pd.Series(best["zone"].to_numpy(), index=best["patch"].to_numpy())
-        moved = np.isin(patch, new_zone.index) & small_patch[patch]
-        zone = zone.copy()
-        zone[moved] = new_zone.reindex(patch[moved]).to_numpy()
+    flexible_zones = params()["planning"]["ghfq_flexible"]
+    patches, names = dissolve(geoms, zone, village)
+    patch = patch_of(shapely.point_on_surface(geoms), patches)
+    small = np.isin(names, flexible_zones) & (shapely.area(patches) < min_area)
+    rows = np.flatnonzero(small[patch])
+    if not rows.size:
+        return patches, names
+    a, b = shapely.STRtree(geoms).query(geoms[rows], predicate="intersects")
+    a = rows[a]
+    keep = (patch[a] != patch[b]) & np.isin(zone[b], flexible_zones) & (zone[a] != zone[b])
+    a, b = a[keep], b[keep]
+    if not a.size:
+        return patches, names
+    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[a]), shapely.boundary(geoms[b])))
+    pairs = pd.DataFrame({"patch": patch[a], "zone": zone[b], "shared": shared})
+    best = pairs.groupby(["patch", "zone"], sort=True)["shared"].sum().reset_index()
+    best = best.sort_values(["patch", "shared"], ascending=[True, False], kind="stable").drop_duplicates("patch")
+    new_zone = pd.Series(best["zone"].to_numpy(), index=best["patch"].to_numpy())
+    moved = np.isin(patch, new_zone.index)
+    zone = zone.copy()
+    zone[moved] = new_zone.reindex(patch[moved]).to_numpy()
     return dissolve(geoms, zone, village)
 
 
@@ -128,5 +125,6 @@ def build_ghfq(ghydyh: pd.DataFrame, controls: Controls, frame: Frame, epsg: int
     patches, names = _generalise(ghydyh["geometry"].to_numpy(), zones(ghydyh, controls),
                                  ghydyh["_zldwdm"].to_numpy(), min_area)
     county = params()["county"]
-    return pd.DataFrame({"XZQDM": county["code"], "XZQMC": county["name"], "GHFQDM": "", "GHFQMC": names,
-                         "MJ": ellipsoid_area(patches, epsg), "BZ": "", "geometry": patches})
+    layer = pd.DataFrame({"XZQDM": county["code"], "XZQMC": county["name"], "GHFQDM": "", "GHFQMC": names,
+                          "MJ": ellipsoid_area(patches, epsg), "BZ": "", "geometry": patches})
+    return layer.sort_values(["GHFQMC", "MJ"], ascending=[True, False], kind="stable")

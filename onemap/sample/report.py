@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from onemap.geometry.crs import resolve_crs
-from onemap.sample.admin import Division
 from onemap.sample.codesets import ydyh_level1_of
 from onemap.sample.indicators import Indicator, unit_factor
 from onemap.sample.params import params, readme_template
@@ -38,7 +37,7 @@ def _shares(names: np.ndarray, areas: np.ndarray, order: list[str] | None = None
                          "share": np.round(100 * frame.to_numpy() / total, 2)})
 
 
-def plan_context(layers: dict[str, pd.DataFrame], indicators: list[Indicator], division: Division,
+def plan_context(layers: dict[str, pd.DataFrame], indicators: list[Indicator],
                  epsg: int) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
     """Placeholders of the plan text, the 规划分区 table and the planned land-use table."""
     county = params()["county"]

@@ -43,7 +43,8 @@ def site_codes() -> dict[str, str]:
 
 
 def _town_radius(frame: Frame, share: float) -> float:
-    return float(np.sqrt(share * np.pi * frame.radius**2 / np.pi))
+    """Radius of a town covering ``share`` of the county's area."""
+    return float(np.sqrt(share) * frame.radius)
 
 
 def place_towns(frame: Frame, terrain: Terrain, river: shapely.LineString,
@@ -51,9 +52,10 @@ def place_towns(frame: Frame, terrain: Terrain, river: shapely.LineString,
     """The county seat beside the river and 2–4 market towns on low ground far from each other."""
     towns = params()["towns"]
     inner = frame.outline.buffer(-0.15 * frame.radius)
-    course = shapely.intersection(river, inner)
-    parts = shapely.get_parts(course)
-    main = parts[np.argmax(shapely.length(parts))]
+    parts = shapely.get_parts(shapely.intersection(river, inner))
+    parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING]
+    main = parts[np.argmax(shapely.length(parts))] if len(parts) else shapely.LineString(
+        [frame.centre, (frame.centre[0] + 1.0, frame.centre[1])])  # the river always crosses; a guard
     point = main.interpolate(rng.uniform(0.35, 0.65), normalized=True)
     seat_r = _town_radius(frame, towns["seat_area_share"])
     ahead = main.interpolate(min(main.project(point) + 1.0, main.length))

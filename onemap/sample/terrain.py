@@ -39,32 +39,6 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Terrain:
-    """Elevation (m), slope (°), distance to the river (m) and a land-use texture (unit noise)."""
-
-    elevation: Field
-    slope: Field
-    river_distance: Field
-    texture: Waves
-    low: float
-    high: float
-
-    def normalised(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Elevation scaled to 0 (valley floor) … 1 (highest summit) over the county."""
-        return np.clip((self.elevation.sample(x, y) - self.low) / (self.high - self.low), 0.0, 1.0)
-
-
-def _grid(frame: Frame) -> tuple[np.ndarray, np.ndarray, float]:
-    size = params()["terrain"]["grid"]
-    half = 1.35 * frame.radius * 1.3
-    cell = 2 * half / (size - 1)
-    xs = frame.centre[0] - half + cell * np.arange(size)
-    ys = frame.centre[1] - half + cell * np.arange(size)
-    gx, gy = np.meshgrid(xs, ys)
-    return gx, gy, cell
-
-
-@dataclass(frozen=True)
 class Waves:
     """Smooth noise of about unit variance: a sum of random plane waves with a red spectrum."""
 
@@ -88,6 +62,32 @@ def random_waves(rng: np.random.Generator, waves: int, wavelengths: tuple[float,
     direction = rng.uniform(0, 2 * np.pi, waves)
     phase = rng.uniform(0, 2 * np.pi, waves)
     return Waves(np.cos(direction) / lam, np.sin(direction) / lam, phase, lam)
+
+
+@dataclass(frozen=True)
+class Terrain:
+    """Elevation (m), slope (°), distance to the river (m) and a land-use texture (unit noise)."""
+
+    elevation: Field
+    slope: Field
+    river_distance: Field
+    texture: Waves
+    low: float
+    high: float
+
+    def normalised(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Elevation scaled to 0 (valley floor) … 1 (highest summit) over the county."""
+        return np.clip((self.elevation.sample(x, y) - self.low) / (self.high - self.low), 0.0, 1.0)
+
+
+def _grid(frame: Frame) -> tuple[np.ndarray, np.ndarray, float]:
+    size = params()["terrain"]["grid"]
+    half = 1.75 * frame.radius  # covers the outline, the ring of outside seeds and the river's ends
+    cell = 2 * half / (size - 1)
+    xs = frame.centre[0] - half + cell * np.arange(size)
+    ys = frame.centre[1] - half + cell * np.arange(size)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy, cell
 
 
 def _distance_to(line: shapely.LineString, gx: np.ndarray, gy: np.ndarray, step: float) -> np.ndarray:

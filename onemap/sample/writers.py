@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -87,9 +88,14 @@ def write_gdb(path: Path, layers: Iterable[tuple[LayerSpec, pd.DataFrame]], epsg
     scale = str(round(1 / grid_size()))
     for spec, frame in layers:
         table, geometry_type = to_arrow(frame, spec)
-        _write(table, geometry_type, path, spec.code, "OpenFileGDB", epsg,
-               {"LAYER_ALIAS": spec.name_zh, "XYSCALE": scale, "XORIGIN": "0", "YORIGIN": "0",
-                "XYTOLERANCE": "0.001"})
+        with warnings.catch_warnings():
+            # classic FileGDB dates are date-times; readable by ArcMap 10.x, unlike ArcGIS Pro 3.2 DateOnly
+            warnings.filterwarnings("ignore", message=r".*will be written as a DateTime.*")
+            # GDAL checks ring nesting of patches with hundreds of holes (规划分区); slow but correct
+            warnings.filterwarnings("ignore", message=r".*organizePolygons.*")
+            _write(table, geometry_type, path, spec.code, "OpenFileGDB", epsg,
+                   {"LAYER_ALIAS": spec.name_zh, "XYSCALE": scale, "XORIGIN": "0", "YORIGIN": "0",
+                    "XYTOLERANCE": "0.001"})
 
 
 def write_gpkg(path: Path, layers: Iterable[tuple[LayerSpec, pd.DataFrame]], epsg: int) -> None:

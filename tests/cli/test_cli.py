@@ -44,8 +44,9 @@ def test_import_layers_and_diff(tmp_path: Path) -> None:
     listed = json.loads(runner.invoke(app, ["layers", "--store", store, "--json"]).output)
     assert listed[0]["name"] == "DLTB" and listed[0]["version"] == 2 and listed[0]["department"] == "自然资源局"
     assert [v["version"] for v in listed[0]["versions"]] == [1, 2]
+    assert listed[0]["title"] == "地类图斑"
     table = runner.invoke(app, ["layers", "--store", store], env={"COLUMNS": "250"})
-    assert "地类图斑" in table.output
+    assert table.exit_code == 0 and "数据资源目录" in table.output
     diff = json.loads(runner.invoke(app, ["diff", "DLTB", "1", "2", "--store", store, "--json"]).output)
     assert len(diff["changed"]) == 5 and diff["added"] == [] and diff["removed"] == []
 

@@ -216,3 +216,18 @@ def test_import_killed_half_way_leaves_no_trace(tmp_path: Path) -> None:
         assert len(opened.read("DLTB", system_columns=True)) == rows_before
         assert len(gpd.read_file(tmp_path / "store.gpkg", layer="DLTB")) == 5
     assert not list(tmp_path.glob("**/.staging-*/*.gpkg-journal"))
+
+
+def test_same_delivery_in_another_format_changes_nothing(store: Store, tmp_path: Path) -> None:
+    """A FileGDB (multipolygons on a 0.1 mm grid) then the same parcels as a GBK Shapefile: 0 changes."""
+    frame = dltb(8)
+    gdb = write_gdb(tmp_path / "a.gdb", {"DLTB": frame})
+    shp = write_shapefile_gbk(tmp_path / "shp", frame)
+    import_path(gdb, store)
+    report = import_path(shp, store)
+    version = report.versions[0]
+    assert (version.version, version.added, version.changed, version.removed) == (2, 0, 0, 0)
+    changed = frame.copy()
+    changed.loc[2, "DLMC"] = "水浇地"
+    pyogrio.write_dataframe(changed, tmp_path / "c.gpkg", layer="DLTB")
+    assert import_path(tmp_path / "c.gpkg", store).versions[0].changed == 1

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pyogrio
 import pytest
 
 from onemap.sample import CountyData, SampleCounty, build_county, generate_county
-
-PARCELS = 2000
-SEED = 7
+from tests.sample.support import PARCELS, SEED
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +31,3 @@ def gpkg_county(tmp_path_factory: pytest.TempPathFactory, progress_steps: list[t
 def all_formats_county(tmp_path_factory: pytest.TempPathFactory) -> SampleCounty:
     """The county written in every format."""
     return generate_county(tmp_path_factory.mktemp("all"), parcels=PARCELS, seed=SEED)
-
-
-def read_layer(county: SampleCounty, layer: str):
-    """A layer of sample.gpkg as a GeoDataFrame."""
-    return pyogrio.read_dataframe(Path(county.out_dir) / "sample.gpkg", layer=layer)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pyogrio
 import shapely
 
 from onemap.sample import build_county, generate_county
-from tests.sample.conftest import PARCELS, SEED, read_layer
+from tests.sample.support import PARCELS, SEED, read_layer
 
 
 def _public(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,3 +41,15 @@ def test_other_seed_gives_another_county(gpkg_county, tmp_path):
     same_length = len(first) == len(second)
     assert not same_length or not first.geometry.geom_equals_exact(second.geometry, tolerance=0).all()
     assert pyogrio.read_info(other.out_dir / "sample.gpkg", layer="DLTB")["features"] == other.layers["DLTB"]
+
+
+def test_hash_randomisation_does_not_matter(gpkg_county, tmp_path):
+    """Another interpreter with another PYTHONHASHSEED writes the same parcels."""
+    script = ("from pathlib import Path; import sys; from onemap.sample import generate_county; "
+              f"generate_county(Path(sys.argv[1]), parcels={PARCELS}, seed={SEED}, formats=('gpkg',))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env, cwd=Path(__file__).parents[2])
+    first = read_layer(gpkg_county, "DLTB")
+    second = pyogrio.read_dataframe(tmp_path / "sample.gpkg", layer="DLTB")
+    pd.testing.assert_frame_equal(first.drop(columns="geometry"), second.drop(columns="geometry"))
+    assert first.geometry.geom_equals_exact(second.geometry, tolerance=0).all()

@@ -6,7 +6,7 @@ import itertools
 
 import shapely
 
-from tests.sample.conftest import read_layer
+from tests.sample.support import read_layer, read_monitoring
 
 
 def _union(frame):
@@ -46,7 +46,7 @@ def test_zones_cover_the_county_and_match_the_lines(gpkg_county):
 
 
 def test_projects_include_conflicts_on_purpose(gpkg_county):
-    jsxm = pyogrio_read(gpkg_county, "JSXM")
+    jsxm = read_monitoring(gpkg_county, "JSXM")
     assert 15 <= len(jsxm) <= 30
     for line in ("YJJBNTBHTB", "STBHHX"):
         overlaps = shapely.intersects(jsxm.geometry.to_numpy(), _union(read_layer(gpkg_county, line)))
@@ -56,7 +56,7 @@ def test_projects_include_conflicts_on_purpose(gpkg_county):
 
 
 def test_change_patches_lie_inside_one_parcel(gpkg_county):
-    bgtb, dltb = pyogrio_read(gpkg_county, "BGTB"), read_layer(gpkg_county, "DLTB")
+    bgtb, dltb = read_monitoring(gpkg_county, "BGTB"), read_layer(gpkg_county, "DLTB")
     assert len(bgtb) >= 50
     assert (bgtb["BGQDLBM"] != bgtb["BGHDLBM"]).all() and (bgtb["BGNF"] == 2023).all()
     parcel = dltb.set_index(["ZLDWDM", "TBBH"]).loc[list(zip(bgtb["ZLDWDM"], bgtb["BGQTBBH"], strict=True))]
@@ -64,9 +64,3 @@ def test_change_patches_lie_inside_one_parcel(gpkg_county):
     outside = shapely.area(shapely.difference(bgtb.geometry.to_numpy(), parcel.geometry.to_numpy()))
     assert (outside < 1e-3).all()
 
-
-def pyogrio_read(county, layer):
-    """Monitoring layers come from 监测.gpkg."""
-    import pyogrio
-
-    return pyogrio.read_dataframe(county.out_dir / "监测.gpkg", layer=layer)

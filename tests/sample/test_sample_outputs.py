@@ -10,13 +10,14 @@ import numpy as np
 import openpyxl
 import pyogrio
 import pytest
+import shapely
 
 from onemap.errors import InputError
 from onemap.geometry.area import ellipsoid_area
 from onemap.sample import generate_county
 from onemap.sample.schema import layer_spec
 from onemap.standards.registry import get_table
-from tests.sample.conftest import read_layer
+from tests.sample.support import read_layer
 
 WANMU = 0.0015 / 10_000  # 万亩 per m²
 
@@ -128,3 +129,12 @@ def test_bad_requests_are_refused(tmp_path):
         generate_county(tmp_path, parcels=2000, formats=("kml",))
     with pytest.raises(InputError):
         generate_county(tmp_path, parcels=2000, epsg=4490)
+
+
+def test_every_geometry_is_valid_and_polygonal(gpkg_county):
+    for layer in gpkg_county.layers:
+        geoms = read_layer(gpkg_county, layer).geometry.to_numpy()
+        assert len(geoms) == gpkg_county.layers[layer], layer
+        assert shapely.is_valid(geoms).all(), layer
+        assert (~shapely.is_empty(geoms)).all() and (shapely.area(geoms) > 0).all(), layer
+        assert np.isin(shapely.get_type_id(geoms), [3, 6]).all(), layer

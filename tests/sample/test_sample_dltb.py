@@ -7,7 +7,7 @@ import shapely
 
 from onemap.geometry.area import ellipsoid_area
 from onemap.standards.codes import sandiao_names
-from tests.sample.conftest import read_layer
+from tests.sample.support import read_layer
 
 
 def test_parcels_form_a_valid_coverage_without_gaps(gpkg_county):
