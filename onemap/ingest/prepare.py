@@ -35,8 +35,8 @@ _HASH_DECIMALS = 4
 
 
 def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
-    """Singles promoted to multi and coordinates rounded: the same parcel from a FileGDB (multi, on a
-    0.1 mm grid) and from a Shapefile (single, doubles) must hash alike."""
+    """Singles promoted to multi, coordinates rounded, rings normalised: the same parcel from a FileGDB
+    (multi, on a 0.1 mm grid) and from a Shapefile (single, doubles, clockwise) must hash alike."""
     result = np.asarray(geometries, dtype=object).copy()
     types = shapely.get_type_id(result)
     for type_id, make_multi in _MULTI.items():
@@ -44,7 +44,8 @@ def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
         if hits.size:
             result[hits] = [make_multi([g]) for g in result[hits]]
     decimals = _HASH_DECIMALS if np.nanmax(np.abs(shapely.bounds(result)), initial=0) > 1000 else 9
-    return shapely.transform(result, lambda xy: np.round(xy, decimals))
+    # normalize: ring orientation and start vertex differ between formats (Shapefile rings are clockwise).
+    return shapely.normalize(shapely.transform(result, lambda xy: np.round(xy, decimals)))
 
 
 def geometry_hashes(geometries: np.ndarray) -> np.ndarray:
