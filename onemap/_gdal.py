@@ -25,3 +25,38 @@ def _harden() -> None:
 
 
 _harden()
+
+
+def _gdal_library():
+    """The GDAL library pyogrio loaded (its bundled copy, else the system one), through ctypes."""
+    import ctypes
+    import ctypes.util
+    import glob
+
+    import pyogrio
+
+    bundled = glob.glob(os.path.join(os.path.dirname(pyogrio.__file__) + ".libs", "libgdal*"))
+    path = bundled[0] if bundled else ctypes.util.find_library("gdal")
+    if not path:
+        return None
+    library = ctypes.CDLL(path)  # the already-loaded library: dlopen returns the same handle
+    library.GDALGetDriverByName.restype = ctypes.c_void_p
+    library.GDALGetDriverByName.argtypes = [ctypes.c_char_p]
+    library.GDALDeregisterDriver.argtypes = [ctypes.c_void_p]
+    library.GDALDestroyDriver.argtypes = [ctypes.c_void_p]
+    return library
+
+
+def deregister_vrt_drivers() -> None:
+    """Remove the VRT drivers from a GDAL that was loaded before onemap (e.g. geopandas imported first).
+
+    ``GDAL_SKIP`` only works before GDAL registers its drivers; this undoes a registration afterwards.
+    """
+    library = _gdal_library()
+    if library is None:
+        return
+    for name in _SKIPPED_DRIVERS:
+        handle = library.GDALGetDriverByName(name.encode())
+        if handle:
+            library.GDALDeregisterDriver(handle)
+            library.GDALDestroyDriver(handle)

@@ -17,6 +17,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
+from onemap._gdal import deregister_vrt_drivers
 from onemap.config import Settings
 from onemap.errors import InputError, UnsafeInputError
 from onemap.geometry.guards import check_coordinates, check_wkb
@@ -90,9 +91,16 @@ def _datasets(root: Path) -> list[Path]:
     return found
 
 
+def _vrt_loaded() -> bool:
+    drivers = pyogrio.list_drivers()
+    return "OGR_VRT" in drivers or "VRT" in drivers
+
+
 def _assert_gdal_hardened() -> None:
-    """Refuse to read anything if GDAL's VRT drivers got loaded (onemap._gdal ran too late)."""
-    if "OGR_VRT" in pyogrio.list_drivers() or "VRT" in pyogrio.list_drivers():
+    """Make sure GDAL's VRT drivers are gone (deregistering them if GDAL was loaded before onemap)."""
+    if _vrt_loaded():
+        deregister_vrt_drivers()
+    if _vrt_loaded():
         raise UnsafeInputError("服务器配置错误:GDAL 的 VRT 驱动未禁用,已拒绝读取数据", "GDAL VRT drivers are loaded")
 
 

@@ -252,3 +252,26 @@ def test_scan_agrees_with_the_parser_across_chunk_boundaries(
                 check_json_depth(path, max_depth)
         else:
             check_json_depth(path, max_depth)
+
+
+def test_vrt_drivers_are_removed_even_when_gdal_was_loaded_first(tmp_path) -> None:
+    """A script that imports geopandas before onemap still cannot read server files through a VRT."""
+    import subprocess
+    import sys
+
+    vrt = tmp_path / "innocent.geojson"
+    vrt.write_text('<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd</SrcDataSource>'
+                   "</OGRVRTLayer></OGRVRTDataSource>")
+    script = (
+        "import os; os.environ.pop('GDAL_SKIP', None)\n"
+        "import pyogrio\n"
+        "assert 'OGR_VRT' in pyogrio.list_drivers()\n"
+        "from onemap.ingest.reader import _assert_gdal_hardened\n"
+        "_assert_gdal_hardened()\n"
+        "assert 'OGR_VRT' not in pyogrio.list_drivers()\n"
+        f"try:\n    pyogrio.read_info({str(vrt)!r})\nexcept Exception:\n    print('refused')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GDAL_SKIP"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "refused" in result.stdout
