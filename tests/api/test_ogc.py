@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -211,3 +212,58 @@ def test_owslib_lists_collections_and_items(live_server: str) -> None:
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in api.conformance()["conformsTo"]
     assert "DLTB" in [c["id"] for c in api.collections()["collections"]]
     assert len(api.collection_items("DLTB", limit=10)["features"]) == 5
+
+
+@pytest.fixture
+def public_layer(public_api: Api) -> Api:
+    """A public GHFQ layer (the policy lets 公众 read 规划分区 items), for clients without accounts."""
+    path = public_api.folder / "ghfq.gpkg"
+    pyogrio.write_dataframe(dltb(5), path, layer="GHFQ")
+    with open_store(public_api.store_url) as store:
+        import_path(path, store, ImportOptions(security_level="公开"),
+                    security=public_api.client.app.state.ctx.security)
+    return public_api
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/ogrinfo").exists(), reason="Debian gdal-bin not installed")
+def test_debian_gdal_36_ogrinfo_reads_the_collection(public_layer: Api, live_server: Live) -> None:
+    result = subprocess.run(["/usr/bin/ogrinfo", "-ro", "-al", "-so", f"OAPIF:{live_server}/ogc", "GHFQ"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Feature Count: 5" in result.stdout
+    one = subprocess.run(["/usr/bin/ogrinfo", "-ro", "-al", "-q", f"OAPIF:{live_server}/ogc", "GHFQ",
+                          "-where", "BSM = '341123000000000000'"], capture_output=True, text=True, timeout=120)
+    assert one.returncode == 0, one.stderr
+    wkt = re.search(r"(MULTI)?POLYGON \(.*\)", one.stdout).group(0)
+    xmin, ymin, _, _ = shapely.from_wkt(wkt).bounds  # GDAL 3.6 reads CRS84: lon, lat
+    lon, lat = Transformer.from_crs(4527, 4490, always_xy=True).transform(X0, Y0)
+    assert (xmin, ymin) == (pytest.approx(lon, abs=1e-6), pytest.approx(lat, abs=1e-6))
+
+
+QGIS_SCRIPT = """
+import sys
+from qgis.core import QgsApplication, QgsVectorLayer, QgsVectorTileLayer
+QgsApplication.setPrefixPath("/usr", True)
+app = QgsApplication([], False)
+app.initQgis()
+base = sys.argv[1]
+features = QgsVectorLayer(f"url='{base}/ogc' typename='GHFQ'", "ghfq", "OAPIF")
+print("oapif", features.isValid(), features.featureCount())
+tiles = QgsVectorTileLayer(f"type=xyz&url={base}/ogc/collections/GHFQ/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+                           "&zmin=0&zmax=20", "ghfq-tiles")
+print("mvt", tiles.isValid())
+app.exitQgis()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/lib/python3/dist-packages/qgis").exists(),
+                    reason="Debian python3-qgis not installed")
+def test_qgis_322_loads_oapif_and_vector_tiles(public_layer: Api, live_server: Live) -> None:
+    env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(public_layer.folder), "PATH": "/usr/bin:/bin",
+           "XDG_RUNTIME_DIR": str(public_layer.folder)}
+    result = subprocess.run(["/usr/bin/python3", "-c", QGIS_SCRIPT, str(live_server)], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert "oapif True 5" in result.stdout, (result.stdout, result.stderr[-2000:])
+    assert "mvt True" in result.stdout, (result.stdout, result.stderr[-2000:])
