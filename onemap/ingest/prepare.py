@@ -41,8 +41,8 @@ def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
     types = shapely.get_type_id(result)
     for type_id, make_multi in _MULTI.items():
         hits = np.flatnonzero(types == type_id)
-        if hits.size:
-            result[hits] = [make_multi([g]) for g in result[hits]]
+        if hits.size:  # one multi per single, built in one vectorised call
+            result[hits] = make_multi(result[hits], indices=np.arange(hits.size))
     decimals = _HASH_DECIMALS if np.nanmax(np.abs(shapely.bounds(result)), initial=0) > 1000 else 9
     # normalize: ring orientation and start vertex differ between formats (Shapefile rings are clockwise).
     return shapely.normalize(shapely.transform(result, lambda xy: np.round(xy, decimals)))
@@ -66,9 +66,12 @@ def _canonical_column(series: pd.Series) -> pd.Series:
     return text.mask(text == "").astype(object).where(text.notna(), None)
 
 
-def content_hashes(frame: gpd.GeoDataFrame, attributes: list[str]) -> np.ndarray:
+def content_hashes(frame: gpd.GeoDataFrame, attributes: list[str],
+                   geometry_hash: np.ndarray | None = None) -> np.ndarray:
     """A 64-bit hash of each row's attributes and geometry, insensitive to how a format stores them."""
-    geometry = geometry_hashes(frame.geometry.to_numpy()).view(np.uint64)
+    if geometry_hash is None:
+        geometry_hash = geometry_hashes(frame.geometry.to_numpy())
+    geometry = geometry_hash.view(np.uint64)
     if not attributes:
         return geometry.view(np.int64)
     canonical = pd.DataFrame({name: _canonical_column(frame[name]) for name in sorted(attributes)})
@@ -89,16 +92,22 @@ def choose_key_field(frame: pd.DataFrame, requested: str | None) -> str | None:
     return None
 
 
-def feature_keys(frame: gpd.GeoDataFrame, key_field: str | None) -> np.ndarray:
+def _geometry_keys(geometry_hash: np.ndarray) -> pd.Series:
+    return pd.Series([f"g{v:016x}" for v in geometry_hash.view(np.uint64)], dtype=object)
+
+
+def feature_keys(frame: gpd.GeoDataFrame, key_field: str | None, geometry_hash: np.ndarray | None = None) -> np.ndarray:
     """Stable keys: the key field's text (geometry hash where empty), made unique by suffixes."""
-    unsigned = geometry_hashes(frame.geometry.to_numpy()).view(np.uint64)
-    geometry_keys = pd.Series([f"g{v:016x}" for v in unsigned], dtype=object)
+    if geometry_hash is None:
+        geometry_hash = geometry_hashes(frame.geometry.to_numpy())
     if key_field is None:
-        keys = geometry_keys
+        keys = _geometry_keys(geometry_hash)
     else:
         raw = frame[key_field].astype("string").str.strip()
-        keys = raw.where(raw.notna() & (raw != ""), geometry_keys.to_numpy()).astype(str)
-        keys = pd.Series(keys.to_numpy())
+        empty = (raw.isna() | (raw == "")).to_numpy()
+        keys = pd.Series(raw.astype(object).to_numpy())
+        if empty.any():
+            keys[empty] = _geometry_keys(geometry_hash[empty]).to_numpy()
     occurrence = keys.groupby(keys).cumcount()
     return np.where(occurrence == 0, keys, keys + "#" + (occurrence + 1).astype(str)).astype(object)
 
@@ -108,8 +117,9 @@ def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_
     """A batch with ``_key``, ``_hash``, ``_valid`` and, for polygons, ``_ellipsoid_area``."""
     frame = frame.reset_index(drop=True).copy()
     attributes = [c for c in frame.columns if c != frame.geometry.name]
-    frame[KEY] = feature_keys(frame, meta.key_field)
-    frame[HASH] = content_hashes(frame, attributes)
+    geometry_hash = geometry_hashes(frame.geometry.to_numpy())
+    frame[KEY] = feature_keys(frame, meta.key_field, geometry_hash)
+    frame[HASH] = content_hashes(frame, attributes, geometry_hash)
     geometries = frame.geometry.to_numpy()
     frame[VALID] = shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
     if meta.geometry_type.endswith("Polygon"):
