@@ -134,7 +134,8 @@ def import_(
 @app.command()
 def layers(
     store: StoreOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON(全部字段)")] = False,
+    full: Annotated[bool, typer.Option("--full", help="表格中也列出来源部门、范围和版本历史")] = False,
 ) -> None:
     """列出数据资源目录:名称、分类、来源、年份、坐标系、要素数、范围、安全等级、版本历史。"""
     from onemap.catalog import catalog_records
@@ -148,19 +149,25 @@ def layers(
     if as_json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
+    console.print(_catalog_table(records, full))
+
+
+def _catalog_table(records: list[dict], full: bool) -> Table:
     table = Table(title="数据资源目录")
-    columns = ("名称", "中文名", "分类", "来源部门", "年份", "坐标系", "要素数", "范围", "安全等级",
-               "当前版本", "版本历史")
+    columns = ["名称", "中文名", "分类", "年份", "坐标系", "要素数", "安全等级", "当前版本"]
+    columns += ["来源部门", "范围", "版本历史"] if full else []
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("名称", "坐标系"))
     for r in records:
-        extent = ", ".join(f"{v:.1f}" for v in r["extent"]) if r["extent"] else ""
-        history = "; ".join(f"v{v['version']} {v['created'][:10]} +{v['added']}/~{v['changed']}/-{v['removed']}"
-                            for v in r["versions"])
-        table.add_row(r["name"], r["title"], r["category"], r["department"], str(r["year"] or ""),
-                      f"EPSG:{r['epsg']}", str(r["feature_count"]), extent, r["security_level"],
-                      str(r["version"]), history)
-    console.print(table)
+        row = [r["name"], r["title"], r["category"], str(r["year"] or ""), f"EPSG:{r['epsg']}",
+               str(r["feature_count"]), r["security_level"], f"v{r['version']}"]
+        if full:
+            history = "; ".join(f"v{v['version']} {v['created'][:10]} +{v['added']}/~{v['changed']}/-{v['removed']}"
+                                for v in r["versions"])
+            extent = ", ".join(f"{v:.1f}" for v in r["extent"]) if r["extent"] else ""
+            row += [r["department"], extent, history]
+        table.add_row(*row)
+    return table
 
 
 @app.command()

@@ -45,8 +45,10 @@ def test_import_layers_and_diff(tmp_path: Path) -> None:
     assert listed[0]["name"] == "DLTB" and listed[0]["version"] == 2 and listed[0]["department"] == "自然资源局"
     assert [v["version"] for v in listed[0]["versions"]] == [1, 2]
     assert listed[0]["title"] == "地类图斑"
-    table = runner.invoke(app, ["layers", "--store", store], env={"COLUMNS": "250"})
-    assert table.exit_code == 0 and "数据资源目录" in table.output
+    table = runner.invoke(app, ["layers", "--store", store], env={"COLUMNS": "120"})
+    assert table.exit_code == 0 and "数据资源目录" in table.output and "地类图斑" in table.output
+    full = runner.invoke(app, ["layers", "--store", store, "--full"], env={"COLUMNS": "250"})
+    assert full.exit_code == 0 and "自然资源局" in full.output
     diff = json.loads(runner.invoke(app, ["diff", "DLTB", "1", "2", "--store", store, "--json"]).output)
     assert len(diff["changed"]) == 5 and diff["added"] == [] and diff["removed"] == []
 
