@@ -11,6 +11,7 @@ from onemap.api import errors, hardening
 from onemap.api.context import AppContext
 from onemap.api.ogc import common as ogc_common
 from onemap.api.ogc import features as ogc_features
+from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
@@ -41,12 +42,14 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     ctx = AppContext(url, open_records(records_url or default_records_url(settings)), settings, security,
                      TileCache(settings.data_dir / "tiles"))
     app = FastAPI(title="onemap 国土空间规划“一张图”", version=__version__,
-                  description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。")
+                  description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。",
+                  lifespan=ogc_processes.lifespan)  # the job runner starts and stops with the server
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=BODY_LIMIT, upload_limit=UPLOAD_LIMIT)
     routers = (auth.router, catalog.router, imports.router, audit.router, ogc_common.router,
-               ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router)
+               ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
+               ogc_processes.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

@@ -32,6 +32,8 @@ class AppContext:
     security: SecuritySettings
     tiles: TileCache
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=10, seconds=60))
+    # Heavy work (imports, process executions): per account, so one client cannot starve a node.
+    heavy_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=20, seconds=60))
 
     def store(self) -> Store:
         """A newly opened store (close it, or use it as a context manager)."""

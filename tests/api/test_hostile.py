@@ -190,3 +190,9 @@ def test_html_in_metadata_is_escaped_on_the_landing_page(api: Api, tmp_path: Pat
         import_path(path, store, ImportOptions(name="PUB", security_level="公开", title="<script>alert(1)</script>"))
     page = api.client.get("/").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_heavy_endpoints_are_rate_limited_per_account(api: Api, importer: dict) -> None:
+    codes = [api.client.post("/api/imports", headers=importer, files={"file": ("d.zip", _zip({}))}).status_code
+             for _ in range(22)]
+    assert codes[0] == 422 and codes[-1] == 429

@@ -37,6 +37,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
 ]
 
 
@@ -67,6 +72,8 @@ def landing(request: Request, user: Annotated[User, Depends(current_user)]) -> J
             link(url(request, "/ogc/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
                  title="瓦片矩阵集"),
             link(url(request, "/ogc/wmts/1.0.0/WMTSCapabilities.xml"), "alternate", "application/xml", "WMTS"),
+            link(url(request, "/ogc/processes"), "http://www.opengis.net/def/rel/ogc/1.0/processes",
+                 title="处理服务"),
         ],
     }
     return JSONResponse(body)

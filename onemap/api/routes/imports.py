@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
-from onemap.errors import InputError, OnemapError
+from onemap.errors import InputError, OnemapError, RateLimitedError
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.security import User, audit
 from onemap.security.clearance import assert_storable
@@ -48,6 +48,8 @@ def upload(
 ) -> dict:
     ctx, ip = context(request), client_ip(request)
     require(user, "layer:import", settings=ctx.security)
+    if not ctx.heavy_limiter.allow(f"user:{user.username}"):
+        raise RateLimitedError("导入请求过于频繁,请稍后再试", f"import rate limit for {user.username}")
     if security_level:
         assert_storable(security_level, ctx.security)
     options = ImportOptions(name=name, category=category, security_level=security_level, department=department,
