@@ -19,22 +19,9 @@ from sqlalchemy import Engine
 from onemap.records import open_records
 from onemap.security import clock as security_clock
 from onemap.security.settings import SecuritySettings
+from tests.conftest import _PG_PROBLEM, PG_DSN
 
-PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 STRONG = "Lantu#2035ok"  # satisfies the password policy for every test username
-
-
-def _pg_problem() -> str | None:
-    """Why PostgreSQL can't be used, or None when it can."""
-    try:
-        with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
-        return str(exc).splitlines()[0]
-    return None
-
-
-_PG_PROBLEM = _pg_problem()
 
 
 def drop_schema(schema: str) -> None:

@@ -26,24 +26,11 @@ from onemap.errors import ConflictError, InputError, StoreError
 from onemap.store import LayerBatch, LayerMeta, open_store
 from onemap.store.base import plan_version
 from onemap.store.postgis import PostGISStore, parse_url
+from tests.conftest import _PG_PROBLEM, PG_DSN
 
 pytestmark = pytest.mark.postgis
 
-PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 X0, Y0 = 39_500_000.0, 3_400_000.0
-
-
-def _pg_problem() -> str | None:
-    """Why PostGIS can't be used, or None when it can (as tests/conftest.py decides)."""
-    try:
-        with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
-            conn.execute("SELECT postgis_version()")
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostGIS here
-        return str(exc).splitlines()[0]
-    return None
-
-
-_PG_PROBLEM = _pg_problem()
 
 
 def _sql(query: str, params: tuple = ()) -> list[tuple]:
