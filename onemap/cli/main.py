@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, progress_bar
+from onemap.cli.qc import qc as qc_command
 from onemap.cli.security import admin_app, audit_app, config_app, user_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command("qc")(qc_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
@@ -71,6 +73,7 @@ def sample(
     out_dir: Annotated[Path, typer.Argument(help="输出目录")],
     parcels: Annotated[int, typer.Option(help="地类图斑数量(2000–1000000)")] = 20_000,
     seed: Annotated[int, typer.Option(help="随机种子;相同种子生成相同数据")] = 1,
+    defects: Annotated[bool, typer.Option(help="另写一份植入已知质检缺陷的样例(用于检验质检规则)")] = False,
 ) -> None:
     """生成样例县数据(三调、三条控制线、规划数据库、监测数据),格式为 FileGDB、GeoPackage 和 GBK Shapefile。"""
     from onemap.sample import generate_county
@@ -81,6 +84,11 @@ def sample(
     with progress_bar("生成样例县") as update:
         result = generate_county(out_dir, parcels=parcels, seed=seed, progress=update)
     console.print(f"已生成 {result.county_name}({result.county_code})于 {out_dir}")
+    if defects:
+        from onemap.qc.defects import write_defective_sample
+
+        written = write_defective_sample(out_dir, seed=seed)
+        console.print(f"已写出含已知缺陷的样例:{written}")
     for name, count in result.layers.items():
         console.print(f"  {name}: {count} 个要素")
 

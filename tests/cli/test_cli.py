@@ -65,3 +65,20 @@ def test_bad_input_exits_2_with_chinese_message(tmp_path: Path) -> None:
     level = runner.invoke(app, ["import", str(shp), "--store", store, "--security-level", "绝密级"])
     assert level.exit_code == 2
     assert runner.invoke(app, ["diff", "NOPE", "1", "2", "--store", store]).exit_code == 2
+
+
+def test_sample_with_defects_then_qc_finds_them(tmp_path: Path) -> None:
+    out = tmp_path / "county"
+    made = runner.invoke(app, ["sample", str(out), "--parcels", "2000", "--seed", "5", "--defects"])
+    assert made.exit_code == 0, made.output
+    expected = json.loads((out / "expected_findings.json").read_text(encoding="utf-8"))
+    clean = runner.invoke(app, ["qc", str(out / "sample.gpkg"), "--ruleset", "sandiao", "--out",
+                                str(tmp_path / "qc-clean"), "--no-pdf"])
+    assert clean.exit_code == 0, clean.output
+    result = runner.invoke(app, ["qc", str(out / "sample_defects.gpkg"), "--ruleset", "sandiao", "--out",
+                                 str(tmp_path / "qc"), "--no-pdf"])
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "qc" / "qc.json").read_text(encoding="utf-8"))
+    found = {e["rule"] for e in report["errors"]}
+    wanted = {e["rule"] for e in expected if e.get("ruleset", "sandiao") == "sandiao"}
+    assert wanted and wanted <= found

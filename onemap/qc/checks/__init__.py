@@ -1,0 +1,3 @@
+"""The built-in checks; importing this package registers them (see :mod:`onemap.qc.registry`)."""
+
+from onemap.qc.checks import area, basics, domain, logic, topology  # noqa: F401

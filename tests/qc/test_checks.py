@@ -1,0 +1,277 @@
+"""Every shipped check: data that triggers it and data that does not (tiny county, EPSG:4527)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from onemap.qc.rulesets import load_ruleset
+from tests.qc.support import box, county, run_rule
+
+SANDIAO = [r.id for r in load_ruleset("sandiao").rules]
+PLAN = [r.id for r in load_ruleset("plan-county").rules]
+
+
+@pytest.mark.parametrize("rule_id", SANDIAO)
+def test_clean_county_passes_every_sandiao_rule(rule_id: str) -> None:
+    assert run_rule(rule_id, county()) == []
+
+
+@pytest.mark.parametrize("rule_id", [r for r in PLAN if r not in ("GH_LAYERS", "GH_FIELDS", "GH_GAP")])
+def test_clean_county_passes_plan_rules(rule_id: str) -> None:
+    assert run_rule(rule_id, county(), "plan-county") == []
+
+
+def _keys(findings) -> list[list[str]]:
+    return [f.keys for f in findings]
+
+
+def test_crs_wrong_and_geographic() -> None:
+    assert "CGCS2000" in run_rule("SD_CRS", county(), crs="EPSG:3857")[0].message
+    assert "高斯-克吕格" in run_rule("SD_CRS", county(), crs="EPSG:4490")[0].message
+    assert run_rule("SD_CRS", county(), crs="")[0].category == "crs"
+
+
+def test_layers_missing_and_empty() -> None:
+    layers = county()
+    del layers["CJDCQ"]
+    layers["XZQ"] = layers["XZQ"].iloc[0:0]
+    messages = sorted(f.message for f in run_rule("SD_LAYERS", layers))
+    assert messages == ["图层 XZQ 没有要素", "缺少必备图层 CJDCQ"]
+
+
+def test_structure_missing_field_wrong_type_too_long() -> None:
+    layers = county()
+    layers["DLTB"] = layers["DLTB"].drop(columns=["GDLX"])
+    layers["DLTB"]["TBMJ"] = layers["DLTB"]["TBMJ"].astype(str)
+    layers["DLTB"].loc[1, "TBBH"] = "123456789"
+    messages = [f.message for f in run_rule("SD_FIELDS", layers)]
+    assert any("缺少字段 GDLX" in m for m in messages)
+    assert any("TBMJ" in m and "类型" in m for m in messages)
+    assert any("TBBH" in m and "超过标准长度 8" in m for m in messages)
+
+
+def test_dlbm_not_in_code_table_and_dlmc_mismatch() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "DLBM"] = "0199"
+    layers["DLTB"].loc[1, "DLMC"] = "旱地"
+    assert _keys(run_rule("SD_DLBM_CODE", layers)) == [["341799000000000100"]]
+    assert _keys(run_rule("SD_DLMC_NAME", layers)) == [["341799000000000101"]]
+
+
+@pytest.mark.parametrize(("field", "value"), [("QSXZ", "99"), ("GDLX", "XX"), ("ZZSXDM", "GZ"), ("CZCSXM", "206"),
+                                              ("GDPDJB", "6"), ("MSSM", "02")])
+def test_value_domains(field: str, value: str) -> None:
+    layers = county()
+    layers["DLTB"].loc[2, field] = value
+    findings = run_rule("SD_VALUES", layers)
+    assert _keys(findings) == [["341799000000000102"]] and field in findings[0].message
+
+
+def test_required_and_positive() -> None:
+    layers = county()
+    layers["DLTB"].loc[3, "ZLDWMC"] = ""
+    layers["CJDCQ"].loc[0, "DCMJ"] = -1.0
+    findings = run_rule("SD_REQUIRED", layers)
+    assert sorted(_keys(findings)) == [["341799000000000010"], ["341799000000000103"]]
+
+
+def test_duplicate_bsm() -> None:
+    layers = county()
+    layers["DLTB"].loc[3, "BSM"] = "341799000000000100"
+    findings = run_rule("SD_BSM_UNIQUE", layers)
+    assert _keys(findings) == [["341799000000000100", "341799000000000100"]] and findings[0].fids == [0, 3]
+
+
+def test_invalid_geometry_located() -> None:
+    layers = county()
+    bowtie = shapely.Polygon([(39_500_000, 3_400_000), (39_500_050, 3_400_100), (39_500_050, 3_400_000),
+                              (39_500_000, 3_400_100)])
+    layers["DLTB"].loc[0, "geometry"] = bowtie
+    findings = run_rule("SD_VALID", layers)
+    assert _keys(findings) == [["341799000000000100"]] and "自相交" in findings[0].message
+    assert findings[0].geometry.geom_type == "Point"
+    assert findings[0].geometry.distance(shapely.Point(39_500_025, 3_400_050)) < 1e-6
+
+
+def test_empty_geometry_is_a_finding() -> None:
+    layers = county()
+    layers["DLTB"].loc[1, "geometry"] = shapely.Polygon()
+    assert "为空" in run_rule("SD_VALID", layers)[0].message
+
+
+def test_overlap_pair_with_its_area() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "geometry"] = box(0, 0, 60, 100)
+    findings = run_rule("SD_OVERLAP", layers)
+    assert _keys(findings) == [["341799000000000100", "341799000000000101"]]
+    assert findings[0].geometry.area == pytest.approx(1000.0)
+
+
+def test_touching_features_do_not_overlap() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "geometry"] = box(0, 0, 50, 100).union(box(49.9, 100, 50, 100.0001)).normalize()
+    assert run_rule("SD_OVERLAP", layers) == []
+
+
+def test_gap_inside_a_village() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "geometry"] = box(0, 0, 48, 100)
+    findings = run_rule("SD_GAP", layers)
+    assert _keys(findings) == [["341799000000000100", "341799000000000101"]]
+    assert findings[0].geometry.area == pytest.approx(200.0)
+
+
+def test_gap_without_container_uses_holes() -> None:
+    layers = county()
+    del layers["CJDCQ"], layers["XZQ"]
+    layers["DLTB"].loc[1, "geometry"] = box(50, 0, 100, 100).difference(box(60, 40, 70, 50))
+    assert len(run_rule("SD_GAP", layers)) == 1
+
+
+def test_sliver() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "geometry"] = box(0, 0, 0.5, 1)
+    assert _keys(run_rule("SD_SLIVER", layers)) == [["341799000000000100"]]
+
+
+def test_multipart() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "geometry"] = shapely.MultiPolygon([box(0, 0, 20, 100), box(30, 0, 50, 100)])
+    assert _keys(run_rule("SD_MULTIPART", layers)) == [["341799000000000100"]]
+
+
+def test_parcel_outside_and_across_villages() -> None:
+    layers = county()
+    layers["DLTB"].loc[1, "geometry"] = box(50, 0, 110, 100)  # crosses into village 2
+    layers["DLTB"].loc[3, "geometry"] = box(150, 0, 210, 100)  # leaves the township
+    assert sorted(_keys(run_rule("SD_DLTB_IN_CJDCQ", layers))) == [["341799000000000101"], ["341799000000000103"]]
+    assert _keys(run_rule("SD_DLTB_IN_XZQ", layers)) == [["341799000000000103"]]
+    layers["CJDCQ"].loc[1, "geometry"] = box(100, 0, 205, 100)
+    assert _keys(run_rule("SD_CJDCQ_IN_XZQ", layers)) == [["341799000000000011"]]
+
+
+def test_czcsxm_fixed_and_missing() -> None:
+    layers = county()
+    layers["DLTB"].loc[2, "CZCSXM"] = ""  # 0701 without 城镇村属性码
+    layers["DLTB"].loc[3, ["DLBM", "DLMC", "XZDWKD"]] = ["09", "特殊用地", np.nan]  # 09 needs 205
+    assert sorted(_keys(run_rule("SD_CZCSXM", layers))) == [["341799000000000102"], ["341799000000000103"]]
+
+
+def test_xzdwkd_only_on_linear_classes() -> None:
+    layers = county()
+    layers["DLTB"].loc[1, "XZDWKD"] = 4.0
+    assert _keys(run_rule("SD_XZDWKD", layers)) == [["341799000000000101"]]
+
+
+def test_zzsx_groups() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "ZZSXDM"] = ""  # 耕地 must have a 种植属性
+    layers["DLTB"].loc[1, "TBXHDM"] = "HDGD"  # 林地 has no 细化代码
+    assert sorted(_keys(run_rule("SD_ZZSX", layers))) == [["341799000000000100"], ["341799000000000101"]]
+
+
+def test_tbmj_against_ellipsoid_area() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "TBMJ"] += 0.1
+    assert _keys(run_rule("SD_TBMJ", layers)) == [["341799000000000100"]]
+    layers["DLTB"].loc[0, "TBMJ"] -= 0.14  # within the 0.05 m² default
+    assert run_rule("SD_TBMJ", layers) == []
+
+
+def test_deduction_identities() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, ["KCXS", "KCMJ"]] = [0.1, 1.0]
+    layers["DLTB"].loc[1, "TBDLMJ"] -= 1.0
+    assert sorted(_keys(run_rule("SD_TBDLMJ", layers))) == [["341799000000000100"], ["341799000000000101"]]
+
+
+def test_area_sums_per_village_and_township() -> None:
+    layers = county()
+    layers["CJDCQ"].loc[1, "DCMJ"] += 1.0
+    layers["XZQ"].loc[0, "DCMJ"] -= 1.0
+    assert _keys(run_rule("SD_SUM_CJDCQ", layers)) == [["341799000000000011"]]
+    assert _keys(run_rule("SD_SUM_XZQ", layers)) == [["341799000000000001"]]
+
+
+def test_sanxian_overlap() -> None:
+    layers = county()
+    layers["STBHHX"].loc[0, "geometry"] = box(140, 5, 195, 95)  # into the 城镇开发边界
+    findings = run_rule("GH_SANXIAN", layers, "plan-county")
+    assert _keys(findings) == [["341799000000000301", "341799000000000401"]]
+    assert findings[0].geometry.area == pytest.approx(900.0)
+
+
+def test_jbnt_must_lie_on_gengdi() -> None:
+    layers = county()
+    layers["YJJBNTBHTB"].loc[0, "geometry"] = box(5, 5, 60, 95)  # reaches the 乔木林地 parcel
+    findings = run_rule("GH_JBNT_ON_GENGDI", layers, "plan-county")
+    assert _keys(findings) == [["341799000000000201", "341799000000000101"]]
+    del layers["DLTB"]  # no survey layer: the attribute is checked instead
+    layers["YJJBNTBHTB"].loc[0, "DLBM"] = "0301"
+    assert _keys(run_rule("GH_JBNT_ON_GENGDI", layers, "plan-county")) == [["341799000000000201"]]
+
+
+def test_plan_overlap_within_a_control_line_layer() -> None:
+    layers = county()
+    extra = layers["STBHHX"].copy()
+    extra["BSM"] = "341799000000000302"
+    layers["STBHHX"] = pd.concat([layers["STBHHX"], extra], ignore_index=True)
+    assert len(run_rule("GH_OVERLAP", layers, "plan-county")) == 1
+
+
+def test_ydyh_code_and_name() -> None:
+    layers = county()
+    layers["GHYDYH"] = layers["DLTB"][["BSM", "geometry"]].copy()
+    layers["GHYDYH"]["YDYHFLDM"] = ["0101", "0301", "9999", "1701"]
+    layers["GHYDYH"]["YDYHFLMC"] = ["水田", "旱地", "x", "河流水面"]
+    assert _keys(run_rule("GH_YDYH_CODE", layers, "plan-county")) == [["341799000000000102"]]
+    assert _keys(run_rule("GH_YDYH_NAME", layers, "plan-county")) == [["341799000000000101"]]
+
+
+def test_plan_gap_against_xzq() -> None:
+    layers = county()
+    layers["GHFQ"] = layers["DLTB"][["BSM", "geometry"]].iloc[:3].copy()
+    layers["GHFQ"]["GHFQMC"] = "一般农业区"
+    findings = [f for f in run_rule("GH_GAP", layers, "plan-county") if f.layer == "GHFQ"]
+    assert len(findings) == 1 and findings[0].geometry.area == pytest.approx(5000.0)
+
+
+def test_subclass_and_nesting() -> None:
+    layers = county()
+    refined = layers["DLTB"][["BSM", "DLBM", "geometry"]].iloc[:2].copy()
+    refined["BSM"] = ["X1", "X2"]
+    refined["DLBM"] = ["0101", "0201K"]  # 0201K is not a sub-class of 0301
+    layers["XHTB"] = refined
+    findings = run_rule("XH_SUBCLASS", layers, "supplementary")
+    assert _keys(findings) == [["X2", "341799000000000101"]]
+    layers["XHTB"].loc[1, ["DLBM", "geometry"]] = ["0301K", box(50, 0, 105, 100)]  # sub-class, not nested
+    findings = run_rule("XH_SUBCLASS", layers, "supplementary")
+    assert _keys(findings) == [["X2", "341799000000000101"]] and "超出" in findings[0].message
+    assert findings[0].geometry.area == pytest.approx(500.0)
+
+
+def test_nested_feature_overlaps_its_host() -> None:
+    layers = county()
+    extra = layers["STBHHX"].copy()
+    extra["BSM"] = "341799000000000302"
+    extra["geometry"] = [box(160, 10, 170, 20)]  # inside the red line: only its own edges are "invalid"
+    layers["STBHHX"] = pd.concat([layers["STBHHX"], extra], ignore_index=True)
+    findings = run_rule("GH_OVERLAP", layers, "plan-county")
+    assert _keys(findings) == [["341799000000000301", "341799000000000302"]]
+
+
+def test_every_hole_is_a_gap_without_container() -> None:
+    layers = county()
+    del layers["CJDCQ"], layers["XZQ"]
+    layers["DLTB"].loc[1, "geometry"] = box(50, 0, 100, 100).difference(box(60, 40, 70, 50)).difference(
+        box(60, 60, 70, 70))
+    assert len(run_rule("SD_GAP", layers)) == 2
+
+
+def test_layer_of_lines_is_not_a_polygon_layer() -> None:
+    layers = county()
+    layers["XZQ"].loc[0, "geometry"] = layers["XZQ"].geometry.iloc[0].boundary
+    assert "不是面" in run_rule("SD_LAYERS", layers)[0].message
