@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console(stderr=True)
+# Piped or captured output (logs, CI, tests) is not cut to 80 columns: tables keep whole codes and names.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 @contextmanager
