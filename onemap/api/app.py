@@ -16,6 +16,7 @@ from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.routes import audit, auth, catalog, imports
+from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
@@ -52,6 +53,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
                ogc_processes.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
+
+    mount_webapp(app)
 
     @app.get("/api/health", tags=["系统"], summary="健康检查")
     def health(request: Request) -> dict[str, str]:

@@ -122,3 +122,20 @@ audit_anchors = Table(
     Column("hash", String(64), nullable=False),
     Column("note", Text, nullable=False, server_default=""),
 )
+
+# OGC API Processes jobs (onemap.services.processes): one row per execution, kept across restarts.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(36), primary_key=True),  # uuid4 text
+    Column("process", String(64), nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # accepted|running|successful|failed|dismissed
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("inputs", Text, nullable=False),  # JSON
+    Column("outputs", Text),  # JSON
+    Column("owner", String(64), nullable=False, index=True),
+    Column("created", UTCDateTime, nullable=False),
+    Column("started", UTCDateTime),
+    Column("finished", UTCDateTime),
+    Column("updated", UTCDateTime, nullable=False),
+)

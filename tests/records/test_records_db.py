@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 
 from onemap.config import Settings
 from onemap.errors import StoreError
 from onemap.records import default_records_url, metadata, open_records, parse_records_url, users
+from onemap.records.database import MIGRATIONS
 
 
 def test_default_url_is_sqlite_in_data_dir(tmp_path: Path) -> None:
@@ -35,9 +37,11 @@ def test_bad_urls_refused_in_chinese(url: str) -> None:
 
 def test_open_creates_all_tables_at_head(records: Engine) -> None:
     names = set(inspect(records).get_table_names())
-    assert {"users", "user_roles", "grants", "sessions", "audit_log", "audit_anchors", "alembic_version"} <= names
+    assert {"users", "user_roles", "grants", "sessions", "audit_log", "audit_anchors", "jobs",
+            "alembic_version"} <= names
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with records.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001_initial"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
 
 def test_reopening_is_idempotent(records_url: str) -> None:

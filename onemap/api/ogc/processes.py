@@ -4,6 +4,7 @@ The domain lives in :mod:`onemap.services.processes`; this module only speaks HT
 caller's alone: anyone else's job id answers 404, as a missing one does.
 """
 
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from onemap.api.ogc.common import link, url
 from onemap.errors import NotFoundError
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.services import processes as service
+from onemap.services.processes import access
 from onemap.services.processes import jobs as job_rows
 from onemap.store import Store
 
@@ -120,14 +122,16 @@ def execute(process_id: str, request: Request, user: UserDep, store: StoreDep,
     inputs = body.get("inputs", {})
     if not isinstance(inputs, dict):
         return _exception(400, "invalid-input", "输入不合法", "inputs 应为对象")
-    asynchronous = "respond-async" in (prefer or "")
-    job = _accept(request, store, user, process, inputs, "async" if asynchronous else "sync")
+    asked_async = "respond-async" in (prefer or "")
+    job = _accept(request, store, user, process, inputs, "async" if asked_async else "sync")
+    asynchronous = asked_async or access.workload(store, process, job.inputs) > access.SYNC_FEATURE_LIMIT
     runner = _runner(request)
     if asynchronous:
         runner.submit(job.id)
-        return JSONResponse(_status(request, job), status_code=201,
-                            headers={"Location": url(request, f"/ogc/jobs/{job.id}"),
-                                     "Preference-Applied": "respond-async"})
+        headers = {"Location": url(request, f"/ogc/jobs/{job.id}")}
+        if asked_async:
+            headers["Preference-Applied"] = "respond-async"
+        return JSONResponse(_status(request, job), status_code=201, headers=headers)
     job = runner.run_job(job.id, raise_errors=True)
     return JSONResponse(_results(request, job), headers={"Link": f'<{url(request, f"/ogc/jobs/{job.id}")}>; '
                                                                  'rel="monitor"'})
@@ -170,4 +174,7 @@ def job_output_file(job_id: str, name: str, request: Request, user: UserDep) -> 
 
 @router.delete("/jobs/{job_id}", summary="撤销任务")
 def dismiss(job_id: str, request: Request, user: UserDep) -> dict:
-    return _status(request, service.dismiss_job(context(request).records, job_id, owner=user.username))
+    ctx = context(request)
+    job = service.dismiss_job(ctx.records, job_id, owner=user.username)
+    shutil.rmtree(Path(ctx.settings.data_dir) / "jobs" / job.id, ignore_errors=True)  # its result files go too
+    return _status(request, job)

@@ -1,0 +1,207 @@
+"""Reading a layer for analysis: the features of a region, their class codes and the area units.
+
+A region is either a polygon in the layer's CRS or a 行政区划代码 prefix matched against the layer's
+region field (ZLDWDM, XZQDM …). Areas are always the 三调 ellipsoid areas (:func:`ellipsoid_area`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from onemap.errors import InputError
+from onemap.geometry.area import ellipsoid_area
+from onemap.store import Store
+from onemap.store.base import VALID
+
+# Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
+REGION_FIELDS = ("ZLDWDM", "XZQDM", "QSDWDM", "XJXZQHDM", "XZQHDM", "XJXZQDM")
+MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.6667 m² as 三调 tables print it
+Region = BaseGeometry | str | None
+
+
+def area_units(area_m2: float) -> dict[str, float]:
+    """An area in m² (0.01), 公顷 and 亩 (4 decimals)."""
+    return {"area_m2": round(float(area_m2), 2), "area_ha": round(float(area_m2) / 10_000, 4),
+            "area_mu": round(float(area_m2) * MU_PER_M2, 4)}
+
+
+def region_field(columns: dict[str, str] | list[str]) -> str | None:
+    """The layer's 行政区划 field, or None."""
+    return next((f for f in REGION_FIELDS if f in columns), None)
+
+
+def check_region(region: Region) -> Region:
+    """Validate a region: a valid, non-empty polygon or a string of digits."""
+    if region is None:
+        return None
+    if isinstance(region, str):
+        if not region.isdigit() or not 2 <= len(region) <= 19:
+            raise InputError(f"区域代码“{region}”不合法,应为 2–19 位数字的行政区划代码前缀",
+                             f"bad region prefix {region!r}")
+        return region
+    if shapely.get_type_id(region) not in (3, 6) or region.is_empty:
+        raise InputError("分析区域应为面(Polygon 或 MultiPolygon)", f"region is {region.geom_type}")
+    if not region.is_valid:
+        raise InputError(f"分析区域几何无效:{shapely.is_valid_reason(region)}", "invalid region polygon")
+    return region
+
+
+@dataclass
+class LayerFrame:
+    """A layer read for analysis: its features, their ellipsoid areas, the version and CRS read."""
+
+    name: str
+    frame: gpd.GeoDataFrame
+    areas: np.ndarray
+    version: int
+    epsg: int
+
+
+def read_layer(store: Store, name: str, fields: list[str], *, version: int | None = None,
+               as_of: date | datetime | None = None, epsg: int | None = None, region: Region = None) -> LayerFrame:
+    """The layer's features with ``fields`` (reprojected to ``epsg`` when it differs), without areas yet.
+
+    With a prefix ``region`` the layer's region field is read too; with a polygon (in ``epsg``, else the
+    layer's CRS) only features whose box meets the polygon's box are read.
+    """
+    entry = store.entry(name)
+    columns = store.columns(name)
+    missing = [f for f in fields if f not in columns]
+    if missing:
+        raise InputError(f"图层 {name} 没有字段:{'、'.join(missing)}", f"{name}: no fields {missing}")
+    wanted = list(dict.fromkeys(fields))
+    field = region_field(columns) if isinstance(region, str) else None
+    if field and field not in wanted:
+        wanted.append(field)
+    layer_epsg = entry.meta.epsg
+    target = epsg or layer_epsg
+    bbox = None
+    if isinstance(region, BaseGeometry):
+        box = shapely.box(*region.bounds)
+        if target != layer_epsg:
+            box = gpd.GeoSeries([box], crs=target).to_crs(layer_epsg).iloc[0]
+        bbox = box.bounds
+    number = store.resolve_version(name, version, as_of)
+    frame = store.read(name, version=number, columns=wanted, bbox=bbox)
+    frame = _repaired(frame)[wanted + ["geometry"]]
+    if target != layer_epsg:
+        frame = frame.to_crs(target)
+        layer_epsg = target
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].reset_index(drop=True)
+    return LayerFrame(name, frame, np.zeros(0), number, layer_epsg)
+
+
+def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Invalid geometries (flagged ``_valid`` false on import) made valid: GEOS cannot overlay them.
+
+    The import's QC reports them; here their areal part is analysed, as ArcGIS 修复几何 would.
+    """
+    if VALID not in frame.columns or frame[VALID].fillna(True).astype(bool).all():
+        return frame
+    frame = frame.copy()
+    bad = ~frame[VALID].fillna(True).astype(bool).to_numpy()
+    geoms = np.asarray(frame.geometry.array)
+    geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+    frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return frame
+
+
+def prefix_mask(codes: np.ndarray, prefix: str) -> tuple[np.ndarray, bool]:
+    """Features in the region ``prefix`` and whether the codes decide it exactly.
+
+    A code shorter than the prefix names a bigger unit that contains the region (县 code 341799 of a
+    town 341799101): such features are kept as candidates and the answer is not exact.
+    """
+    text = np.asarray(codes, dtype=str)
+    inside = np.char.startswith(text, prefix)
+    containing = np.array([prefix.startswith(c) and len(c) > 0 for c in text], dtype=bool)
+    return inside | containing, not containing.any()
+
+
+def clip(geoms: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries clipped to ``region`` and the index of those that overlap it.
+
+    Features entirely inside are kept as they are (no clipping: PERFORMANCE.md, 5×).
+    """
+    shapely.prepare(region)
+    hit = np.flatnonzero(shapely.intersects(region, geoms))
+    inside = shapely.contains_properly(region, geoms[hit])
+    pieces = geoms[hit].copy()
+    pieces[~inside] = polygonal(shapely.intersection(geoms[hit][~inside], region))
+    keep = ~shapely.is_empty(pieces)
+    return pieces[keep], hit[keep]
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (an overlay may add lines where features touch)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):
+        parts = [p for p in shapely.get_parts(geoms[i]) if shapely.get_type_id(p) in (3, 6)]
+        polys = [q for p in parts for q in shapely.get_parts(p)]
+        out[i] = shapely.multipolygons(polys) if polys else shapely.Polygon()
+    lines = ~np.isin(shapely.get_type_id(out), (3, 6))
+    out[lines] = shapely.Polygon()
+    return out
+
+
+def select_region(layer: LayerFrame, region: Region, *, require_exact: bool = True) -> bool:
+    """Keep the layer's features in ``region`` (in place); whether they are exactly the region's.
+
+    A polygon clips features; a prefix filters by the region field. With ``require_exact`` a prefix the
+    layer's codes cannot decide is refused.
+    """
+    if region is None:
+        return True
+    frame = layer.frame
+    if isinstance(region, str):
+        field = region_field(list(frame.columns))
+        if field is None:
+            if require_exact:
+                raise InputError(f"图层 {layer.name} 没有行政区划字段,不能按区域代码统计",
+                                 f"{layer.name}: no region field")
+            return False
+        mask, exact = prefix_mask(frame[field].fillna("").to_numpy(), region)
+        if require_exact and not exact:
+            raise InputError(f"图层 {layer.name} 的 {field} 比区域代码“{region}”粗,请改用区域范围面",
+                             f"{layer.name}.{field} too coarse for prefix {region}")
+        layer.frame = frame[mask].reset_index(drop=True)
+        return exact
+    pieces, index = clip(np.asarray(frame.geometry.array), region)
+    clipped = frame.iloc[index].reset_index(drop=True)
+    layer.frame = gpd.GeoDataFrame(clipped.drop(columns="geometry"), geometry=pieces, crs=frame.crs)
+    return True
+
+
+def with_areas(layer: LayerFrame) -> LayerFrame:
+    """Compute the ellipsoid area of every feature (after region selection)."""
+    layer.areas = piece_areas(np.asarray(layer.frame.geometry.array), layer.epsg)
+    return layer
+
+
+def piece_areas(geoms: np.ndarray, epsg: int) -> np.ndarray:
+    """:func:`ellipsoid_area` of each geometry, robust to the slivers an intersection leaves.
+
+    The 三调 method rounds plane coordinates to 0.1 mm point by point; a sliver thinner than that
+    collapses into a degenerate ring, which GEOS refuses. Such pieces are snapped to the same grid
+    keeping valid output first (they lose only the collapsed part, whose area is below 0.01 m²).
+    """
+    try:
+        return ellipsoid_area(geoms, epsg)
+    except shapely.errors.GEOSException:
+        areas = np.zeros(len(geoms))
+        grid = 1e-9 if CRS.from_epsg(epsg).is_geographic else 1e-4
+        for i, geom in enumerate(geoms):
+            try:
+                areas[i] = ellipsoid_area(np.array([geom], dtype=object), epsg)[0]
+            except shapely.errors.GEOSException:
+                snapped = shapely.set_precision(geom, grid)
+                areas[i] = ellipsoid_area(np.array([snapped], dtype=object), epsg)[0]
+        return areas

@@ -1,0 +1,88 @@
+"""The built-in processes: 查询统计 (area-statistics) and 叠加分析 (overlay-matrix)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onemap.analysis import area_statistics, overlay_matrix, to_xlsx
+from onemap.services.processes import inputs as read
+from onemap.services.processes.model import Process, RunContext
+from onemap.services.processes.registry import register
+from onemap.store import Store
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_LAYER = {"type": "string", "maxLength": 128}
+_FIELD = {"type": "string", "maxLength": 64}
+_VERSION = {"type": "integer", "minimum": 1}
+
+
+def _input(title: str, schema: dict, description: str = "", min_occurs: int = 1) -> dict[str, Any]:
+    return {"title": title, "description": description, "schema": schema, "minOccurs": min_occurs,
+            "maxOccurs": 1}
+
+
+def _run_statistics(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    ctx.progress(10, "读取图层")
+    result = area_statistics(store, read.text(inputs, "layer"), read.field_list(inputs, "group_by"),
+                             region=read.region(inputs), version=read.integer(inputs, "version", 1, 10**9),
+                             as_of=read.day(inputs, "as_of"), level=read.integer(inputs, "level", 1, 2))
+    return {"statistics": result.to_dict()}
+
+
+def _run_overlay(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    ctx.progress(5, "读取图层")
+    result = overlay_matrix(
+        store, read.text(inputs, "a_layer"), read.text(inputs, "a_field"), read.text(inputs, "b_layer"),
+        read.text(inputs, "b_field"), region=read.region(inputs), by_admin=read.text(inputs, "by_admin",
+                                                                                      required=False),
+        admin_digits=read.integer(inputs, "admin_digits", 2, 19),
+        version_a=read.integer(inputs, "version_a", 1, 10**9), version_b=read.integer(inputs, "version_b", 1, 10**9),
+        as_of=read.day(inputs, "as_of"))
+    ctx.progress(90, "写出 Excel 表")
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    to_xlsx(result, ctx.out_dir / "overlay.xlsx")
+    return {"matrix": result.to_dict(), "xlsx": {"href": "file:overlay.xlsx", "type": XLSX, "title": "叠加分析表"}}
+
+
+AREA_STATISTICS = register(Process(
+    id="area-statistics", title="分组面积统计",
+    description="按字段分组统计图层要素的个数与椭球面积(平方米、公顷、亩),可汇总到一级类/二级类,可限定区域。",
+    permission="stats:read", layer_inputs=("layer",), keywords=("查询统计", "面积", "三调"),
+    inputs={
+        "layer": _input("图层", _LAYER, "图层名称,如 DLTB"),
+        "group_by": _input("分组字段", {"type": "array", "items": _FIELD, "minItems": 1, "maxItems": 4},
+                           "如 [\"DLBM\"] 或 [\"ZLDWDM\", \"DLBM\"]"),
+        "level": _input("汇总层级", {"type": "integer", "enum": [1, 2]}, "1 一级类,2 二级类", 0),
+        "region": {**_input("分析区域", read.REGION_SCHEMA, min_occurs=0)},
+        "version": _input("图层版本", _VERSION, min_occurs=0),
+        "as_of": _input("时点", {"type": "string", "format": "date"}, min_occurs=0),
+    },
+    outputs={"statistics": {"title": "统计结果", "schema": {"type": "object", "contentMediaType": "application/json"}}},
+    run=_run_statistics,
+))
+
+OVERLAY_MATRIX = register(Process(
+    id="overlay-matrix", title="叠加分析(面积矩阵)",
+    description="两个图层分类的叠加面积矩阵(如 规划用地用海 × 三调现状),按三调椭球面积计算,可限定区域、"
+                "按行政区分别统计;结果为 JSON 与 Excel 表。",
+    permission="analysis:run", layer_inputs=("a_layer", "b_layer"), keywords=("叠加分析", "对比分析", "面积矩阵"),
+    inputs={
+        "a_layer": _input("图层 A(行)", _LAYER, "如 GHYDYH"),
+        "a_field": _input("图层 A 分类字段", _FIELD, "如 YDYHFLDM"),
+        "b_layer": _input("图层 B(列)", _LAYER, "如 DLTB"),
+        "b_field": _input("图层 B 分类字段", _FIELD, "如 DLBM"),
+        "region": _input("分析区域", read.REGION_SCHEMA, min_occurs=0),
+        "by_admin": _input("按行政区字段", _FIELD, "图层 B 的行政区划字段,如 ZLDWDM", 0),
+        "admin_digits": _input("行政区代码位数", {"type": "integer", "minimum": 2, "maximum": 19},
+                               "截取代码位数,如 9 为乡镇", 0),
+        "version_a": _input("图层 A 版本", _VERSION, min_occurs=0),
+        "version_b": _input("图层 B 版本", _VERSION, min_occurs=0),
+        "as_of": _input("时点", {"type": "string", "format": "date"}, min_occurs=0),
+    },
+    outputs={
+        "matrix": {"title": "面积矩阵", "schema": {"type": "object", "contentMediaType": "application/json"}},
+        "xlsx": {"title": "叠加分析表(Excel)", "schema": {"type": "string", "contentEncoding": "binary",
+                                                          "contentMediaType": XLSX}},
+    },
+    run=_run_overlay,
+))

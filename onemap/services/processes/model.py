@@ -1,0 +1,53 @@
+"""A process (OGC API Processes): a registered function with its description, permission and inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onemap.store import Store
+
+Progress = Callable[[int, str], None]  # percent 0–100, a Chinese message
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a running process may use besides the store: where to write files, how to report progress."""
+
+    job_id: str
+    out_dir: Path  # files of this job's outputs (created on demand)
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process: id, Chinese title and description, inputs/outputs (OGC process description), permission.
+
+    ``layer_inputs`` names the inputs that are layer names (access is checked on each before a job is
+    accepted and again when it runs). ``run(store, inputs, ctx)`` returns a JSON-ready dict of outputs;
+    an output whose value is ``{"href": "file:NAME"}`` is a file in ``ctx.out_dir`` served with the results.
+    """
+
+    id: str
+    title: str
+    description: str
+    permission: str
+    inputs: dict[str, dict[str, Any]]
+    outputs: dict[str, dict[str, Any]]
+    run: Callable[[Store, dict[str, Any], RunContext], dict[str, Any]]
+    layer_inputs: tuple[str, ...] = ()
+    version: str = "1.0.0"
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary(self) -> dict[str, Any]:
+        """The process summary of the process list."""
+        return {"id": self.id, "title": self.title, "description": self.description, "version": self.version,
+                "keywords": list(self.keywords), "jobControlOptions": ["sync-execute", "async-execute", "dismiss"],
+                "outputTransmission": ["value", "reference"]}
+
+    def description_document(self) -> dict[str, Any]:
+        """The full process description (inputs and outputs with JSON schemas)."""
+        return {**self.summary(), "inputs": self.inputs, "outputs": self.outputs,
+                "onemap:permission": self.permission}

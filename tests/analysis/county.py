@@ -1,0 +1,35 @@
+"""A sample county (2,000 parcels) imported into a store, plus derived layers for overlay tests.
+
+GHYDYH copies the DLTB parcels (every pair is identical or only touches); GHSHIFT is GHYDYH moved by
+(13.7 m, 7.3 m) so that nearly every pair is clipped; DLTB4490 is DLTB in EPSG:4490.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+
+from onemap.ingest.importer import ImportOptions, import_path
+from onemap.sample import generate_county
+from onemap.store import open_store
+
+SHIFT = (13.7, 7.3)
+
+
+def build_county(folder: Path, store_url: str) -> Path:
+    """Generate the county in ``folder`` and import its layers (and derived ones) into ``store_url``."""
+    county = generate_county(folder / "county", parcels=2000, seed=1, formats=("gpkg",))
+    sample = county.files["gpkg"][0]
+    ghydyh = pyogrio.read_dataframe(sample, layer="GHYDYH")
+    shifted = ghydyh.copy()
+    shifted["geometry"] = ghydyh.geometry.translate(*SHIFT)
+    pyogrio.write_dataframe(shifted, folder / "shift.gpkg", layer="GHSHIFT")
+    dltb = pyogrio.read_dataframe(sample, layer="DLTB")
+    pyogrio.write_dataframe(dltb.to_crs(4490), folder / "dltb4490.gpkg", layer="DLTB4490")
+    with open_store(store_url) as store:
+        for layer in ("DLTB", "GHYDYH", "CJDCQ", "STBHHX"):
+            import_path(sample, store, ImportOptions(layer=layer, year=2019))
+        import_path(folder / "shift.gpkg", store, ImportOptions(name="GHSHIFT", year=2019, title="平移的规划用地"))
+        import_path(folder / "dltb4490.gpkg", store, ImportOptions(name="DLTB4490", year=2019, title="地类图斑4490"))
+    return sample

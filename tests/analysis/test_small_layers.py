@@ -1,0 +1,36 @@
+"""Overlay on hand-made layers in a store of each provider: invalid geometries, exact small numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+from onemap.analysis import area_statistics, overlay_matrix
+from onemap.ingest.importer import ImportOptions, import_path
+from onemap.store import Store
+from tests.builders import X0, Y0, dltb
+
+
+def _add(store: Store, folder: Path, name: str, frame) -> None:
+    path = folder / f"{name}.gpkg"
+    pyogrio.write_dataframe(frame, path, layer=name)
+    import_path(path, store, ImportOptions(name=name, year=2019))
+
+
+def test_half_overlap_and_an_invalid_parcel(store: Store, tmp_path: Path) -> None:
+    current = dltb(4)
+    current.loc[3, "geometry"] = shapely.Polygon([(X0 + 300, Y0), (X0 + 400, Y0 + 100), (X0 + 400, Y0),
+                                                  (X0 + 300, Y0 + 100)])  # a bow-tie of 5,000 m²
+    _add(store, tmp_path, "XZ", current)
+    planned = dltb(4, dlbm_shift=1)
+    planned["geometry"] = planned.geometry.translate(50, 0)  # each planned parcel covers halves of two
+    _add(store, tmp_path, "GH", planned)
+    result = overlay_matrix(store, "GH", "DLBM", "XZ", "DLBM")
+    cells = {(r.a, r.b): r.area_m2 for r in result.matrix.cells.itertuples()}
+    assert cells[("0103", "0101")] == pytest.approx(5000, rel=1e-3)  # planned 0103 over half of 水田
+    assert cells[("0103", "0103")] == pytest.approx(5000, rel=1e-3)
+    assert result.matrix.total == pytest.approx(5000 * 5 + 2500 * 2, rel=1e-3)  # the bow-tie: two triangles
+    assert area_statistics(store, "XZ", ["DLBM"]).to_dict()["total"]["area_m2"] == pytest.approx(35000, rel=1e-3)
