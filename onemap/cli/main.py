@@ -12,6 +12,7 @@ from rich.table import Table
 
 from onemap.cli.progress import console, progress_bar
 from onemap.cli.qc import qc as qc_command
+from onemap.cli.review import check_project as check_project_command
 from onemap.cli.security import admin_app, audit_app, config_app, user_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 
 app.command("qc")(qc_command)
+app.command("check-project")(check_project_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")

@@ -123,6 +123,13 @@ def _engine(parsed: RecordsURL, *, set_role: bool) -> Engine:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.close()
+            dbapi_connection.isolation_level = None  # transactions are begun below, not by pysqlite
+
+        # Every transaction takes SQLite's write lock first (BEGIN IMMEDIATE): concurrent requests then
+        # queue instead of reading the same audit-chain head or deadlocking on a lock upgrade.
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(parsed.sqlalchemy_url, pool_pre_ping=True)

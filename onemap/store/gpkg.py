@@ -65,7 +65,9 @@ class GeoPackageStore(Store):
         if not self.path.exists():
             self._create()
         try:
-            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            # One connection per request, used serially; FastAPI may run the dependency that opens it and
+            # the endpoint that uses it in different worker threads.
+            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             self._conn.executescript(catalog_sql.SQLITE_DDL)
             # CQL2 LIKE is case-sensitive, as PostgreSQL's is; SQLite's is not by default.
             self._conn.execute("PRAGMA case_sensitive_like = ON")

@@ -267,3 +267,19 @@ def test_qgis_322_loads_oapif_and_vector_tiles(public_layer: Api, live_server: L
                             text=True, timeout=300, env=env)
     assert "oapif True 5" in result.stdout, (result.stdout, result.stderr[-2000:])
     assert "mvt True" in result.stdout, (result.stdout, result.stderr[-2000:])
+
+
+def test_parallel_requests_on_a_live_server(live_server: Live) -> None:
+    """Browsers fetch many tiles at once: every request must succeed (regression: SQLite thread check)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(index: int) -> int:
+        path = ("/ogc/collections/DLTB/items?limit=3" if index % 2 else
+                f"/ogc/collections/DLTB/tiles/WebMercatorQuad/15/{13400 + index % 5}/{27000 + index % 7}")
+        request = urllib.request.Request(live_server + path, headers={"Authorization": live_server.token})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(fetch, range(40)))
+    assert set(codes) <= {200, 204}

@@ -1,0 +1,196 @@
+"""叠加: the pieces where a project's parcels overlap a layer's features, with 三调 ellipsoid areas.
+
+Following PERFORMANCE.md, the layer's features sit in an STRtree (the few big control polygons are also
+prepared once) and the small project queries it. A feature fully inside a parcel is its own piece and a
+parcel fully inside a feature is its own piece: only the remaining pairs are clipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from onemap.geometry.area import ellipsoid_area
+from onemap.review.compliance.rules import LayerSpec
+from onemap.store import Store
+
+KEY = "_key"
+_CACHE: OrderedDict[tuple, LayerData] = OrderedDict()
+_CACHE_SIZE = 12
+
+
+@dataclass
+class LayerData:
+    """Features of one layer version: keys, attributes, class codes and indexed, prepared geometries."""
+
+    spec: LayerSpec
+    epsg: int
+    version: int
+    keys: np.ndarray
+    attributes: list[dict[str, Any]]
+    classes: np.ndarray | None
+    geoms: np.ndarray
+    tree: shapely.STRtree
+
+
+@dataclass
+class Pieces:
+    """Overlapping pieces: parcel index, feature index, piece geometry and unrounded ellipsoid area (m²)."""
+
+    parcel: np.ndarray
+    feature: np.ndarray
+    geometry: np.ndarray
+    area: np.ndarray
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _repaired(geoms: np.ndarray) -> np.ndarray:
+    """Invalid stored features are made valid (polygonal part only) so GEOS can clip them."""
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+    return geoms
+
+
+def layer_columns(store: Store, spec: LayerSpec) -> list[str]:
+    """The attribute columns the review reads from ``spec.layer`` (those of the rules file that exist)."""
+    available = store.columns(spec.layer)
+    wanted = [spec.class_field] if spec.class_field else list(spec.attributes or available)
+    return [c for c in wanted if c in available]
+
+
+def read_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: list[str],
+               bbox: tuple | None = None) -> LayerData:
+    """Read ``spec.layer`` at ``version`` (whole, or the features near ``bbox`` in the layer CRS)."""
+    # The provider's read at a resolved version: Store.read would rescan the catalog on every project.
+    frame = store._read(spec.layer, version, bbox, columns)
+    geoms = _repaired(frame.geometry.to_numpy())
+    shapely.prepare(geoms)
+    classes = frame[spec.class_field].astype(str).to_numpy() if spec.class_field in frame.columns else None
+    attributes = [] if spec.class_field else [
+        {k: _json_value(v) for k, v in row.items()}
+        for row in frame.drop(columns=[c for c in ("geometry", KEY, "_valid") if c in frame.columns])
+        .to_dict("records")]
+    return LayerData(spec, epsg, version, frame[KEY].astype(str).to_numpy(), attributes, classes, geoms,
+                     shapely.STRtree(geoms))
+
+
+def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: list[str],
+                 stamp: object = None) -> LayerData:
+    """The whole layer at ``version``, kept in a small process cache keyed by store URL, layer and version.
+
+    ``stamp`` (the version's creation time) keeps a store rebuilt at the same URL from hitting stale entries.
+    """
+    key = (getattr(store, "url", id(store)), getattr(store, "schema", None), spec, version, stamp, tuple(columns))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    data = read_layer(store, spec, version, epsg, columns)
+    _CACHE[key] = data
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return data
+
+
+@lru_cache(maxsize=64)
+def _transformer(source: int, target: int) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def reproject(geoms: np.ndarray, source: int, target: int) -> np.ndarray:
+    """Geometries from EPSG ``source`` to ``target`` (pyproj, x = easting/longitude)."""
+    if source == target:
+        return geoms
+    transformer = _transformer(source, target)
+    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (a clip can return a collection with lines and points)."""
+    geoms = np.asarray(geoms, dtype=object)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)
+    if mixed.size == 0:
+        return geoms
+    out = geoms.copy()
+    parts, owner = shapely.get_parts(geoms[mixed], return_index=True)
+    keep = np.isin(shapely.get_type_id(parts), (3, 6))
+    for index in range(mixed.size):
+        chosen = parts[keep & (owner == index)]
+        out[mixed[index]] = shapely.union_all(chosen) if chosen.size else shapely.Polygon()
+    return out
+
+
+def clip(parcels: np.ndarray, layer: LayerData, skip: np.ndarray | None = None) -> Pieces:
+    """Pieces of ``parcels`` (in the layer's CRS) × the layer's features, areas not yet measured (NaN).
+
+    Features flagged in ``skip`` (those whose pieces come from a twin layer) are left out.
+    """
+    ip, jf = layer.tree.query(parcels, predicate="intersects")
+    if skip is not None:
+        ip, jf = ip[~skip[jf]], jf[~skip[jf]]
+    if ip.size == 0:
+        empty = np.array([], dtype=np.int64)
+        return Pieces(empty, empty, np.array([], dtype=object), np.array([], dtype=float))
+    p, f = parcels[ip], layer.geoms[jf]
+    feature_inside = shapely.contains_properly(p, f)
+    parcel_inside = ~feature_inside & shapely.contains_properly(f, p)
+    pieces = np.where(feature_inside, f, np.where(parcel_inside, p, None))
+    rest = ~feature_inside & ~parcel_inside
+    if rest.any():
+        pieces[rest] = polygonal(shapely.intersection(p[rest], f[rest]))
+    return Pieces(ip, jf, pieces, np.full(ip.size, np.nan))
+
+
+def measured(pieces: Pieces, area: np.ndarray) -> Pieces:
+    """The pieces with their areas; touching pairs (a shared line or point: no area) are dropped."""
+    keep = area > 0
+    return Pieces(pieces.parcel[keep], pieces.feature[keep], pieces.geometry[keep], area[keep])
+
+
+def overlay(parcels: np.ndarray, layer: LayerData) -> Pieces:
+    """Pieces of ``parcels`` (in the layer's CRS) × the layer's features with their ellipsoid areas (m², unrounded)."""
+    pieces = clip(parcels, layer)
+    return measured(pieces, ellipsoid_area(pieces.geometry, layer.epsg, rounded=False))
+
+
+def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
+    """For each feature of ``a``, the feature of ``b`` with the identical geometry (-1 for none).
+
+    规划用地用海 is often drawn on the 三调 base map: identical features are clipped once (a hash join on WKB).
+    """
+    a_wkb, b_wkb = shapely.to_wkb(a.geoms), shapely.to_wkb(b.geoms)
+    # Only one-to-one twins: a duplicated geometry on either side would count a piece twice.
+    b_count, a_count = Counter(b_wkb), Counter(a_wkb)
+    index = {wkb: j for j, wkb in enumerate(b_wkb) if b_count[wkb] == 1}
+    return np.array([index.get(wkb, -1) if a_count[wkb] == 1 else -1 for wkb in a_wkb], dtype=np.int64)
+
+
+def reuse(pieces: Pieces, a_to_b: np.ndarray) -> Pieces:
+    """The pieces of ``a``'s features that have a twin in ``b``, renumbered as ``b``'s features."""
+    twin = a_to_b[pieces.feature] if pieces.feature.size else pieces.feature
+    keep = twin >= 0
+    return Pieces(pieces.parcel[keep], twin[keep], pieces.geometry[keep], pieces.area[keep])
+
+
+def combined(first: Pieces, second: Pieces) -> Pieces:
+    """Two sets of pieces of one layer as one."""
+    return Pieces(*(np.concatenate([getattr(first, f), getattr(second, f)])
+                    for f in ("parcel", "feature", "geometry", "area")))

@@ -1,0 +1,289 @@
+"""审查服务: ``check_project(store, boundary)`` → the stable ``result.json`` dict of 项目合规性审查.
+
+For every layer the rules file names (control, current, planned, extent) the project is reprojected to
+the layer's CRS, overlaid, and measured by the 三调 ellipsoid method; each rule then gives a conclusion.
+A :class:`ReviewContext` keeps the indexed layers between projects (API workers, batches).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from onemap.errors import InputError
+from onemap.geometry.area import ellipsoid_area
+from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
+from onemap.review.compliance.overlay import (
+    LayerData,
+    Pieces,
+    cached_layer,
+    clip,
+    combined,
+    layer_columns,
+    measured,
+    read_layer,
+    reproject,
+    reuse,
+    twin_index,
+)
+from onemap.review.compliance.rules import INVALID, MU_PER_M2, LayerFacts, LayerSpec, RuleSet, conclude, load_rules
+from onemap.standards.codes import sandiao_level1, sandiao_names, ydyh_names
+from onemap.store import Store
+
+log = logging.getLogger(__name__)
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="onemap-review")
+_ID = re.compile(r"[\w-][\w.-]{0,63}")  # a folder name: never "..", never a path
+SEVERITY = {"符合": 0, "需说明": 1, "不符合": 2, INVALID: 3}
+
+
+def area_units(area_m2: float) -> dict[str, float]:
+    """An area in m² (0.01), 公顷 and 亩 (4 decimals)."""
+    return {"area_m2": round(float(area_m2), 2), "area_ha": round(float(area_m2) / 1e4, 4),
+            "area_mu": round(float(area_m2) * MU_PER_M2, 4)}
+
+
+@lru_cache(maxsize=4096)
+def class_name(table: str | None, code: str) -> str:
+    """The name of a 三调 (``sandiao``) or 用地用海 (``ydyh``) code; '' when unknown."""
+    names = sandiao_names() if table == "sandiao" else ydyh_names() if table == "ydyh" else {}
+    return names.get(code) or names.get(code.rstrip("KA"), "")
+
+
+@lru_cache(maxsize=4096)
+def _level1(table: str | None, code: str) -> str | None:
+    return sandiao_level1(code) if table == "sandiao" else code[:2]
+
+
+class ReviewContext:
+    """The layers a review reads, at fixed versions; control layers are read once, whole, and indexed.
+
+    With ``preload`` the current and planned layers (DLTB, GHYDYH) are read whole too (a batch of many
+    projects); otherwise each project reads only the features near it.
+    """
+
+    def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool = False) -> None:
+        self.store = store
+        self.rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
+        self.preload = preload
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Take the current version of every layer (call after an import to see new data)."""
+        entries = {e.meta.name: e for e in self.store.catalog()}
+        self.specs = [s for s in self.rules.layers if s.layer in entries]
+        self.missing = {s.layer: s for s in self.rules.layers if s.layer not in entries}
+        self.versions = {s.layer: entries[s.layer].current.version for s in self.specs}
+        self.epsg = {s.layer: entries[s.layer].meta.epsg for s in self.specs}
+        self.columns = {s.layer: layer_columns(self.store, s) for s in self.specs}
+        self.whole = {s.layer: cached_layer(self.store, s, self.versions[s.layer], self.epsg[s.layer],
+                                            self.columns[s.layer], entries[s.layer].current.created)
+                      for s in self.specs if self.preload or s.role in ("control", "extent")}
+        self.twins = self._twins()
+
+    def _twins(self) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+        """Preloaded current/planned layers sharing geometries: layer → (twin source, source→layer map, skip mask)."""
+        twins: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+        land = [s.layer for s in self.specs if s.role in ("current", "planned") and s.layer in self.whole]
+        for source, target in zip(land, land[1:], strict=False):
+            a, b = self.whole[source], self.whole[target]
+            if a.epsg == b.epsg and source not in twins:
+                a_to_b = twin_index(a, b)
+                skip = np.zeros(len(b.geoms), dtype=bool)
+                skip[a_to_b[a_to_b >= 0]] = True
+                if skip.any():
+                    twins[target] = (source, a_to_b, skip)
+        return twins
+
+    def layer(self, spec: LayerSpec, near: tuple[float, float, float, float]) -> LayerData:
+        """The layer's features (whole when cached, else those near the box ``near`` in the layer CRS)."""
+        if spec.layer in self.whole:
+            return self.whole[spec.layer]
+        return read_layer(self.store, spec, self.versions[spec.layer], self.epsg[spec.layer],
+                          self.columns[spec.layer], bbox=near)
+
+    @property
+    def store_version(self) -> str:
+        """The versions read, e.g. ``DLTB@3;STBHHX@1``."""
+        return ";".join(f"{name}@{version}" for name, version in sorted(self.versions.items()))
+
+
+@dataclass
+class Review:
+    """A review's result (the ``result.json`` dict) plus the geometries the reports draw."""
+
+    result: dict[str, Any]
+    boundary: ProjectBoundary
+    layers: dict[str, tuple[LayerData, Pieces]] = field(default_factory=dict)
+    rules: RuleSet | None = None
+
+
+def _invalid_result(boundary: ProjectBoundary, project_id: str, context: ReviewContext) -> dict[str, Any]:
+    conclusions = []
+    for problem in boundary.problems:
+        where = f",位置 ({problem.location[0]:.3f}, {problem.location[1]:.3f})" if problem.location else ""
+        conclusions.append({"rule": "GEOMETRY_VALID", "title": "几何有效性", "result": INVALID,
+                            "message": f"地块 {problem.parcel}:{problem.reason}{where}",
+                            "location": list(problem.location) if problem.location else None})
+    parcels = [{"id": p.id, "name": p.name, **area_units(0), "layers": []} for p in boundary.parcels]
+    return _envelope(project_id, boundary, 0.0, parcels, [], conclusions, context)
+
+
+def _envelope(project_id: str, boundary: ProjectBoundary, area: float, parcels: list, layers: list,
+              conclusions: list, context: ReviewContext) -> dict[str, Any]:
+    worst = max((c["result"] for c in conclusions), key=SEVERITY.__getitem__, default="符合")
+    return {"project": {"id": project_id, **area_units(area), "crs": f"EPSG:{boundary.crs.epsg}",
+                        "source": boundary.source, "parcels": parcels},
+            "result": worst, "layers": layers, "conclusions": conclusions,
+            "rules": {"title": context.rules.title, "version": context.rules.version, "source": context.rules.origin},
+            "store_version": context.store_version, "computed": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _by_class(spec: LayerSpec, data: LayerData, pieces: Pieces) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """Area by class code (sorted), the configured subtotals (e.g. 耕地), and the raw sums for the rules."""
+    if data.classes is None or pieces.area.size == 0:
+        sums: dict[str, float] = {}
+    else:
+        codes = data.classes[pieces.feature]
+        unique, inverse = np.unique(codes, return_inverse=True)
+        sums = dict(zip(unique.tolist(), np.bincount(inverse, weights=pieces.area).tolist(), strict=True))
+    rows = [{"code": code, "name": class_name(spec.classes, code), **area_units(area)}
+            for code, area in sorted(sums.items())]
+    subtotals = []
+    for code, name in spec.subtotals:
+        total = sum(a for c, a in sums.items() if c.startswith(code) or _level1(spec.classes, c) == code)
+        subtotals.append({"code": code, "name": f"{name}小计", **area_units(total)})
+    return rows, subtotals, sums
+
+
+def _features(data: LayerData, pieces: Pieces) -> list[dict[str, Any]]:
+    if data.classes is not None or pieces.area.size == 0:
+        return []
+    unique, inverse = np.unique(pieces.feature, return_inverse=True)
+    areas = np.bincount(inverse, weights=pieces.area)
+    return [{"key": str(data.keys[j]), "overlap_area_m2": round(float(a), 2), "attributes": data.attributes[j]}
+            for j, a in sorted(zip(unique.tolist(), areas.tolist(), strict=True), key=lambda item: -item[1])]
+
+
+def _overlay_all(context: ReviewContext, boundary: ProjectBoundary
+                 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], list[tuple[LayerData, Pieces]]]:
+    """Every layer's pieces, measured with one ellipsoid-area call per CRS; the project in each CRS and its areas.
+
+    Layer reads run on two threads when the layers are read per project (pyogrio and psycopg release the GIL).
+    """
+    geoms = boundary.geometries
+    local = {epsg: reproject(geoms, boundary.crs.epsg, epsg) for epsg in set(context.epsg.values())}
+
+    def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
+        here = local[context.epsg[spec.layer]]
+        data = context.layer(spec, tuple(shapely.total_bounds(here)))
+        twin = context.twins.get(spec.layer)
+        return data, clip(here, data, twin[2] if twin else None)
+
+    # Threads pay off when layers are read per project (I/O); preloaded layers are faster in one thread.
+    reads = any(spec.layer not in context.whole for spec in context.specs)
+    done = list(_POOL.map(one, context.specs)) if reads else list(map(one, context.specs))
+    project_areas = {}
+    for epsg, here in local.items():
+        chosen = [i for i, spec in enumerate(context.specs) if context.epsg[spec.layer] == epsg]
+        parts = [here, *(done[i][1].geometry for i in chosen)]
+        areas = np.split(ellipsoid_area(np.concatenate(parts), epsg, rounded=False),
+                         np.cumsum([len(p) for p in parts])[:-1])
+        project_areas[epsg] = areas[0]
+        for i, area in zip(chosen, areas[1:], strict=True):
+            done[i] = (done[i][0], measured(done[i][1], area))
+    position = {spec.layer: i for i, spec in enumerate(context.specs)}
+    for layer, (source, a_to_b, _) in context.twins.items():
+        data, pieces = done[position[layer]]
+        done[position[layer]] = (data, combined(pieces, reuse(done[position[source]][1], a_to_b)))
+    return local, project_areas, done
+
+
+def _measure(context: ReviewContext, boundary: ProjectBoundary, review: Review) -> tuple[list, dict, np.ndarray]:
+    """Overlay every layer: the layer entries, the facts per layer and per-parcel overlap areas."""
+    count, layers, facts = len(boundary.parcels), [], {}
+    per_parcel = np.zeros((count, len(context.specs)))
+    _, project_areas, done = _overlay_all(context, boundary)
+    for column, (spec, (data, pieces)) in enumerate(zip(context.specs, done, strict=True)):
+        review.layers[spec.layer] = (data, pieces)
+        project_m2 = float(project_areas[data.epsg].sum())
+        overlap = float(pieces.area.sum())
+        per_parcel[:, column] = np.bincount(pieces.parcel, weights=pieces.area, minlength=count)
+        rows, subtotals, sums = _by_class(spec, data, pieces)
+        facts[spec.layer] = LayerFacts(spec, project_m2, overlap, sums)
+        layers.append({"layer": spec.layer, "title": spec.title, "role": spec.role, "version": data.version,
+                       "overlap_area_m2": round(overlap, 2),
+                       "overlap_ratio": round(overlap / project_m2, 6) if project_m2 else 0.0,
+                       "features": _features(data, pieces), "by_class": rows, "subtotals": subtotals})
+    return layers, facts, per_parcel
+
+
+def _conclusions(context: ReviewContext, facts: dict[str, LayerFacts], outside: bool) -> list[dict[str, str]]:
+    conclusions = []
+    for rule in context.rules.rules:
+        spec = context.rules.layer(rule.layer)
+        if rule.layer in context.missing:
+            if not spec.optional:
+                conclusions.append({"rule": rule.id, "title": rule.title, "result": "需说明",
+                                    "message": f"数据资源目录中没有{spec.title}图层({rule.layer}),未能审查此项"})
+            continue
+        if outside and spec.role != "extent":
+            conclusions.append({"rule": rule.id, "title": rule.title, "result": "需说明",
+                                "message": "项目不在本辖区范围内,未作此项审查"})
+            continue
+        conclusions.append(conclude(rule, facts[rule.layer], lambda c, s=spec: class_name(s.classes, c)))
+    return conclusions
+
+
+def review_project(store: Store, boundary: Any, *, rules: RuleSet | Path | str | None = None,
+                   project_id: str | None = None, context: ReviewContext | None = None) -> Review:
+    """Review one project; the :class:`Review` carries the result dict and the geometries for the reports."""
+    context = context or ReviewContext(store, rules)
+    boundary = load_boundary(boundary)
+    project_id = _project_id(project_id, boundary)
+    review = Review({}, boundary, rules=context.rules)
+    if boundary.problems:
+        review.result = _invalid_result(boundary, project_id, context)
+        return review
+    areas = ellipsoid_area(boundary.geometries, boundary.crs.epsg, rounded=False)
+    layers, facts, per_parcel = _measure(context, boundary, review)
+    extent = [f for f in facts.values() if f.spec.role == "extent"] or \
+        [f for f in facts.values() if f.spec.role == "current"]
+    outside = bool(extent) and all(f.overlap_m2 <= 0 for f in extent)
+    parcels = []
+    for i, parcel in enumerate(boundary.parcels):
+        shares = [{"layer": s.layer, "overlap_area_m2": round(float(per_parcel[i, c]), 2),
+                   "overlap_ratio": round(float(per_parcel[i, c] / areas[i]), 6) if areas[i] else 0.0}
+                  for c, s in enumerate(context.specs) if s.role in ("control", "extent")]
+        parcels.append({"id": parcel.id, "name": parcel.name, **area_units(areas[i]), "layers": shares})
+    review.result = _envelope(project_id, boundary, float(areas.sum()), parcels, layers,
+                              _conclusions(context, facts, outside), context)
+    review.result["project"]["outside_jurisdiction"] = outside
+    log.info("reviewed project %s: %s", project_id, review.result["result"])
+    return review
+
+
+def _project_id(project_id: str | None, boundary: ProjectBoundary) -> str:
+    chosen = project_id or boundary.attributes.get("项目编号") or uuid.uuid4().hex[:12]
+    if not _ID.fullmatch(str(chosen)):
+        raise InputError(f"项目编号只能含字母、数字、-、_ 和 .(最长 64 位):{chosen}", f"bad project id {chosen!r}")
+    return str(chosen)
+
+
+def check_project(store: Store, boundary: Any, *, rules: RuleSet | Path | str | None = None,
+                  project_id: str | None = None, context: ReviewContext | None = None) -> dict[str, Any]:
+    """项目合规性审查: the stable ``result.json`` dict for a project boundary (see issue 5).
+
+    ``boundary`` is a :class:`ProjectBoundary` or anything :func:`load_boundary` reads (a path, GeoJSON,
+    部标 coordinate text, coordinate pairs). An invalid geometry yields the result ``无效几何``, never ``符合``.
+    """
+    return review_project(store, boundary, rules=rules, project_id=project_id, context=context).result

@@ -1,0 +1,47 @@
+"""The overlay core on hand-made layers: shortcuts, touching pairs, collections, twin layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from onemap.geometry.area import ellipsoid_area
+from onemap.review.compliance.overlay import LayerData, overlay, polygonal, twin_index
+from onemap.review.compliance.rules import LayerSpec
+
+X, Y = 39_500_000, 3_375_000
+
+
+def layer(*geoms: object) -> LayerData:
+    array = np.array(geoms, dtype=object)
+    shapely.prepare(array)
+    return LayerData(LayerSpec("T", "测试", "control"), 4527, 1, np.array([str(i) for i in range(len(array))]),
+                     [{} for _ in array], None, array, shapely.STRtree(array))
+
+
+def test_inside_crossing_touching_pieces() -> None:
+    inside = shapely.box(X + 10, Y + 10, X + 20, Y + 20)
+    crossing = shapely.box(X + 90, Y, X + 150, Y + 50)
+    touching = shapely.box(X + 100, Y + 60, X + 200, Y + 100)  # shares part of the project's right edge
+    project = np.array([shapely.box(X, Y, X + 100, Y + 100)])
+    pieces = overlay(project, layer(inside, crossing, touching))
+    assert sorted(pieces.feature.tolist()) == [0, 1]
+    expected = ellipsoid_area(np.array([inside, shapely.box(X + 90, Y, X + 100, Y + 50)]), 4527, rounded=False)
+    assert np.allclose(sorted(pieces.area), sorted(expected), atol=1e-6)
+
+
+def test_project_inside_a_feature_is_its_own_piece() -> None:
+    project = np.array([shapely.box(X + 10, Y + 10, X + 20, Y + 20)])
+    pieces = overlay(project, layer(shapely.box(X, Y, X + 100, Y + 100)))
+    assert pieces.geometry[0] is project[0] or shapely.equals(pieces.geometry[0], project[0])
+
+
+def test_polygonal_part_of_collections() -> None:
+    mixed = shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.LineString([(2, 2), (3, 3)])])
+    assert polygonal(np.array([mixed]))[0].equals(shapely.box(0, 0, 1, 1))
+
+
+def test_twins_are_one_to_one() -> None:
+    a, b, c = (shapely.box(X + i * 10, Y, X + i * 10 + 10, Y + 10) for i in range(3))
+    assert twin_index(layer(a, b, c), layer(c, a)).tolist() == [1, -1, 0]
+    assert twin_index(layer(a, a, b), layer(a, b)).tolist() == [-1, -1, 1]  # duplicated a: no twin

@@ -1,0 +1,150 @@
+"""Browser fixtures: the sample county imported once per module, ``onemap serve`` in a subprocess, and
+Debian's Chromium driven by Playwright (browsers cannot be downloaded here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from onemap.api.webapp import DIST
+from onemap.records import open_records
+from onemap.security.accounts import create_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "Yizhangtu#2024"
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@dataclass
+class County:
+    """A live server over the sample county: base URL and a signed-in 业务人员 account."""
+
+    base: str
+    username: str
+    password: str
+    _token: str = ""
+
+    def token(self) -> str:
+        """A Bearer token of the account, for reading the API directly (one sign-in per module: the
+        server allows 10 logins a minute per address)."""
+        if self._token:
+            return self._token
+        body = json.dumps({"username": self.username, "password": self.password}).encode()
+        request = urllib.request.Request(f"{self.base}/api/auth/login", method="POST", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            self._token = json.load(response)["token"]
+        return self._token
+
+    def get(self, path: str, token: str | None = None) -> dict:
+        """GET an API path as JSON (anonymous, or with a Bearer token).
+
+        Retried on 5xx like the app does: the embedded store sometimes fails a request that runs while
+        others are in flight (a SQLite connection used from two server threads; see the report of issue 7).
+        """
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        for attempt in range(6):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"{self.base}{path}", headers=headers)) as answer:
+                    return json.load(answer)
+            except urllib.error.HTTPError as error:
+                if error.code < 500 or attempt == 5:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def _cli(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    if not (DIST / "index.html").is_file():
+        pytest.skip("the front end is not built (bash scripts/build_web.sh)")
+    folder = tmp_path_factory.mktemp("county")
+    env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data")}
+    store, records = f"gpkg://{folder / 'store.gpkg'}", f"sqlite:///{folder / 'records.sqlite'}"
+    _cli("sample", str(folder / "sample"), "--parcels", "2000", "--seed", "1", env=env)
+    _cli("import", str(folder / "sample" / "县级国土调查.gdb"), "--store", store, "--records", records,
+         "--security-level", "公开", env=env)
+    _cli("import", str(folder / "sample" / "国土空间规划.gdb"), "--store", store, "--records", records,
+         "--security-level", "内部", env=env)
+    with open_records(records).begin() as conn:
+        create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
+                    clearance="内部", display_name="张三", must_change_password=False)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", store,
+                               "--records", records, "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/api/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield County(base, "zhangsan", PASSWORD)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, county: County) -> Iterator[object]:
+    """A fresh browser context (no cookies) at 1366×768 with the app open; fails on any script error."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    opened = context.new_page()
+    errors: list[str] = []
+    elsewhere: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("request", lambda request: None if request.url.startswith((county.base, "data:", "blob:"))
+              else elsewhere.append(request.url))
+    opened.goto(f"{county.base}/app/")
+    opened.wait_for_selector("body[data-ready='1']")
+    yield opened
+    context.close()
+    assert not errors, errors
+    assert not elsewhere, f"requests outside our origin (no CDN, no internet): {elsewhere}"
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot of the whole app as a test artefact (tests/web/screenshots, not committed)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

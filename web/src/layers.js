@@ -1,0 +1,64 @@
+// The layers switched on by the user (图层管理): order, opacity, version; listeners redraw the panels.
+import VectorTileLayer from 'ol/layer/VectorTile.js';
+import { vectorTileSource } from './tiles.js';
+import { styleFor } from './styles.js';
+
+export class LayerManager {
+  constructor(map) {
+    this.map = map;
+    this.active = []; // top first
+    this.listeners = [];
+  }
+
+  onChange(listener) {
+    this.listeners.push(listener);
+  }
+
+  changed() {
+    this.active.forEach((item, i) => item.layer.setZIndex(this.active.length - i));
+    this.listeners.forEach((listener) => listener(this.active));
+  }
+
+  find(name) {
+    return this.active.find((item) => item.entry.name === name);
+  }
+
+  toggle(entry, on) {
+    const existing = this.find(entry.name);
+    if (on && !existing) {
+      const layer = new VectorTileLayer({ source: vectorTileSource(entry.name), style: styleFor(entry.name),
+        properties: { name: entry.name }, renderMode: 'hybrid' });
+      this.map.addLayer(layer);
+      this.active.unshift({ entry, layer, version: null });
+    } else if (!on && existing) {
+      this.map.removeLayer(existing.layer);
+      this.active = this.active.filter((item) => item !== existing);
+    }
+    this.changed();
+  }
+
+  setVersion(name, version) {
+    const item = this.find(name);
+    if (!item) return;
+    item.version = version === item.entry.version ? null : version;
+    item.layer.setSource(vectorTileSource(name, item.version));
+    this.changed();
+  }
+
+  setOpacity(name, opacity) {
+    this.find(name)?.layer.setOpacity(opacity);
+  }
+
+  move(name, step) {
+    const i = this.active.findIndex((item) => item.entry.name === name);
+    const j = i + step;
+    if (i < 0 || j < 0 || j >= this.active.length) return;
+    [this.active[i], this.active[j]] = [this.active[j], this.active[i]];
+    this.changed();
+  }
+
+  /** Active layers top first, as [name, OpenLayers layer]. */
+  layers() {
+    return this.active.map((item) => [item.entry.name, item.layer]);
+  }
+}

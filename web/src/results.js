@@ -1,0 +1,66 @@
+// 查询结果: all matching features (paged through the items endpoint's next links), a table whose rows
+// zoom to their feature (数查图), and CSV export with Chinese headers.
+import GeoJSON from 'ol/format/GeoJSON.js';
+import { api, query } from './api.js';
+import { h } from './dom.js';
+import { displayValue, fieldName } from './identify.js';
+
+const PAGE = 5000;
+const MAX_FEATURES = 50000;
+const SHOWN_ROWS = 300;
+
+/** Every feature matching a CQL2 filter (and bbox), following `next` links; {features, truncated}. */
+export async function fetchAll(layer, { filter, bbox }) {
+  let path = `/ogc/collections/${encodeURIComponent(layer)}/items${query({ limit: PAGE, filter, bbox })}`;
+  const features = [];
+  while (path && features.length < MAX_FEATURES) {
+    const page = await api(path);
+    features.push(...page.features);
+    const next = (page.links || []).find((link) => link.rel === 'next');
+    path = next ? new URL(next.href, window.location.href).pathname + new URL(next.href, window.location.href).search : null;
+  }
+  return { features, truncated: Boolean(path) };
+}
+
+/** The columns worth a glance in the table: the key, code fields and areas first. */
+function tableFields(features, schema) {
+  const all = Object.keys(features[0]?.properties || {});
+  const preferred = ['BSM', 'DLBM', 'DLMC', 'ZLDWMC', 'TBMJ', 'YDYHFLDM', 'GHFQDM', 'MC', 'MJ'];
+  const picked = preferred.filter((f) => all.includes(f));
+  for (const f of all) if (picked.length < 5 && !picked.includes(f) && schema[f]) picked.push(f);
+  return picked;
+}
+
+export function resultsTable(layer, features, schema, { map, highlight }) {
+  const fields = tableFields(features, schema);
+  const format = new GeoJSON();
+  const zoomTo = (feature) => {
+    highlight.clear();
+    if (!feature.geometry) return;
+    const olFeature = format.readFeature(feature);
+    highlight.addFeature(olFeature);
+    map.getView().fit(olFeature.getGeometry().getExtent(), { padding: [60, 60, 60, 60], maxZoom: 18, duration: 300 });
+  };
+  return h('div', { class: 'results-wrap' }, h('table', { class: 'results' },
+    h('thead', {}, h('tr', {}, fields.map((f) => h('th', { title: f }, fieldName(layer, f, schema))))),
+    h('tbody', {}, features.slice(0, SHOWN_ROWS).map((feature) => h('tr', { 'data-id': feature.id, onclick: () => zoomTo(feature) },
+      fields.map((f) => h('td', {}, displayValue(f, feature.properties[f], schema))))))));
+}
+
+function csvCell(value) {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Download the features' attributes as CSV (UTF-8 with BOM so Excel reads the Chinese headers). */
+export function exportCsv(layer, features, schema) {
+  const fields = Object.keys(features[0]?.properties || {});
+  const lines = [fields.map((f) => csvCell(fieldName(layer, f, schema))).join(',')];
+  for (const feature of features) lines.push(fields.map((f) => csvCell(feature.properties[f])).join(','));
+  const blob = new Blob(['\ufeff', lines.join('\r\n'), '\r\n'], { type: 'text/csv;charset=utf-8' });
+  const link = h('a', { href: URL.createObjectURL(blob), download: `查询结果_${layer}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
