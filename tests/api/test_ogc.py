@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +18,7 @@ from onemap.ingest.importer import ImportOptions, import_path
 from onemap.store import open_store
 from tests.api.conftest import Api
 from tests.builders import X0, Y0, dltb
+from tests.live import served
 
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 
@@ -162,31 +160,12 @@ class Live(str):
 
 @pytest.fixture
 def live_server(public_api: Api) -> Iterator[Live]:
-    """The same store and records served by ``onemap serve`` in its own process, over real HTTP.
-
-    A separate process, not a thread: pyogrio holds the GIL while GDAL fetches pages, so a server
-    thread in the test process could never answer.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    records = f"sqlite:///{public_api.folder / 'records.sqlite'}"
-    server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", public_api.store_url,
-                               "--records", records, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    """The same store and records served by ``onemap serve`` in its own process, over real HTTP."""
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield Live(base, public_api.token)
+        with served(public_api.store_url, f"sqlite:///{public_api.folder / 'records.sqlite'}") as base:
+            yield Live(base, public_api.token)
     finally:
         pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
-        server.terminate()
-        server.wait(10)
 
 
 def test_gdal_reads_oapif_with_4490_axis_order(live_server: str, tmp_path: Path) -> None:

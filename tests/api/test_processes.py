@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +10,7 @@ from sqlalchemy import select
 
 from onemap.records.tables import audit_log
 from tests.api.conftest import Api
+from tests.live import served
 
 STATS = {"inputs": {"layer": "DLTB", "group_by": ["DLBM"]}}
 OVERLAY = {"inputs": {"a_layer": "DLTB", "a_field": "DLBM", "b_layer": "DLTB", "b_field": "DLBM"}}
@@ -151,24 +148,8 @@ def test_big_inputs_run_as_a_job_even_unasked(api: Api, worker: dict[str, str],
 @pytest.fixture
 def live(api: Api, worker: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
     """``onemap serve`` over the same store and records, in its own process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", api.store_url,
-                               "--records", f"sqlite:///{api.folder / 'records.sqlite'}", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(api.store_url, f"sqlite:///{api.folder / 'records.sqlite'}") as base:
         yield base, worker
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_owslib_lists_describes_and_executes(live: tuple[str, dict[str, str]]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from onemap.api.webapp import DIST
 from onemap.records import open_records
 from onemap.security.accounts import create_user
+from tests.live import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -72,12 +72,6 @@ def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
     """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``."""
@@ -96,22 +90,8 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
     with open_records(records).begin() as conn:
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
                     clearance="内部", display_name="张三", must_change_password=False)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", store,
-                               "--records", records, "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(store, records, env=env) as base:
         yield County(base, "zhangsan", PASSWORD)
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture(scope="module")
