@@ -262,3 +262,31 @@ def test_parallel_requests_on_a_live_server(live_server: Live) -> None:
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(fetch, range(40)))
     assert set(codes) <= {200, 204}
+
+
+@pytest.mark.parametrize("path", [
+    "/ogc/collections/DLTB/items?bbox=1,2,3",
+    "/ogc/collections/DLTB/items?bbox=a,b,c,d",
+    "/ogc/collections/DLTB/items?crs=EPSG:2383",
+    "/ogc/collections/DLTB/items?crs=http://example.com/evil",
+    "/ogc/collections/DLTB/items?bbox-crs=EPSG:999999&bbox=0,0,1,1",
+    "/ogc/collections/DLTB/items?limit=100000000",
+    "/ogc/collections/DLTB/items?limit=-1",
+    "/ogc/collections/DLTB/items?filter=DLBM%20%3D%20%270101%27%27%20OR%201%3D1%20--",
+    "/ogc/collections/DLTB/items?filter=" + "NOT%20(" * 5000 + "DLBM%20%3D%20%270101%27" + ")" * 5000,
+    "/ogc/collections/DLTB/items?filter=S_INTERSECTS(geometry,POLYGON((0%200,1%200,1%201,0%200)))%20AND%20",
+    "/ogc/collections/DLTB/items?filter-lang=sql&filter=1%3D1",
+    "/ogc/collections/DLTB/tiles/WebMercatorQuad/99/0/0",
+    "/ogc/collections/DLTB/tiles/WebMercatorQuad/5/999/999",
+    "/ogc/collections/DLTB/tiles/NoSuchGrid/5/0/0",
+    "/ogc/collections/DLTB/items?version=999",
+])
+def test_bad_requests_get_a_clear_4xx_in_ogc_exception_json(public_api: Api, path: str) -> None:
+    before = public_api.client.get("/ogc/collections/DLTB/items", params={"limit": 100}).json()["numberReturned"]
+    response = public_api.client.get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:200])
+    body = response.json()
+    assert body["status"] == response.status_code and body["title"] and body["type"].startswith("urn:onemap:error:")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"])
+    after = public_api.client.get("/ogc/collections/DLTB/items", params={"limit": 100}).json()["numberReturned"]
+    assert after == before == 5
