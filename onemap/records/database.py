@@ -122,6 +122,9 @@ def _engine(parsed: RecordsURL, *, set_role: bool) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA busy_timeout = 30000")
+            # WAL: readers never wait for the writer, and a commit is an append, not a journal rewrite.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.close()
             dbapi_connection.isolation_level = None  # transactions are begun below, not by pysqlite
 

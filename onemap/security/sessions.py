@@ -97,8 +97,20 @@ def resolve_session(conn: Connection, token: str, *, settings: SecuritySettings 
     if reason is not None:
         message = "会话因长时间未操作已超时,请重新登录" if reason == "idle" else SESSION_ENDED
         raise AuthenticationError(message, f"session refused: {reason}", reason=reason)
-    conn.execute(update(sessions).where(sessions.c.id == key).values(last_seen=now))
+    if _stale(row.last_seen, now):  # idle timeouts are minutes: a write per request would serialise tiles
+        conn.execute(update(sessions).where(sessions.c.id == key).values(last_seen=now))
     return Session(key, user, row.created_at, now, row.expires_at, row.ip)
+
+
+TOUCH_EVERY = timedelta(seconds=10)
+
+
+def _stale(last_seen: datetime | None, now: datetime) -> bool:
+    """Whether ``last_seen`` is old enough to be worth writing again."""
+    if last_seen is None:
+        return True
+    seen = last_seen if last_seen.tzinfo else last_seen.replace(tzinfo=now.tzinfo)
+    return now - seen >= TOUCH_EVERY
 
 
 def _why_ended(row, now: datetime, config: SecuritySettings) -> str | None:

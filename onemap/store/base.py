@@ -13,6 +13,7 @@ catalog logic live here once.
 from __future__ import annotations
 
 import math
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from onemap.errors import ConflictError, InputError, NotFoundError
 
 KEY, HASH, VFROM, VTO, VALID = "_key", "_hash", "_vfrom", "_vto", "_valid"
 SYSTEM_COLUMNS = (KEY, HASH, VFROM, VTO, VALID)
+# Reads within one request see one catalog; a writer always plans against a fresh one.
+CATALOG_TTL = 1.0
 GEOMETRY = "geometry"
 FID = "fid"  # the row id of a layer table: stable, never reused, the keyset for paging
 MAX_PAGE = 10_000
@@ -321,9 +324,19 @@ class Store(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _catalog_now(self) -> list[tuple[LayerMeta, list[VersionInfo]]]:
+        """The catalog rows, read at most once per ``CATALOG_TTL`` (a request asks for them many times)."""
+        now = time.monotonic()
+        memo = getattr(self, "_catalog_memo", None)
+        if memo is not None and now - memo[0] < CATALOG_TTL:
+            return memo[1]
+        rows = self._catalog_rows()
+        self._catalog_memo = (now, rows)
+        return rows
+
     def catalog(self) -> list[CatalogEntry]:
         """The data resource catalog: every layer with its current version and history."""
-        return [CatalogEntry(meta, versions[-1], versions) for meta, versions in self._catalog_rows()]
+        return [CatalogEntry(meta, versions[-1], versions) for meta, versions in self._catalog_now()]
 
     def entry(self, name: str) -> CatalogEntry:
         """The catalog entry of layer ``name``."""
@@ -334,7 +347,7 @@ class Store(ABC):
 
     def has_layer(self, name: str) -> bool:
         """Whether the catalog holds ``name``."""
-        return any(meta.name == name for meta, _ in self._catalog_rows())
+        return any(meta.name == name for meta, _ in self._catalog_now())
 
     def resolve_version(self, name: str, version: int | None = None,
                         as_of: date | datetime | None = None) -> int:
@@ -422,7 +435,11 @@ class Store(ABC):
             base = versions.get(batch.meta.name, 0)
             current = self._keys_at(batch.meta.name, base) if base else pd.DataFrame({KEY: [], HASH: []})
             plans.append(plan_version(batch, base, current))
-        self._apply(plans)
+        self._catalog_memo = None
+        try:
+            self._apply(plans)
+        finally:
+            self._catalog_memo = None
         return [p.info for p in plans]
 
     def diff(self, name: str, v1: int, v2: int) -> Diff:
