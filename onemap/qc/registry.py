@@ -6,12 +6,11 @@ names a module (or object) whose import registers its checks with the same decor
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from onemap.errors import StandardsError
+from onemap.plugins import load_entry_points
 
 if TYPE_CHECKING:
     from onemap.qc.dataset import Dataset
@@ -21,7 +20,6 @@ Check = Callable[["Dataset", "RuleSpec"], Iterable["Finding"]]
 ENTRY_POINT_GROUP = "onemap.qc_rules"
 _CHECKS: dict[str, Check] = {}
 _loaded = False
-log = logging.getLogger(__name__)
 
 
 def rule(check_id: str) -> Callable[[Check], Check]:
@@ -41,11 +39,7 @@ def _load() -> None:
     _loaded = True
     import onemap.qc.checks  # noqa: F401  (registers the built-in checks)
 
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            entry.load()
-        except Exception as exc:  # a broken plug-in must not take QC down
-            log.warning("QC plug-in %s failed to load: %s", entry.name, exc)
+    load_entry_points(ENTRY_POINT_GROUP)  # plug-in modules register their checks when imported
 
 
 def get_check(check_id: str) -> Check:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from onemap import plugins
 from onemap.errors import StandardsError
 from onemap.qc import check_path, rule
 from onemap.qc.defects import ExpectedFinding
@@ -144,7 +145,7 @@ def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None
             raise ImportError("missing dependency")
 
     monkeypatch.setattr(registry, "_loaded", False)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [FakeEntryPoint(), BrokenEntryPoint()]
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [FakeEntryPoint(), BrokenEntryPoint()]
                         if group == registry.ENTRY_POINT_GROUP else [])
     assert "PROVINCE_CHECK" in registry.registered_checks()
 

@@ -6,16 +6,13 @@ point may also name a :class:`Process` object or a function returning one or a l
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import entry_points
-
 from onemap.errors import NotFoundError
+from onemap.plugins import load_entry_points
 from onemap.services.processes.model import Process
 
 ENTRY_POINT_GROUP = "onemap.processes"
 _PROCESSES: dict[str, Process] = {}
 _loaded = False
-log = logging.getLogger(__name__)
 
 
 def register(process: Process) -> Process:
@@ -39,11 +36,7 @@ def _load() -> None:
     _loaded = True
     import onemap.services.processes.builtin  # noqa: F401  (registers the built-in processes)
 
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            _register_loaded(entry.load())
-        except Exception as exc:  # a broken plug-in must not take the service down
-            log.warning("process plug-in %s failed to load: %s", entry.name, exc)
+    load_entry_points(ENTRY_POINT_GROUP, _register_loaded)
 
 
 def get_process(process_id: str) -> Process:

@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import insert
 
+from onemap import plugins
 from onemap.errors import NotFoundError
 from onemap.records.tables import jobs as jobs_table
 from onemap.security import PermissionDeniedError, clock
@@ -141,7 +142,7 @@ def test_plugins_register_through_entry_points(monkeypatch: pytest.MonkeyPatch) 
             raise ImportError("missing dependency")
 
     monkeypatch.setattr(registry, "_loaded", False)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [Entry(), Broken()] if group == "onemap.processes"
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [Entry(), Broken()] if group == "onemap.processes"
                         else [])
     assert service.get_process("qc-plugin") is plugin  # and the broken plug-in did not take the registry down
     assert service.get_process("overlay-matrix")
