@@ -17,11 +17,11 @@ from shapely.geometry.base import BaseGeometry
 
 from onemap.errors import InputError
 from onemap.geometry.area import ellipsoid_area
+from onemap.standards.codes import region_fields
 from onemap.store import Store
 from onemap.store.base import VALID
 
 # Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
-REGION_FIELDS = ("ZLDWDM", "XZQDM", "QSDWDM", "XJXZQHDM", "XZQHDM", "XJXZQDM")
 MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.6667 m² as 三调 tables print it
 Region = BaseGeometry | str | None
 
@@ -34,7 +34,7 @@ def area_units(area_m2: float) -> dict[str, float]:
 
 def region_field(columns: dict[str, str] | list[str]) -> str | None:
     """The layer's 行政区划 field, or None."""
-    return next((f for f in REGION_FIELDS if f in columns), None)
+    return next((f for f in region_fields() if f in columns), None)
 
 
 def check_region(region: Region) -> Region:

@@ -58,3 +58,9 @@ def security_rank(level: str) -> int:
 def catalog_categories() -> list[str]:
     """The data-resource-catalog categories (现状, 规划, …)."""
     return list(get_table("catalog_categories").frame["code"])
+
+
+def region_fields() -> list[str]:
+    """Fields that carry a feature's 行政区划 code, in order of preference (table ``region_fields``)."""
+    frame = get_table("region_fields").frame
+    return list(frame.sort_values("priority", key=lambda p: p.astype(int))["field"])

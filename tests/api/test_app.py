@@ -51,7 +51,8 @@ def test_login_logout_and_me(api: Api) -> None:
     assert me["roles"] == ["领导"] and me["clearance"] == "秘密"
     assert api.client.post("/api/auth/logout", headers=headers).status_code == 200
     after = api.client.get("/api/auth/me", headers=headers)
-    assert after.status_code == 401 and "会话" in after.json()["message"] or "登录" in after.json()["message"]
+    assert after.status_code == 401
+    assert "会话" in after.json()["message"] or "登录" in after.json()["message"]
 
 
 def test_cookie_session_needs_csrf_for_unsafe_methods(api: Api) -> None:

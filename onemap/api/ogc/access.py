@@ -8,10 +8,8 @@ from onemap.api.context import client_ip, context
 from onemap.catalog import visible_entry
 from onemap.errors import NotFoundError
 from onemap.security import User, audit
+from onemap.standards.codes import region_fields, security_rank
 from onemap.store import CatalogEntry, Store
-
-# Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
-REGION_FIELDS = ("ZLDWDM", "XZQDM", "QSDWDM", "XJXZQHDM", "XZQHDM", "XJXZQDM")
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ def region_scope(user: User, store: Store, entry: CatalogEntry) -> Scope | None:
     if not user.region_code:
         return None
     columns = store.columns(entry.meta.name)
-    for field in REGION_FIELDS:
+    for field in region_fields():
         if field in columns:
             return Scope(field, user.region_code)
     raise NotFoundError(f"图层不存在:{entry.meta.name}", f"{entry.meta.name} has no region field for a scoped reader")
@@ -37,7 +35,7 @@ def readable_layer(request: Request, store: Store, user: User, name: str, action
     """The layer's entry if ``user`` may ``action`` it (404 otherwise); reads of non-public layers are audited."""
     ctx = context(request)
     entry = visible_entry(store, name, user, ctx.security, action=action)
-    if entry.meta.security_level != "公开":
+    if security_rank(entry.meta.security_level) > 0:  # reads of non-public data are audited
         with ctx.records.begin() as conn:
             audit.record(conn, user=user, ip=client_ip(request), action=action, object=name, result="success",
                          detail={"level": entry.meta.security_level, "path": request.url.path[:200]})

@@ -9,9 +9,10 @@ from fastapi.templating import Jinja2Templates
 
 from onemap import __version__
 from onemap.api.auth import current_user
-from onemap.api.context import client_ip, context, opened_store
-from onemap.catalog import entry_record, visible_entries, visible_entry
-from onemap.security import User, audit
+from onemap.api.context import context, opened_store
+from onemap.api.ogc.access import readable_layer
+from onemap.catalog import entry_record, visible_entries
+from onemap.security import User
 from onemap.store import Store
 
 router = APIRouter()
@@ -27,13 +28,7 @@ def catalog(request: Request, user: UserDep, store: StoreDep) -> list[dict[str, 
 
 @router.get("/api/catalog/{name}", tags=["数据资源目录"], summary="单个图层的目录信息与版本历史")
 def catalog_entry(name: str, request: Request, user: UserDep, store: StoreDep) -> dict[str, Any]:
-    ctx = context(request)
-    entry = visible_entry(store, name, user, ctx.security)
-    if entry.meta.security_level != "公开":
-        with ctx.records.begin() as conn:
-            audit.record(conn, user=user, ip=client_ip(request), action="catalog:read", object=name,
-                         result="success", detail={"level": entry.meta.security_level})
-    return entry_record(entry)
+    return entry_record(readable_layer(request, store, user, name, "catalog:read"))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -212,15 +212,20 @@ def _keep_dimension(geometries: np.ndarray, dimensions: np.ndarray) -> np.ndarra
     return geometries
 
 
-def attribute_columns(frame: gpd.GeoDataFrame, wanted: list[str] | None) -> list[str]:
-    """The attributes a tile carries: ``wanted`` or every column except geometry and ``_``-system columns."""
-    names = [c for c in frame.columns if c != frame.geometry.name and not str(c).startswith("_")]
+def checked_properties(names: list[str], wanted: list[str] | None, layer: str = "") -> list[str]:
+    """``wanted`` when every name is an attribute of the layer (all attributes by default)."""
     if wanted is None:
         return names
     unknown = [c for c in wanted if c not in names]
     if unknown:
-        raise InputError(f"图层没有字段:{'、'.join(unknown)}", f"unknown tile properties {unknown}")
+        raise InputError(f"图层 {layer} 没有字段:{'、'.join(unknown)}", f"{layer}: unknown tile properties {unknown}")
     return list(wanted)
+
+
+def attribute_columns(frame: gpd.GeoDataFrame, wanted: list[str] | None) -> list[str]:
+    """The attributes a tile carries: ``wanted`` or every column except geometry and ``_``-system columns."""
+    names = [c for c in frame.columns if c != frame.geometry.name and not str(c).startswith("_")]
+    return checked_properties(names, wanted)
 
 
 def key_property(attributes: list[str]) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from onemap.errors import InputError
 from onemap.services.tiles.features import (
     BUFFER,
     EXTENT,
     LayerState,
     Region,
     TileWindow,
+    checked_properties,
     key_property,
     min_feature_size,
     query_bbox,
@@ -24,7 +24,7 @@ from onemap.services.tiles.features import (
 from onemap.store.base import KEY, VFROM, VTO
 from onemap.store.postgis import PostGISStore
 
-_GEOM, _FID, _MVT_GEOM = "geom", "fid", "_mvt_geom"
+_GEOM, _MVT_GEOM = "geom", "_mvt_geom"
 
 _TILE_SQL = """
 SELECT ST_AsMVT(q, %(layer)s, %(extent)s, %(mvt_geom)s) FROM (
@@ -74,14 +74,6 @@ def postgis_tile(store: PostGISStore, window: TileWindow, state: LayerState, pro
 
 
 def _attributes(store: PostGISStore, layer: str, wanted: list[str] | None) -> list[str]:
-    """The layer table's attribute columns (no fid, geometry or ``_`` system columns), or ``wanted``."""
-    rows = store._conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-        "ORDER BY ordinal_position", (store.schema, layer)).fetchall()
-    names = [name for (name,) in rows if name not in (_FID, _GEOM) and not name.startswith("_")]
-    if wanted is None:
-        return names
-    unknown = [c for c in wanted if c not in names]
-    if unknown:
-        raise InputError(f"图层 {layer} 没有字段:{'、'.join(unknown)}", f"{layer}: unknown tile properties {unknown}")
-    return list(wanted)
+    """The layer's attribute columns (no fid, geometry or ``_`` system columns), or ``wanted``."""
+    names = [name for name in store.columns(layer) if not name.startswith("_")]
+    return checked_properties(names, wanted, layer)
