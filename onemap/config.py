@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,23 @@ class Settings(BaseSettings):
     max_archive_entries: int = 20_000
     max_geometry_depth: int = 32
     max_vertices_per_feature: int = 2_000_000
+    # Request caps of the web layer (bytes).
+    body_limit: int = Field(1024 * 1024, gt=0, description="JSON request bodies: filters, logins, process inputs")
+    upload_limit: int = Field(2 * 1024**3, gt=0,
+                              description="Uploaded deliveries (/api/imports, /api/qc): a county's 三调 zip")
+    # Executions reading more features than this run as jobs even when a synchronous answer was asked.
+    sync_feature_limit: int = Field(50_000, ge=0, description="Feature count above which a process runs as a job")
+    qc_extra: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="A province's extra QC rule files (YAML/CSV), separated by os.pathsep"
+    )
+
+    @field_validator("qc_extra", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        """``ONEMAP_QC_EXTRA`` is a path list like ``PATH`` (``a.yaml:b.csv``), not JSON."""
+        if isinstance(value, str):
+            return [Path(p.strip()) for p in value.split(os.pathsep) if p.strip()]
+        return value
 
     @property
     def store_url(self) -> str:

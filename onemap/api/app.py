@@ -15,7 +15,7 @@ from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
-from onemap.api.routes import audit, auth, catalog, imports
+from onemap.api.routes import audit, auth, catalog, imports, qc
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
@@ -24,9 +24,6 @@ from onemap.security.deployment import assert_deployable
 from onemap.security.settings import SecuritySettings, get_security_settings
 from onemap.services.tiles import TileCache
 from onemap.store import open_store
-
-BODY_LIMIT = 1024 * 1024  # JSON bodies: filters, logins, process inputs
-UPLOAD_LIMIT = 2 * 1024**3  # uploads of deliveries (zip of a county's 三调 database)
 
 
 def create_app(store_url: str | None = None, *, records_url: str | None = None, settings: Settings | None = None,
@@ -47,8 +44,9 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
                   lifespan=ogc_processes.lifespan)  # the job runner starts and stops with the server
     app.state.ctx = ctx
     errors.install(app)
-    hardening.install(app, body_limit=BODY_LIMIT, upload_limit=UPLOAD_LIMIT)
-    routers = (auth.router, catalog.router, imports.router, audit.router, ogc_common.router,
+    hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
+                      upload_paths=(imports.router.prefix, qc.router.prefix))
+    routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
                ogc_processes.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection

@@ -82,8 +82,9 @@ class RateLimiter:
         return True
 
 
-def install(app: FastAPI, *, body_limit: int, upload_limit: int) -> None:
-    """Secure headers on every response; body caps (uploads get their own)."""
+def install(app: FastAPI, *, body_limit: int, upload_limit: int,
+            upload_paths: tuple[str, ...] = ("/api/imports",)) -> None:
+    """Secure headers on every response; body caps (the upload endpoints under ``upload_paths`` get their own)."""
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
@@ -94,4 +95,4 @@ def install(app: FastAPI, *, body_limit: int, upload_limit: int) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    app.add_middleware(BodyLimit, default=body_limit, overrides={"/api/imports": upload_limit})
+    app.add_middleware(BodyLimit, default=body_limit, overrides=dict.fromkeys(upload_paths, upload_limit))

@@ -125,8 +125,11 @@ def _wanted_match(name: str, wanted: set[str]) -> str | None:
     return next((w for w in wanted if w.upper() == upper), None)
 
 
-def from_path(path: Path, wanted: set[str], key_field: str = "BSM") -> Dataset:
-    """Read the ``wanted`` layers of a file, folder or archive; failures become problems."""
+def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: str | None = None) -> Dataset:
+    """Read the ``wanted`` layers of a file, folder or archive; failures become problems.
+
+    ``encoding`` is the Shapefile attribute encoding when the user knows it (else it is detected).
+    """
     dataset = Dataset(input=str(path))
     settings = get_settings()
     with tempfile.TemporaryDirectory(prefix="onemap-qc-") as workdir:
@@ -141,7 +144,7 @@ def from_path(path: Path, wanted: set[str], key_field: str = "BSM") -> Dataset:
             if name is None or name in dataset.layers:
                 continue
             try:
-                read = read_layer(source, settings)
+                read = read_layer(source, settings, encoding)
             except Exception as exc:  # noqa: BLE001 - see above
                 log.warning("QC layer %s unreadable: %s", source.label, getattr(exc, "log", exc))
                 dataset.problems[name] = getattr(exc, "message_zh", f"读取图层失败:{exc}")

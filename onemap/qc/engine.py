@@ -57,13 +57,17 @@ def run_qc(dataset: Dataset, ruleset: Ruleset, *, progress: Progress | None = No
                     layer_counts={name: len(layer) for name, layer in dataset.layers.items()})
 
 
-def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = None) -> tuple[QCResult, Dataset]:
-    """Read ``path`` (file, folder or archive) and run the ruleset ``ruleset_name`` on it."""
+def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = None,
+               encoding: str | None = None) -> tuple[QCResult, Dataset]:
+    """Read ``path`` (file, folder or archive) and run the ruleset ``ruleset_name`` on it.
+
+    ``encoding``: the Shapefile attribute encoding, when known (detected otherwise).
+    """
     ruleset = load_ruleset(ruleset_name)
     clock = time.perf_counter()
     if progress:
         progress("读取数据", 0.0)
-    dataset = from_path(path, wanted_layers(ruleset), ruleset.key_field)
+    dataset = from_path(path, wanted_layers(ruleset), ruleset.key_field, encoding)
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset

@@ -1,6 +1,7 @@
 """Rulesets are data: one YAML file per ruleset under ``onemap/qc/data``, plus a province's extras.
 
-``ONEMAP_QC_EXTRA`` lists extra files (separated by ``os.pathsep``), YAML or CSV. A rule in an extra
+The setting ``qc_extra`` (environment ``ONEMAP_QC_EXTRA``, files separated by ``os.pathsep``) lists extra
+files, YAML or CSV. A rule in an extra
 file whose id already exists overrides the fields it gives (its ``params`` are merged key by key);
 a new id adds a rule; ``enabled: false`` removes one. No code change is needed for any of this.
 
@@ -11,7 +12,6 @@ with ``layers`` separated by ``;`` and ``params`` as a JSON object.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from onemap.config import Settings, get_settings
 from onemap.errors import StandardsError
 from onemap.qc.model import CATEGORIES, SEVERITIES, RuleSpec
 
 DATA = Path(__file__).parent / "data"
-EXTRA_ENV = "ONEMAP_QC_EXTRA"
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,9 @@ def _apply(rules: dict[str, RuleSpec], row: dict[str, Any], origin: str) -> None
     rules[rule_id] = _spec(merged, origin)
 
 
-def extra_files() -> list[Path]:
-    """The province's extra rule files named in ``ONEMAP_QC_EXTRA``."""
-    value = os.environ.get(EXTRA_ENV, "")
-    return [Path(p) for p in value.split(os.pathsep) if p.strip()]
+def extra_files(settings: Settings | None = None) -> list[Path]:
+    """The province's extra rule files (setting ``qc_extra``, environment ``ONEMAP_QC_EXTRA``)."""
+    return list((settings or get_settings()).qc_extra)
 
 
 def _extra_rows(name: str) -> list[tuple[dict[str, Any], str]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from onemap.config import get_settings
 from onemap.qc.defects import ExpectedFinding, inject_defects
 from onemap.sample import generate_county
 
@@ -23,3 +25,11 @@ def defective(sample_gpkg: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
     """The sample with known defects planted, and what QC must find."""
     out = tmp_path_factory.mktemp("defects") / "defects.gpkg"
     return out, inject_defects(sample_gpkg, out, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read once per process: a test that sets ``ONEMAP_QC_EXTRA`` must see it, and only it."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

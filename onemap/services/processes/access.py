@@ -5,15 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from onemap.catalog import visible_entry
+from onemap.config import get_settings
 from onemap.errors import InputError
 from onemap.security import PermissionDeniedError, SecuritySettings, User
 from onemap.security.roles import require
 from onemap.services.processes.model import Process
 from onemap.store import Store
 
-# Executions reading more features than this run as jobs even when the client asked for a synchronous
-# answer (OGC API Processes lets the server choose): a county-wide overlay takes seconds, not milliseconds.
-SYNC_FEATURE_LIMIT = 50_000
+
+def sync_feature_limit() -> int:
+    """Executions reading more features than this run as jobs even when the client asked for a synchronous
+    answer (OGC API Processes lets the server choose): a county-wide overlay takes seconds, not milliseconds.
+
+    The setting ``sync_feature_limit`` (environment ``ONEMAP_SYNC_FEATURE_LIMIT``, default 50,000).
+    """
+    return get_settings().sync_feature_limit
+
+
+def __getattr__(name: str) -> Any:
+    """``SYNC_FEATURE_LIMIT``: the configured threshold, read when used (kept for existing callers)."""
+    if name == "SYNC_FEATURE_LIMIT":
+        return sync_feature_limit()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def authorize(store: Store, process: Process, inputs: dict[str, Any], user: User,
@@ -43,7 +56,7 @@ def layer_names(process: Process, inputs: dict[str, Any]) -> set[str]:
 
 
 def workload(store: Store, process: Process, inputs: dict[str, Any]) -> int:
-    """The number of features the process reads: above ``SYNC_FEATURE_LIMIT`` it runs as a job."""
+    """The number of features the process reads: above :func:`sync_feature_limit` it runs as a job."""
     return sum(store.entry(name).current.feature_count for name in layer_names(process, inputs))
 
 
