@@ -224,6 +224,17 @@ def _attributes(c: _County) -> None:
     original = c.key("DLTB", i)
     dltb.loc[j, "BSM"] = original
     c.expect("sandiao", "SD_BSM_UNIQUE", "DLTB", original, original)
+    _across(c, other)
+    _attribute(c, "SD_GDPDJB", c.free & c.gengdi, {"GDPDJB": ""})
+    _attribute(c, "SD_GDPDJB", other, {"GDPDJB": "2"})
+
+
+def _across(c: _County, mask: np.ndarray) -> None:
+    """A parcel whose BSM is a township's (XZQ) BSM: unique within DLTB, repeated across the delivery."""
+    xzq_bsm = c.key("XZQ", 0)
+    i = c.pick(mask)
+    c.layers["DLTB"].loc[i, "BSM"] = xzq_bsm
+    c.expect("sandiao", "SD_BSM_ACROSS", "DLTB", xzq_bsm, xzq_bsm)
 
 
 def _plan(c: _County) -> None:
@@ -261,6 +272,8 @@ def _plan_more(c: _County) -> None:
     c.expect("plan-county", "GH_BSM_UNIQUE", "GHFQ", str(fq.BSM.iloc[5]), str(fq.BSM.iloc[5]))
     cz.loc[0, "XZQDM"] = "3417991010011"
     c.expect("plan-county", "GH_FIELDS", "CZKFBJ", str(cz.BSM.iloc[0]))
+    cz.loc[1, "BSM"] = fq.loc[8, "BSM"]  # reported on GHFQ, the later of the two layers in the rule
+    c.expect("plan-county", "GH_BSM_ACROSS", "GHFQ", str(fq.BSM.iloc[8]), str(fq.BSM.iloc[8]))
     fq.loc[6, "geometry"] = _with_loop(fq.geometry.iloc[6])
     c.expect("plan-county", "GH_VALID", "GHFQ", str(fq.BSM.iloc[6]))
     red = st.geometry.iloc[1]

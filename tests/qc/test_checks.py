@@ -85,6 +85,34 @@ def test_duplicate_bsm() -> None:
     assert _keys(findings) == [["341799000000000100", "341799000000000100"]] and findings[0].fids == [0, 3]
 
 
+def test_bsm_repeated_across_layers() -> None:
+    layers = county()
+    layers["DLTB"].loc[2, "BSM"] = "341799000000000010"  # a village's BSM
+    layers["DLTB"].loc[3, "BSM"] = "341799000000000001"  # the township's
+    layers["CJDCQ"].loc[1, "BSM"] = "341799000000000001"
+    findings = run_rule("SD_BSM_ACROSS", layers)
+    assert [(f.layer, f.keys, f.fids) for f in findings] == [
+        ("CJDCQ", ["341799000000000001", "341799000000000001"], [1]),  # XZQ comes first in the rule's layers
+        ("DLTB", ["341799000000000001", "341799000000000001"], [3]),
+        ("DLTB", ["341799000000000010", "341799000000000010"], [2])]
+    assert "XZQ" in findings[0].message and "CJDCQ" in findings[2].message
+
+
+def test_bsm_repeated_within_one_layer_is_not_an_across_finding() -> None:
+    layers = county()
+    layers["DLTB"].loc[3, "BSM"] = "341799000000000100"
+    layers["XZQ"].loc[0, "BSM"] = ""
+    assert run_rule("SD_BSM_ACROSS", layers) == []
+    assert len(run_rule("SD_BSM_UNIQUE", layers)) == 1
+
+
+def test_bsm_across_plan_layers() -> None:
+    layers = county()
+    layers["CZKFBJ"].loc[0, "BSM"] = "341799000000000201"
+    findings = run_rule("GH_BSM_ACROSS", layers, "plan-county")
+    assert [(f.layer, f.keys) for f in findings] == [("CZKFBJ", ["341799000000000201"] * 2)]
+
+
 def test_invalid_geometry_located() -> None:
     layers = county()
     bowtie = shapely.Polygon([(39_500_000, 3_400_000), (39_500_050, 3_400_100), (39_500_050, 3_400_000),
@@ -171,6 +199,29 @@ def test_zzsx_groups() -> None:
     layers["DLTB"].loc[0, "ZZSXDM"] = ""  # 耕地 must have a 种植属性
     layers["DLTB"].loc[1, "TBXHDM"] = "HDGD"  # 林地 has no 细化代码
     assert sorted(_keys(run_rule("SD_ZZSX", layers))) == [["341799000000000100"], ["341799000000000101"]]
+
+
+def test_gdpdjb_required_for_gengdi_only() -> None:
+    layers = county()
+    layers["DLTB"].loc[0, "GDPDJB"] = ""  # 水田 without 坡度级别
+    layers["DLTB"].loc[1, "GDPDJB"] = "3"  # 乔木林地 with one
+    findings = run_rule("SD_GDPDJB", layers)
+    assert sorted(_keys(findings)) == [["341799000000000100"], ["341799000000000101"]]
+    assert any("须填写 GDPDJB" in f.message for f in findings)
+
+
+def test_gdpdjb_only_there_false_keeps_the_requirement(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from onemap.config import get_settings
+
+    extra = tmp_path / "province.yaml"
+    extra.write_text("ruleset: sandiao\nrules:\n  - {id: SD_GDPDJB, params: {only_there: false}}\n", encoding="utf-8")
+    monkeypatch.setenv("ONEMAP_QC_EXTRA", str(extra))
+    get_settings.cache_clear()
+    layers = county()
+    layers["DLTB"].loc[1, "GDPDJB"] = "3"
+    assert run_rule("SD_GDPDJB", layers) == []
+    layers["DLTB"].loc[0, "GDPDJB"] = ""
+    assert _keys(run_rule("SD_GDPDJB", layers)) == [["341799000000000100"]]
 
 
 def test_tbmj_against_ellipsoid_area() -> None:

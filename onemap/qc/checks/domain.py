@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from onemap.qc.checks._util import feature_findings, number
@@ -127,4 +128,42 @@ def domain_unique(data: Dataset, spec: RuleSpec) -> list[Finding]:
             findings.append(spec.finding(layer.name, f"{field} {value} 重复 {len(index)} 次", keys=layer.keys(index),
                                          fids=layer.fid_list(index),
                                          geometry=_together(layer.geoms[index])))
+    return findings
+
+
+def _value_table(layers: list[Layer], field: str) -> pd.DataFrame:
+    """Every filled value of ``field``: the value, the layer's position in ``layers``, the feature's position."""
+    frames = [pd.DataFrame({"value": np.array([], dtype=object), "order": np.array([], dtype=np.int64),
+                            "pos": np.array([], dtype=np.int64)})]
+    for order, layer in enumerate(layers):
+        values = layer.strings(field)
+        filled = np.flatnonzero(values != "")
+        frames.append(pd.DataFrame({"value": values[filled], "order": np.full(len(filled), order, dtype=np.int64),
+                                    "pos": filled.astype(np.int64)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@rule("DOMAIN_UNIQUE_ACROSS")
+def domain_unique_across(data: Dataset, spec: RuleSpec) -> list[Finding]:
+    """Identifiers (BSM) are unique across the layers of a delivery (编号唯一性, BG-00).
+
+    Repeats inside one layer are DOMAIN_UNIQUE's finding. A value held by several layers is reported
+    on each layer after the first (in the rule's layer order) that holds it: keys are that layer's
+    features and the first holder's.
+    """
+    field = spec.param("field", "BSM")
+    layers = _layers(data, spec)
+    table = _value_table(layers, field)
+    holders = table.groupby("value")["order"].nunique()
+    shared = table[table["value"].isin(holders.index[holders > 1])]
+    findings = []
+    for value, rows in shared.groupby("value", sort=True):
+        first = int(rows["order"].min())
+        first_keys = layers[first].keys(rows.loc[rows["order"] == first, "pos"].to_numpy())
+        for order, group in rows[rows["order"] != first].groupby("order"):
+            layer, index = layers[int(order)], group["pos"].to_numpy()
+            findings.append(spec.finding(
+                layer.name, f"{field} {value} 与图层 {layers[first].name} 的要素重复",
+                keys=layer.keys(index) + first_keys, fids=layer.fid_list(index),
+                geometry=_together(layer.geoms[index])))
     return findings

@@ -173,3 +173,31 @@ def logic_subclass(data: Dataset, spec: RuleSpec) -> list[Finding]:
                                          keys=[*layer.keys([i]), *base.keys([host[i]])], fids=layer.fid_list([i]),
                                          geometry=layer.geoms[i]))
     return findings
+
+
+@rule("LOGIC_FIELD_FOR_CLASS")
+def logic_field_for_class(data: Dataset, spec: RuleSpec) -> list[Finding]:
+    """A field with 约束条件 C is filled for the classes it belongs to (SD-LG-08: GDPDJB for 耕地).
+
+    ``field`` must be filled where ``class_field`` starts with one of ``prefixes``; with ``only_there``
+    (default true) it must be empty elsewhere, because the condition makes it meaningless there.
+    Values outside the field's domain are DOMAIN_VALUES's finding.
+    """
+    field, class_field = spec.param("field"), spec.param("class_field", "DLBM")
+    prefixes, only_there = list(spec.param("prefixes", [])), bool(spec.param("only_there", True))
+    findings = []
+    for name in spec.layers:
+        layer = data.get(name)
+        if layer is None or field not in layer.frame.columns:
+            continue  # a missing layer or field is LAYER_REQUIRED's / STRUCT_FIELDS's finding
+        classes, values = layer.strings(class_field), layer.strings(field)
+        inside = _starts(classes, prefixes)
+        missing = np.flatnonzero(inside & (values == ""))
+        findings += feature_findings(spec, layer, missing, [f"{class_field} {classes[i]} 的图斑须填写 {field}"
+                                                            for i in missing])
+        if only_there:
+            extra = np.flatnonzero(~inside & (values != ""))
+            findings += feature_findings(spec, layer, extra, [
+                f"{class_field} {classes[i]} 不属于 {'、'.join(prefixes)} 类,不应填写 {field}(现为“{values[i]}”)"
+                for i in extra])
+    return findings
