@@ -155,8 +155,12 @@ def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: st
     return dataset
 
 
-def from_store(url: str, names: list[str], key_field: str = "BSM") -> Dataset:
-    """Read the current version of layers already in a store (``gpkg://`` or ``postgresql://``)."""
+def from_store(url: str, names: list[str], key_field: str = "BSM", *,
+               optional: set[str] | frozenset[str] = frozenset()) -> Dataset:
+    """Read the current version of layers already in a store (``gpkg://`` or ``postgresql://``).
+
+    A name in ``optional`` that the store does not hold is skipped instead of becoming a problem.
+    """
     from onemap.store import open_store
 
     dataset = Dataset(input=url)
@@ -167,6 +171,8 @@ def from_store(url: str, names: list[str], key_field: str = "BSM") -> Dataset:
         return dataset
     with store:
         for name in names:
+            if name in optional and not store.has_layer(name):
+                continue
             try:
                 frame = store.read(name)
                 epsg = store.entry(name).meta.epsg

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.ops
 
 from onemap.errors import InputError
 from onemap.geometry.area import ellipsoid_area
@@ -294,6 +295,47 @@ def _plan_more(c: _County) -> None:
     c.expect("plan-county", "GH_MULTIPART", "YJJBNTBHTB", str(jb.BSM.iloc[2]))
 
 
+def _open_lines(frame: gpd.GeoDataFrame, rng: np.random.Generator, count: int) -> list[int]:
+    """``count`` distinct open 界线 longer than 40 m, at random."""
+    geoms = np.asarray(frame.geometry.values)
+    usable = np.flatnonzero(~shapely.is_closed(geoms) & (shapely.length(geoms) > 40))
+    if len(usable) < count:
+        raise InputError("样例太小,无法植入界线缺陷(请增大 --parcels)", "too few boundary lines")
+    return [int(i) for i in rng.choice(usable, size=count, replace=False)]
+
+
+def _bump(c: _County, name: str, i: int, rule: str) -> None:
+    """Pull the middle of a line's first segment 5 m sideways: that stretch leaves the polygons' edges."""
+    frame = c.layers[name]
+    coords = shapely.get_coordinates(frame.geometry.iloc[i])
+    u = (coords[1] - coords[0]) / np.linalg.norm(coords[1] - coords[0])
+    bump = (coords[0] + coords[1]) / 2 + 5.0 * np.array([-u[1], u[0]])
+    frame.loc[i, "geometry"] = shapely.LineString(np.vstack([coords[:1], bump, coords[1:]]))
+    c.expect("sandiao", rule, name, c.key(name, i))
+
+
+def _lines(c: _County) -> None:
+    """界线 defects: a retraced and a displaced XZQJX, a duplicated and a cut-short CJDCQJX."""
+    if "XZQJX" not in c.layers or "CJDCQJX" not in c.layers:
+        return  # a sample written before the 界线 layers existed
+    xj, cj = c.layers["XZQJX"], c.layers["CJDCQJX"]
+    retraced, displaced = _open_lines(xj, c.rng, 2)
+    coords = shapely.get_coordinates(xj.geometry.iloc[retraced])
+    m = (coords[0] + coords[1]) / 2
+    xj.loc[retraced, "geometry"] = shapely.LineString(np.vstack([coords[:1], m, (coords[0] + m) / 2, m, coords[1:]]))
+    c.expect("sandiao", "SD_XZQJX_SIMPLE", "XZQJX", c.key("XZQJX", retraced))
+    _bump(c, "XZQJX", displaced, "SD_XZQJX_ON_XZQ")
+    copied, shortened, displaced = _open_lines(cj, c.rng, 3)
+    _bump(c, "CJDCQJX", displaced, "SD_CJDCQJX_ON_CJDCQ")
+    line = cj.geometry.iloc[shortened]
+    cj.loc[shortened, "geometry"] = shapely.ops.substring(line, 0, line.length - 10)
+    c.expect("sandiao", "SD_CJDCQJX_DANGLE", "CJDCQJX", c.key("CJDCQJX", shortened))
+    copy = cj.iloc[[copied]].copy()
+    copy["BSM"] = c.bsm()
+    c.layers["CJDCQJX"] = gpd.GeoDataFrame(pd.concat([cj, copy], ignore_index=True), crs=cj.crs)
+    c.expect("sandiao", "SD_CJDCQJX_OVERLAP", "CJDCQJX", c.key("CJDCQJX", copied), str(copy.BSM.iloc[0]))
+
+
 def _with_loop(polygon: shapely.Polygon) -> shapely.Polygon:
     """The polygon with a 1 cm self-intersecting loop on its first edge (area unchanged to 1e-4 m²)."""
     ring = shapely.get_coordinates(polygon.exterior)
@@ -317,6 +359,7 @@ def inject_defects(sample_gpkg: Path, out_gpkg: Path, *, seed: int = 1) -> list[
     _outside(county, "CJDCQ", "SD_DLTB_IN_CJDCQ")
     _outside(county, "XZQ", "SD_DLTB_IN_XZQ")
     _multipart(county)
+    _lines(county)
     out_gpkg = Path(out_gpkg)
     if out_gpkg.exists():
         out_gpkg.unlink()

@@ -28,6 +28,11 @@ def wanted_layers(ruleset: Ruleset) -> set[str]:
     return names
 
 
+def required_layers(ruleset: Ruleset) -> set[str]:
+    """The layers a ruleset requires (its LAYER_REQUIRED rules); the others are checked when present."""
+    return {name for spec in ruleset.rules if spec.check == "LAYER_REQUIRED" for name in spec.layers}
+
+
 def _run_rule(dataset: Dataset, spec: RuleSpec) -> list[Finding]:
     try:
         return list(get_check(spec.check)(dataset, spec))
@@ -75,12 +80,17 @@ def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = Non
 
 def check_store(url: str, layers: list[str], ruleset_name: str, *,
                 progress: Progress | None = None) -> tuple[QCResult, Dataset]:
-    """Run the ruleset on layers already in a store (``layers`` empty: every layer the ruleset names)."""
+    """Run the ruleset on layers already in a store.
+
+    ``layers`` empty: every layer the ruleset names; an optional one (not required, e.g. XZQJX) that the
+    store lacks is skipped, a required one is a finding.
+    """
     ruleset = load_ruleset(ruleset_name)
     clock = time.perf_counter()
     if progress:
         progress("读取数据", 0.0)
-    dataset = from_store(url, layers or sorted(wanted_layers(ruleset)), ruleset.key_field)
+    optional = set() if layers else wanted_layers(ruleset) - required_layers(ruleset)
+    dataset = from_store(url, layers or sorted(wanted_layers(ruleset)), ruleset.key_field, optional=optional)
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset

@@ -130,7 +130,9 @@ def build_county(*, parcels: int = 20_000, seed: int = 1, epsg: int = 4527,
     jsxm = monitoring.build_jsxm(lines, county, xzq, frame, epsg, rng["monitoring"])
     bgtb = monitoring.build_bgtb(base, epsg, rng["monitoring"])
     layers = {"XZQ": xzq, "CJDCQ": cjdcq, "DLTB": base, "YJJBNTBHTB": lines.yjjbnt, "STBHHX": lines.stbhhx,
-              "CZKFBJ": lines.czkfbj, "GHYDYH": ghydyh, "GHFQ": ghfq, "JSXM": jsxm, "BGTB": bgtb}
+              "CZKFBJ": lines.czkfbj, "GHYDYH": ghydyh, "GHFQ": ghfq, "JSXM": jsxm, "BGTB": bgtb,
+              "XZQJX": survey.build_boundary_lines(xzq["geometry"]),
+              "CJDCQJX": survey.build_boundary_lines(cjdcq["geometry"])}
     layers = {code: table.reset_index(drop=True) for code, table in layers.items()}
     _assign_ids(layers)
     found = compute_indicators(layers)

@@ -49,6 +49,8 @@ def _field(spec: FieldSpec, values: pd.Series, *, dbf: bool) -> tuple[pa.Field, 
 
 def _geometry(frame: pd.DataFrame) -> tuple[np.ndarray, str]:
     geoms = frame["geometry"].to_numpy()
+    if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING).all():
+        return geoms, "LineString"  # 界线 layers
     if (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).any():
         return shapely.multipolygons(shapely.get_parts(geoms), indices=shapely.get_parts(
             geoms, return_index=True)[1]), "MultiPolygon"

@@ -68,7 +68,25 @@ def county() -> dict[str, gpd.GeoDataFrame]:
     layers["CZKFBJ"] = _frame({"BSM": ["341799000000000401"], "YSDM": ["3002010000"], "XZQDM": ["341799"],
                                "XZQMC": ["青岚县"], "GHFQDM": ["010"], "GHFQMC": ["城镇集中建设区"], "MJ": [1.0],
                                "BZ": [""]}, [box(100, 0, 150, 100)])
+    layers.update(boundary_lines())
     return layers
+
+
+def line(*points: tuple[float, float]) -> shapely.LineString:
+    """A line through points in metres from the county's origin."""
+    return shapely.LineString([(X0 + x, Y0 + y) for x, y in points])
+
+
+def boundary_lines() -> dict[str, gpd.GeoDataFrame]:
+    """XZQJX (the township's outline, one closed line) and CJDCQJX (node to node: west, shared, east edges)."""
+    def lines(prefix: str, geoms: list) -> gpd.GeoDataFrame:
+        n = len(geoms)
+        return _frame({"BSM": [f"3417990000000005{prefix}{i}" for i in range(n)], "YSDM": [""] * n,
+                       "JXLX": [""] * n, "JXXZ": [""] * n, "JXSM": [""] * n, "BZ": [""] * n}, geoms)
+
+    return {"XZQJX": lines("0", [line((0, 0), (200, 0), (200, 100), (0, 100), (0, 0))]),
+            "CJDCQJX": lines("1", [line((100, 0), (0, 0), (0, 100), (100, 100)), line((100, 0), (100, 100)),
+                                   line((100, 100), (200, 100), (200, 0), (100, 0))])}
 
 
 def dataset(layers: dict[str, gpd.GeoDataFrame], crs: str = f"EPSG:{EPSG}") -> Dataset:

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from onemap.qc.rulesets import load_ruleset
-from tests.qc.support import box, county, run_rule
+from tests.qc.support import box, county, line, run_rule
 
 SANDIAO = [r.id for r in load_ruleset("sandiao").rules]
 PLAN = [r.id for r in load_ruleset("plan-county").rules]
@@ -179,6 +179,40 @@ def test_parcel_outside_and_across_villages() -> None:
     assert _keys(run_rule("SD_DLTB_IN_XZQ", layers)) == [["341799000000000103"]]
     layers["CJDCQ"].loc[1, "geometry"] = box(100, 0, 205, 100)
     assert _keys(run_rule("SD_CJDCQ_IN_XZQ", layers)) == [["341799000000000011"]]
+
+
+def test_boundary_line_retraced_is_not_simple() -> None:
+    layers = county()
+    layers["XZQJX"].loc[0, "geometry"] = line((0, 0), (100, 0), (50, 0), (200, 0), (200, 100), (0, 100), (0, 0))
+    assert _keys(run_rule("SD_XZQJX_SIMPLE", layers)) == [["341799000000000500"]]
+    assert run_rule("SD_XZQJX_ON_XZQ", layers) == []  # retraced, but on the boundary
+
+
+def test_boundary_line_off_the_polygons_edges() -> None:
+    layers = county()
+    layers["XZQJX"].loc[0, "geometry"] = line((0, 0), (100, 5), (200, 0), (200, 100), (0, 100), (0, 0))
+    layers["CJDCQJX"].loc[1, "geometry"] = line((100, 0), (100, 100), (100, 130))  # runs out of the villages
+    findings = run_rule("SD_XZQJX_ON_XZQ", layers)
+    assert _keys(findings) == [["341799000000000500"]] and findings[0].geometry.length > 190
+    findings = run_rule("SD_CJDCQJX_ON_CJDCQ", layers)
+    assert _keys(findings) == [["341799000000000511"]] and abs(findings[0].geometry.length - 30) < 0.01
+    assert run_rule("SD_XZQJX_ON_XZQ", county()) == []
+
+
+def test_boundary_lines_overlapping() -> None:
+    layers = county()
+    layers["CJDCQJX"].loc[1, "geometry"] = line((100, 0), (100, 100), (200, 100))  # doubles the east line's top
+    findings = run_rule("SD_CJDCQJX_OVERLAP", layers)
+    assert _keys(findings) == [["341799000000000511", "341799000000000512"]]
+    assert abs(findings[0].geometry.length - 100) < 0.01
+
+
+def test_boundary_line_dangling_end() -> None:
+    layers = county()
+    layers["CJDCQJX"].loc[1, "geometry"] = line((100, 0), (100, 90))
+    findings = run_rule("SD_CJDCQJX_DANGLE", layers)
+    assert _keys(findings) == [["341799000000000511"]] and findings[0].geometry.y == 3_400_090
+    assert run_rule("SD_CJDCQJX_DANGLE", county()) == []  # the closed XZQJX-like ring and node-to-node lines
 
 
 def test_czcsxm_fixed_and_missing() -> None:

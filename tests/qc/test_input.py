@@ -96,6 +96,21 @@ def test_store_layers(store_url: str, tmp_path: Path) -> None:
     assert result.findings[0].fids == [int(data.layers["DLTB"].fids[0])]
 
 
+def test_store_boundary_lines_checked_when_present(store_url: str, tmp_path: Path) -> None:
+    from onemap.ingest.importer import import_path
+    from onemap.store import open_store
+    from tests.qc.support import line
+
+    layers = county()
+    layers["XZQJX"].loc[0, "geometry"] = line((0, 0), (100, 0), (50, 0), (200, 0), (200, 100), (0, 100), (0, 0))
+    source = _write_gpkg(tmp_path / "s.gpkg", {n: layers[n] for n in (*SANDIAO_LAYERS, "XZQJX")})
+    with open_store(store_url) as store:
+        import_path(source, store)
+    result, data = check_store(store_url, [], "sandiao")
+    assert data.problems == {} and "CJDCQJX" not in data.layers  # optional and absent: skipped
+    assert [(f.rule, f.keys) for f in result.findings] == [("SD_XZQJX_SIMPLE", ["341799000000000500"])]
+
+
 def test_store_unreachable_is_a_finding() -> None:
     result, _ = check_store("nope://x", ["DLTB"], "sandiao")
     assert {f.rule for f in result.findings} == {"SD_LAYERS"}

@@ -79,7 +79,7 @@ def test_shapefiles_are_gbk_without_cpg(all_formats_county):
 
 def test_filegdbs_list_their_layers_with_counts_and_aliases(all_formats_county):
     out = Path(all_formats_county.out_dir)
-    for name, layers in (("县级国土调查.gdb", ["XZQ", "CJDCQ", "DLTB"]),
+    for name, layers in (("县级国土调查.gdb", ["XZQ", "CJDCQ", "DLTB", "XZQJX", "CJDCQJX"]),
                          ("国土空间规划.gdb", ["YJJBNTBHTB", "STBHHX", "CZKFBJ", "GHYDYH", "GHFQ"])):
         listed = pyogrio.list_layers(out / name)
         assert sorted(listed[:, 0]) == sorted(layers)
@@ -136,5 +136,8 @@ def test_every_geometry_is_valid_and_polygonal(gpkg_county):
         geoms = read_layer(gpkg_county, layer).geometry.to_numpy()
         assert len(geoms) == gpkg_county.layers[layer], layer
         assert shapely.is_valid(geoms).all(), layer
+        if layer in ("XZQJX", "CJDCQJX"):  # 界线: lines along the polygons' edges
+            assert (shapely.length(geoms) > 0).all() and (shapely.get_type_id(geoms) == 1).all(), layer
+            continue
         assert (~shapely.is_empty(geoms)).all() and (shapely.area(geoms) > 0).all(), layer
         assert np.isin(shapely.get_type_id(geoms), [3, 6]).all(), layer
