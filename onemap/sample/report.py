@@ -69,7 +69,8 @@ def readme_text(context: dict[str, str], layers: dict[str, pd.DataFrame], files:
     """The Chinese README.txt of the output folder."""
     output = params()["output"]
     described = {
-        output["survey_gdb"]: "县级国土调查数据库（FileGDB）：XZQ 行政区、CJDCQ 村级调查区、DLTB 地类图斑",
+        output["survey_gdb"]: ("县级国土调查数据库（FileGDB）：XZQ 行政区、CJDCQ 村级调查区、DLTB 地类图斑、"
+                                "XZQJX 行政区界线、CJDCQJX 村级调查区界线"),
         output["plan_gdb"]: "国土空间规划数据库（FileGDB）：YJJBNTBHTB、STBHHX、CZKFBJ、GHYDYH、GHFQ",
         output["monitoring_gpkg"]: "监测数据（GeoPackage）：JSXM 建设项目、BGTB 变更图斑",
         output["all_gpkg"]: "全部图层合一的 GeoPackage",
