@@ -128,12 +128,14 @@ def test_hostile_upload_is_a_finding_not_a_crash(api: Api) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("../../escape.geojson", '{"type": "FeatureCollection", "features": []}')
-    response = _upload(api, headers, buffer.getvalue(), name="slip.zip")
+    response = _upload(api, headers, buffer.getvalue(), name="<img src=x onerror=alert(1)>.zip")
     assert response.status_code == 201, response.text
     results = _results(api, _finished(api, response.headers["Location"], headers), headers)
     qc = api.client.get(results["qc_json"]["href"], headers=headers).json()
     assert {e["rule"] for e in qc["errors"]} == {"SD_LAYERS"}
     assert all("拒绝" in e["message"] for e in qc["errors"]), qc["errors"]
+    html = api.client.get(results["report_html"]["href"], headers=headers).text
+    assert "<img src=x" not in html and "&lt;img src=x" in html  # the client's file name is escaped
 
 
 def test_upload_refusals(api: Api, delivery_zip: bytes) -> None:

@@ -36,6 +36,8 @@ def upload_for_qc(
 ) -> JSONResponse:
     ctx = context(request)
     name = (file.filename or "")[:200]
+    if not ctx.heavy_limiter.allow(f"user:{user.username}"):
+        raise RateLimitedError("质检请求过于频繁,请稍后再试", f"qc upload rate limit for {user.username}")
     try:
         inputs = authorize(store, QC_PROCESS, delivery_inputs(name, ruleset, encoding), user, ctx.security)
     except (PermissionDeniedError, NotFoundError):
@@ -44,8 +46,6 @@ def upload_for_qc(
     except InputError as error:
         _audit(request, user, "failure", {"file": name, "reason": error.log[:500]})
         raise
-    if not ctx.heavy_limiter.allow(f"user:{user.username}"):
-        raise RateLimitedError("质检请求过于频繁,请稍后再试", f"qc upload rate limit for {user.username}")
     job = submit_delivery(ctx.records, ctx.settings.data_dir / "jobs", file.file, inputs, owner=user.username)
     _audit(request, user, "success", {"job": job.id, "file": name, "ruleset": ruleset})
     request.app.state.jobs.submit(job.id)  # the job runner starts with the server (lifespan)
