@@ -14,6 +14,8 @@ import { locateTool } from './locate.js';
 import { regionTool } from './region.js';
 import { rightPanel } from './panel.js';
 import { installQuery } from './query.js';
+import { installCompare } from './compare.js';
+import { resetUnits } from './units.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,6 +39,8 @@ function resetLayers() {
   for (const [name] of manager.layers()) manager.toggle({ name }, false);
   for (const layer of [...map.getLayers().getArray()]) if (layer.get('base')) map.removeLayer(layer);
   highlight.clear();
+  compareUi.stop();
+  resetUnits();
   queryUi.select('browse');
 }
 
@@ -80,6 +84,7 @@ async function logout() {
 $('maptools').append(regionTool({ map, highlight }), locateTool({ map, highlight }));
 installIdentify({ map, highlight, manager, panel, titleOf });
 const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: () => state.entries });
+const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, ready: reload() };

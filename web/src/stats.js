@@ -6,7 +6,7 @@ import { landuseColor, standards } from './styles.js';
 
 // ECharts is loaded on first use: the map's first paint does not wait for the chart library.
 let echartsLoaded = null;
-function loadEcharts() {
+export function loadEcharts() {
   echartsLoaded ??= import('./charts.js').then((m) => m.echarts);
   return echartsLoaded;
 }
