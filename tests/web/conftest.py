@@ -67,6 +67,14 @@ class County:
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
+    def post(self, path: str, body: dict, token: str | None = None) -> dict:
+        """POST JSON to an API path (a process execution) and read the JSON answer."""
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        request = urllib.request.Request(f"{self.base}{path}", method="POST", data=json.dumps(body).encode(),
+                                         headers=headers)
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
+
 
 def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)

@@ -28,19 +28,27 @@ export function adminUnits() {
   return loaded;
 }
 
-/** Forget the units (after signing in or out). */
+const pickers = new Set(); // fill functions of the selects made by unitSelect
+
+/** Forget the units and refill every picker (after signing in or out: what a user may read changes). */
 export function resetUnits() {
   loaded = null;
+  for (const fill of pickers) fill();
 }
 
 const INDENT = { county: '', town: '\u3000', village: '\u3000\u3000' };
 
 /** A <select> of the units (value: the code prefix), with a first option `emptyLabel`. */
 export function unitSelect(name, emptyLabel, onChange) {
-  const select = h('select', { name, onchange: () => onChange?.(select.value) }, h('option', { value: '' }, emptyLabel));
-  adminUnits().then((units) => {
-    select.append(...units.map((u) => h('option', { value: u.code, 'data-level': u.level }, `${INDENT[u.level]}${u.name}`)));
-  });
+  const select = h('select', { name, id: name, onchange: () => onChange?.(select.value) });
+  const fill = async () => {
+    const units = await adminUnits();
+    select.replaceChildren(h('option', { value: '' }, emptyLabel),
+      ...units.map((u) => h('option', { value: u.code, 'data-level': u.level }, `${INDENT[u.level]}${u.name}`)));
+    onChange?.('');
+  };
+  pickers.add(fill);
+  fill();
   return select;
 }
 
