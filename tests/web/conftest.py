@@ -80,7 +80,8 @@ def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)
 
 
-def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False) -> Iterator[County]:
+def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False,
+                 env_extra: dict[str, str] | None = None) -> Iterator[County]:
     """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``.
 
     ``dltb_v2`` adds a second DLTB version (数据时点 2025-12-31) in which every parcel east of the median
@@ -91,7 +92,7 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
     if not (DIST / "index.html").is_file():
         pytest.skip("the front end is not built (bash scripts/build_web.sh)")
     folder = tmp_path_factory.mktemp("county")
-    env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data")}
+    env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data"), **(env_extra or {})}
     store, records = f"gpkg://{folder / 'store.gpkg'}", f"sqlite:///{folder / 'records.sqlite'}"
     _cli("sample", str(folder / "sample"), "--parcels", "2000", "--seed", "1", env=env)
     _cli("import", str(folder / "sample" / "县级国土调查.gdb"), "--store", store, "--records", records,

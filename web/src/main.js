@@ -16,6 +16,7 @@ import { rightPanel } from './panel.js';
 import { installQuery } from './query.js';
 import { installCompare } from './compare.js';
 import { resetUnits } from './units.js';
+import { addTianditu, tiandituConfig } from './tianditu.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -46,11 +47,13 @@ function resetLayers() {
 
 async function refresh() {
   document.body.dataset.ready = '0';
+  const tianditu = tiandituConfig(); // in parallel with the sign-in check and the catalog
   state.user = await currentUser();
   renderUser($('user'), state.user, { onLogin: login, onLogout: logout });
   state.entries = await loadCatalog();
   resetLayers();
   addBaseMap(map, new Set(state.entries.map((e) => e.name)));
+  addTianditu(map, await tianditu, $('maptools'));
   renderCatalog($('catalog'), state.entries, manager);
   renderLayers($('layers'), manager);
   const extent = catalogExtent(state.entries);
