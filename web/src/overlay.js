@@ -121,6 +121,10 @@ export function overlayView({ entries }) {
     h('div', { class: 'line' }, h('span', {}, '单位'), unit,
       h('button', { type: 'button', class: 'primary', id: 'overlay-run', onclick: run }, '开始分析')),
     status, output);
-  element.refresh = () => { a.refresh(); b.refresh(); };
+  element.refresh = () => {
+    region.load();
+    a.refresh();
+    b.refresh();
+  };
   return element;
 }

@@ -88,6 +88,7 @@ function queryPanel({ map, highlight, entries }) {
     status);
   const element = h('div', { id: 'query-panel' }, form, output, statsBox);
   element.refresh = () => {
+    spatial.load();
     const names = entries().map((e) => [e.name, e.title || e.name]);
     if (names.map(([n]) => n).join() === [...layer.options].map((o) => o.value).join()) return;
     clear(layer, names.map(([value, title]) => h('option', { value }, `${title}(${value})`)));

@@ -75,6 +75,7 @@ export function spatialFilter(map) {
     return new GeoJSON().writeGeometryObject(inLayer, { decimals: 3 });
   };
   element.describe = () => state.textContent;
+  element.load = () => units.load();
   element.unit = () => unit;
   return element;
 }

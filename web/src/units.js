@@ -28,9 +28,9 @@ export function adminUnits() {
   return loaded;
 }
 
-const pickers = new Set(); // fill functions of the selects made by unitSelect
+const pickers = new Set(); // fill functions of the pickers already shown once
 
-/** Forget the units and refill every picker (after signing in or out: what a user may read changes). */
+/** Forget the units and refill the pickers in use (after signing in or out: what a user may read changes). */
 export function resetUnits() {
   loaded = null;
   for (const fill of pickers) fill();
@@ -38,17 +38,24 @@ export function resetUnits() {
 
 const INDENT = { county: '', town: '\u3000', village: '\u3000\u3000' };
 
-/** A <select> of the units (value: the code prefix), with a first option `emptyLabel`. */
+/**
+ * A <select> of the units (value: the code prefix), with a first option `emptyLabel`. The units are
+ * loaded by `select.load()` when its panel is first shown, so the map's first paint does not wait for them.
+ */
 export function unitSelect(name, emptyLabel, onChange) {
-  const select = h('select', { name, id: name, onchange: () => onChange?.(select.value) });
+  const select = h('select', { name, id: name, onchange: () => onChange?.(select.value) },
+    h('option', { value: '' }, emptyLabel));
   const fill = async () => {
     const units = await adminUnits();
     select.replaceChildren(h('option', { value: '' }, emptyLabel),
       ...units.map((u) => h('option', { value: u.code, 'data-level': u.level }, `${INDENT[u.level]}${u.name}`)));
     onChange?.('');
   };
-  pickers.add(fill);
-  fill();
+  select.load = () => {
+    if (pickers.has(fill)) return;
+    pickers.add(fill);
+    fill();
+  };
   return select;
 }
 
