@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 out=onemap/api/webapp_dist/index.html
 sources=(web/package.json web/package-lock.json web/vite.config.js web/index.html web/src web/scripts
          onemap/standards/data/sandiao_dltb_fields.csv onemap/standards/data/plan_db_fields.csv
-         onemap/standards/data/sandiao_landuse_codes.csv onemap/services/tiles/data/sandiao_colors.csv)
+         onemap/standards/data/sandiao_landuse_codes.csv onemap/services/tiles/data/sandiao_colors.csv
+         onemap/standards/data/region_fields.csv)
 if [ -f "$out" ] && [ -z "$(find "${sources[@]}" -newer "$out" -not -path 'web/src/generated/*' -print -quit)" ]; then
   echo "build_web: up to date"; exit 0
 fi

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from lark.exceptions import LarkError, UnexpectedInput
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
 from shapely.geometry.base import BaseGeometry
 
 from onemap.errors import InputError
 from onemap.services import ogc_crs
 from onemap.services import predicates as p
+from onemap.services.cql2_distance import buffered, distance_metres, parse_text
 from onemap.store.base import FilterPlan
 
 MAX_LENGTH = 8_000
@@ -200,6 +200,8 @@ class _Builder:
             return self.temporal(node)
         if isinstance(node, ast.SpatialComparisonPredicate):
             return self.spatial(node.op.name.lower(), node.lhs, node.rhs)
+        if isinstance(node, ast.DistanceWithin):
+            return self.within_distance(node)
         if isinstance(node, ast.BBox):
             if node.crs:
                 raise InputError("BBOX 不能自带坐标系,请用 filter-crs 参数指定", "bbox with crs")
@@ -263,6 +265,12 @@ class _Builder:
         if not isinstance(rhs, values.Geometry | values.Envelope):
             raise InputError("空间谓词的另一个参数须为几何常量(WKT 或 GeoJSON)", f"spatial rhs {rhs!r}")
         return p.Spatial(op, self.geometry(rhs), self.layer_epsg)
+
+    def within_distance(self, node: ast.DistanceWithin) -> p.Node:
+        """S_DWITHIN(geometry, g, d, units) as S_INTERSECTS(geometry, g buffered by d metres) — 缓冲区查询."""
+        metres = distance_metres(node.distance, node.units)
+        spatial = self.spatial("intersects", node.lhs, node.rhs)
+        return p.Spatial("intersects", buffered(spatial.geometry, metres, self.layer_epsg), self.layer_epsg)
 
     def geometry(self, literal: values.Geometry | values.Envelope) -> BaseGeometry:
         """The literal in the layer CRS (from filter-crs, in that CRS's axis order)."""

@@ -218,7 +218,7 @@ def test_unknown_property_lists_the_allowed_ones() -> None:
     ("S_INTERSECTS(DLBM, POINT(117 30))", "几何属性"),
     ("S_INTERSECTS(geometry, SRID=4490;POINT(117 30))", "坐标系"),
     ("S_INTERSECTS(geometry, POLYGON((117 30, 118 31, 118 30, 117 31, 117 30)))", "不合法"),
-    ("S_DWITHIN(geometry, POINT(117 30), 10, meters)", "语法错误"),
+    ("S_DWITHIN(geometry, POINT(117 30), 10, feet)", "语法错误"),  # S_DWITHIN itself: test_cql2_distance.py
     ("BBOX(geometry, 117, 30, 118, 31, 'EPSG:4326')", "坐标系"),
 ])
 def test_errors_say_what_is_wrong_in_chinese(text: str, message: str) -> None:

@@ -67,31 +67,65 @@ class County:
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
+    def post(self, path: str, body: dict, token: str | None = None) -> dict:
+        """POST JSON to an API path (a process execution) and read the JSON answer."""
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        request = urllib.request.Request(f"{self.base}{path}", method="POST", data=json.dumps(body).encode(),
+                                         headers=headers)
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
+
 
 def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
-    """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``."""
+def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False,
+                 env_extra: dict[str, str] | None = None) -> Iterator[County]:
+    """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``.
+
+    ``dltb_v2`` adds a second DLTB version (数据时点 2025-12-31) in which every parcel east of the median
+    centroid became 0101 水田: two versions that render differently on either side of the county.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     if not (DIST / "index.html").is_file():
         pytest.skip("the front end is not built (bash scripts/build_web.sh)")
     folder = tmp_path_factory.mktemp("county")
-    env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data")}
+    env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data"), **(env_extra or {})}
     store, records = f"gpkg://{folder / 'store.gpkg'}", f"sqlite:///{folder / 'records.sqlite'}"
     _cli("sample", str(folder / "sample"), "--parcels", "2000", "--seed", "1", env=env)
     _cli("import", str(folder / "sample" / "县级国土调查.gdb"), "--store", store, "--records", records,
          "--security-level", "公开", env=env)
     _cli("import", str(folder / "sample" / "国土空间规划.gdb"), "--store", store, "--records", records,
          "--security-level", "内部", env=env)
+    if dltb_v2:
+        _cli("import", str(_paddies_east(folder)), "--store", store, "--records", records, "--security-level", "公开",
+             "--category", "现状", "--title", "地类图斑", "--valid-date", "2025-12-31", env=env)
     with open_records(records).begin() as conn:
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
                     clearance="内部", display_name="张三", must_change_password=False)
     with served(store, records, env=env) as base:
         yield County(base, "zhangsan", PASSWORD)
+
+
+def _paddies_east(folder: Path) -> Path:
+    """DLTB of the sample with the eastern half turned into 0101 水田, as a GeoPackage to import."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(folder / "sample" / "县级国土调查.gdb", layer="DLTB")
+    x = frame.geometry.centroid.x
+    east = x > x.median()
+    frame.loc[east, "DLBM"], frame.loc[east, "DLMC"] = "0101", "水田"
+    path = folder / "dltb_v2.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="DLTB")
+    return path
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    """The sample county served (one DLTB version)."""
+    yield from serve_county(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -58,3 +58,10 @@ def click_coordinate(page, lon: float, lat: float) -> None:
     x, y = page.evaluate("([lon, lat]) => window.onemap.map.getPixelFromCoordinate([lon, lat])", [lon, lat])
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def double_click_coordinate(page, lon: float, lat: float) -> None:
+    """Double-click the map where a coordinate is drawn (ends a drawn line)."""
+    x, y = page.evaluate("([lon, lat]) => window.onemap.map.getPixelFromCoordinate([lon, lat])", [lon, lat])
+    box = page.locator("#map").bounding_box()
+    page.mouse.dblclick(box["x"] + x, box["y"] + y)

@@ -126,22 +126,6 @@ def test_locate_by_gauss_kruger_coordinates(page, county: County) -> None:
     assert centre == [pytest.approx(lon, abs=1e-6), pytest.approx(lat, abs=1e-6)]
 
 
-def _level1_of() -> dict[str, str]:
-    """三调工作分类: each code's 一级类 (湿地 00 gathers codes from several classes), from the standards table."""
-    path = Path(__file__).parents[2] / "onemap" / "standards" / "data" / "sandiao_landuse_codes.csv"
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    level1 = {r["code"] for r in rows if r["level"] == "1"}
-    parent = {r["code"]: r["parent_code"] for r in rows if r["level"] in ("2", "ext") and r["parent_code"]}
-    out = {}
-    for code in parent:
-        up = code
-        while up in parent and up not in level1:
-            up = parent[up]
-        out[code] = up
-    return out
-
-
 def _open_query(page, county: County) -> None:
     log_in(page, county.username, county.password)
     page.click("#tabs button[data-tab='query']")
@@ -172,28 +156,6 @@ def test_query_builder_lists_paddies_and_a_row_zooms_to_its_parcel(page, county:
     assert "地类编码" in lines[0].split(",") and len(lines) == len(expected) + 1
 
 
-def test_statistics_by_landuse_class_equal_the_api_numbers(page, county: County) -> None:
-    features = county.get("/ogc/collections/DLTB/items?limit=10000&properties=DLBM,TBMJ", county.token())["features"]
-    level1 = _level1_of()
-    expected: dict[str, list[float]] = {}
-    for feature in features:
-        code = feature["properties"]["DLBM"]
-        row = expected.setdefault(level1.get(code, code[:2]), [0, 0.0])
-        row[0] += 1
-        row[1] += feature["properties"]["TBMJ"]
-    _open_query(page, county)
-    page.click("#query-run")  # no condition: the whole county
-    page.wait_for_selector("#stats table.stats tbody tr")
-    rows = page.eval_on_selector_all("#stats table.stats tbody tr", "rows => rows.map(r => [r.dataset.key,"
-                                     " ...[...r.cells].map(c => c.innerText)])")
-    shown = {key: (int(count), float(hectares.replace(",", ""))) for key, _, count, hectares, _ in rows}
-    assert shown == {key: (count, pytest.approx(area / 10000, abs=0.006)) for key, (count, area) in expected.items()}
-    assert "00" in shown  # 湿地 gathered from 0303/0304/1105… when the county has any
-    page.wait_for_selector("#stats .chart canvas")  # ECharts is loaded on first use
-    page.eval_on_selector("#rightbar", "e => e.scrollTop = e.scrollHeight")
-    screenshot(page, "04-query-statistics-1366x768")
-
-
 def test_locate_by_administrative_region_tree(page, county: County) -> None:
     token = county.token()
     villages = county.get("/ogc/collections/CJDCQ/items?limit=1000", token)["features"]
@@ -214,38 +176,6 @@ def test_locate_by_administrative_region_tree(page, county: County) -> None:
 def test_anonymous_region_tool_asks_to_log_in(page, county: County) -> None:
     page.click("#region-button")
     page.wait_for_selector(".region p.muted:has-text('登录后可按行政区定位')")
-
-
-def test_statistics_within_a_drawn_polygon_equal_the_api_numbers(page, county: County) -> None:
-    dltb = next(e for e in county.get("/api/catalog") if e["name"] == "DLTB")
-    x0, y0, x1, y1 = dltb["extent"]
-    lon, lat = Transformer.from_crs(4527, 4490, always_xy=True).transform((x0 + x1) / 2, (y0 + y1) / 2)
-    _open_query(page, county)
-    wait_rendered(page)
-    page.click("#query-panel button[data-draw='polygon']")
-    corners = [(lon - 0.006, lat), (lon, lat + 0.005), (lon + 0.006, lat), (lon, lat - 0.005)]
-    for x, y in [*corners, corners[0]]:  # clicking the first vertex again closes the ring
-        click_coordinate(page, x, y)
-    page.wait_for_selector("#draw-state:has-text('已绘制多边形')")
-    page.click("#query-run")
-    page.wait_for_selector("#stats table.stats tbody tr")
-    cql = page.get_attribute("#query-status", "data-filter")
-    assert cql.startswith("S_INTERSECTS(geometry,POLYGON((")
-    query = urllib.parse.urlencode({"filter": cql, "limit": 10000, "properties": "DLBM,TBMJ"})
-    features = county.get(f"/ogc/collections/DLTB/items?{query}", county.token())["features"]
-    assert 0 < len(features) < 2000 and int(page.get_attribute("#query-status", "data-count")) == len(features)
-    level1 = _level1_of()
-    expected: dict[str, list[float]] = {}
-    for feature in features:
-        code = feature["properties"]["DLBM"]
-        row = expected.setdefault(level1.get(code, code[:2]), [0, 0.0])
-        row[0] += 1
-        row[1] += feature["properties"]["TBMJ"]
-    rows = page.eval_on_selector_all("#stats table.stats tbody tr", "rows => rows.map(r => [r.dataset.key,"
-                                     " ...[...r.cells].map(c => c.innerText)])")
-    shown = {key: (int(count), float(hectares.replace(",", ""))) for key, _, count, hectares, _ in rows}
-    assert shown == {key: (count, pytest.approx(area / 10000, abs=0.006)) for key, (count, area) in expected.items()}
-    screenshot(page, "06-drawn-polygon-statistics-1366x768")
 
 
 def test_layer_order_and_opacity(page, county: County) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from onemap.api.webapp import mount_webapp
+from onemap.api.webapp import WebAppSettings, mount_webapp
 
 
 def _client(folder: Path) -> TestClient:
@@ -30,3 +30,27 @@ def test_built_app_is_served_at_app(tmp_path: Path) -> None:
 def test_unbuilt_app_explains_how_to_build(tmp_path: Path) -> None:
     response = _client(tmp_path).get("/app/")
     assert response.status_code == 503 and "build_web.sh" in response.text
+
+
+def _built(folder: Path) -> Path:
+    (folder / "index.html").write_text("<!doctype html><title>一张图</title>", encoding="utf-8")
+    return folder
+
+
+def test_no_tianditu_without_a_key(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("ONEMAP_WEB_TIANDITU_KEY", raising=False)
+    client = _client(_built(tmp_path))
+    assert client.get("/api/webapp/config").json() == {"tianditu": None}
+    policy = client.get("/app/").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "tianditu" not in policy
+
+
+def test_tianditu_key_is_offered_and_allowed_by_the_csp(tmp_path: Path) -> None:
+    app = FastAPI()
+    mount_webapp(app, _built(tmp_path), WebAppSettings(tianditu_key="abc123"))
+    client = TestClient(app)
+    assert client.get("/api/webapp/config").json() == {
+        "tianditu": {"key": "abc123", "url": "https://t{0-7}.tianditu.gov.cn"}}
+    policy = client.get("/app/").headers["content-security-policy"]
+    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn" in policy and "https://t7.tianditu.gov.cn" in policy
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy  # nothing else is opened

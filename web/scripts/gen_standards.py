@@ -44,8 +44,11 @@ def main(out: Path) -> None:
             up = parent[up]
         level1_of[code] = up if up in level1 else code[:2]
     colors = {r["code"]: [int(v) for v in r["rgb"].split(",")] for r in _rows(TILES / "sandiao_colors.csv")}
+    # 行政区划 fields in order of preference: a region picked in the tree filters a layer by its code prefix
+    regions = sorted(_rows(STANDARDS / "region_fields.csv"), key=lambda r: int(r["priority"]))
     out.parent.mkdir(parents=True, exist_ok=True)
-    body = {"fields": fields, "landuseLevel1": classes, "landuseLevel1Of": level1_of, "landuseColors": colors}
+    body = {"fields": fields, "landuseLevel1": classes, "landuseLevel1Of": level1_of, "landuseColors": colors,
+            "regionFields": [r["field"] for r in regions]}
     out.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

@@ -1,29 +1,35 @@
-// 空间范围: draw a rectangle or polygon on the map; its WKT (lon lat, CRS84 = the API's default
-// filter-crs) becomes an S_INTERSECTS condition of the query.
+// 空间范围: draw a point, a line, a rectangle or a polygon on the map; its WKT (lon lat, CRS84 = the API's
+// default filter-crs) becomes an S_INTERSECTS condition, or S_DWITHIN with a buffer distance in metres.
 import Draw, { createBox } from 'ol/interaction/Draw.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import WKT from 'ol/format/WKT.js';
-import { Fill, Stroke, Style } from 'ol/style.js';
+import { Circle, Fill, Stroke, Style } from 'ol/style.js';
+
+const TYPES = { point: 'Point', line: 'LineString', box: 'Circle', polygon: 'Polygon' };
 
 export function drawTool(map) {
   const source = new VectorSource();
+  const stroke = new Stroke({ color: '#ff6d00', width: 2, lineDash: [8, 4] });
   map.addLayer(new VectorLayer({ source, zIndex: 999, style: new Style({
-    stroke: new Stroke({ color: '#ff6d00', width: 2, lineDash: [8, 4] }), fill: new Fill({ color: 'rgba(255,109,0,0.08)' }),
+    stroke, fill: new Fill({ color: 'rgba(255,109,0,0.08)' }),
+    image: new Circle({ radius: 6, stroke: new Stroke({ color: '#ff6d00', width: 2 }), fill: new Fill({ color: 'rgba(255,109,0,0.3)' }) }),
   }) }));
   let interaction = null;
+  let kind = null;
   const stop = () => {
     if (interaction) map.removeInteraction(interaction);
     interaction = null;
     map.set('drawing', false);
   };
   return {
-    /** Draw a 'box' or a 'polygon'; `onDone` runs when it is finished. */
-    start(kind, onDone) {
+    /** Draw a 'point', 'line', 'box' or 'polygon'; `onDone` runs when it is finished. */
+    start(shape, onDone) {
       stop();
       source.clear();
-      interaction = new Draw({ source, stopClick: true, type: kind === 'box' ? 'Circle' : 'Polygon',
-        geometryFunction: kind === 'box' ? createBox() : undefined });
+      kind = shape;
+      interaction = new Draw({ source, stopClick: true, type: TYPES[shape],
+        geometryFunction: shape === 'box' ? createBox() : undefined });
       interaction.on('drawend', () => setTimeout(() => { stop(); onDone?.(); }, 0));
       map.addInteraction(interaction);
       map.set('drawing', true);
@@ -31,6 +37,15 @@ export function drawTool(map) {
     clear() {
       stop();
       source.clear();
+      kind = null;
+    },
+    /** The kind of the drawn shape ('point', 'line', 'box', 'polygon'), or null. */
+    kind() {
+      return source.getFeatures().length ? kind : null;
+    },
+    /** The drawn shape as an OpenLayers geometry (EPSG:4490), or null. */
+    geometry() {
+      return source.getFeatures()[0]?.getGeometry() || null;
     },
     /** The drawn shape as WKT, or null. */
     wkt() {

@@ -14,6 +14,9 @@ import { locateTool } from './locate.js';
 import { regionTool } from './region.js';
 import { rightPanel } from './panel.js';
 import { installQuery } from './query.js';
+import { installCompare } from './compare.js';
+import { resetUnits } from './units.js';
+import { addTianditu, tiandituConfig } from './tianditu.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,16 +40,20 @@ function resetLayers() {
   for (const [name] of manager.layers()) manager.toggle({ name }, false);
   for (const layer of [...map.getLayers().getArray()]) if (layer.get('base')) map.removeLayer(layer);
   highlight.clear();
+  compareUi.stop();
+  resetUnits();
   queryUi.select('browse');
 }
 
 async function refresh() {
   document.body.dataset.ready = '0';
+  const tianditu = tiandituConfig(); // in parallel with the sign-in check and the catalog
   state.user = await currentUser();
   renderUser($('user'), state.user, { onLogin: login, onLogout: logout });
   state.entries = await loadCatalog();
   resetLayers();
   addBaseMap(map, new Set(state.entries.map((e) => e.name)));
+  addTianditu(map, await tianditu, $('maptools'));
   renderCatalog($('catalog'), state.entries, manager);
   renderLayers($('layers'), manager);
   const extent = catalogExtent(state.entries);
@@ -80,6 +87,7 @@ async function logout() {
 $('maptools').append(regionTool({ map, highlight }), locateTool({ map, highlight }));
 installIdentify({ map, highlight, manager, panel, titleOf });
 const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: () => state.entries });
+const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, ready: reload() };

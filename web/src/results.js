@@ -1,5 +1,5 @@
 // 查询结果: all matching features (paged through the items endpoint's next links), a table whose rows
-// zoom to their feature (数查图), and CSV export with Chinese headers.
+// zoom to their feature (数查图), and the server's CSV/Excel export of the same query.
 import GeoJSON from 'ol/format/GeoJSON.js';
 import { api, query } from './api.js';
 import { h } from './dom.js';
@@ -8,6 +8,7 @@ import { displayValue, fieldName } from './identify.js';
 const PAGE = 5000;
 const MAX_FEATURES = 50000;
 const SHOWN_ROWS = 300;
+const EXPORT_LIMIT = 10000; // the items endpoint's largest page
 
 /** Every feature matching a CQL2 filter (and bbox), following `next` links; {features, truncated}. */
 export async function fetchAll(layer, { filter, bbox }) {
@@ -47,20 +48,7 @@ export function resultsTable(layer, features, schema, { map, highlight }) {
       fields.map((f) => h('td', {}, displayValue(f, feature.properties[f], schema))))))));
 }
 
-function csvCell(value) {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** Download the features' attributes as CSV (UTF-8 with BOM so Excel reads the Chinese headers). */
-export function exportCsv(layer, features, schema) {
-  const fields = Object.keys(features[0]?.properties || {});
-  const lines = [fields.map((f) => csvCell(fieldName(layer, f, schema))).join(',')];
-  for (const feature of features) lines.push(fields.map((f) => csvCell(feature.properties[f])).join(','));
-  const blob = new Blob(['\ufeff', lines.join('\r\n'), '\r\n'], { type: 'text/csv;charset=utf-8' });
-  const link = h('a', { href: URL.createObjectURL(blob), download: `查询结果_${layer}.csv` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+/** The items endpoint's attribute-table download (f=csv or f=xlsx) for the same filter and range. */
+export function exportUrl(layer, { filter, bbox, f }) {
+  return `/ogc/collections/${encodeURIComponent(layer)}/items${query({ f, limit: EXPORT_LIMIT, filter, bbox })}`;
 }

@@ -1,10 +1,11 @@
 """OGC API Features Parts 1–3: collections, items (CRS, bbox-crs, CQL2), single item, queryables."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
@@ -14,6 +15,7 @@ from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import visible_entries
 from onemap.security import User
+from onemap.services import export
 from onemap.services import features as service
 from onemap.services.ogc_crs import CRS84, storage_crs, supported_crs
 from onemap.store import CatalogEntry, Store
@@ -66,7 +68,19 @@ def _next_link(request: Request, name: str, params: dict[str, str]) -> dict:
     return link(f"{url(request, f'/ogc/collections/{name}/items')}?{urlencode(query)}", "next", GEOJSON, "下一页")
 
 
-@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本)")
+def _download(result: service.ItemsResult, request: Request, store: Store, name: str, fmt: str) -> Response:
+    """The page's attribute table as a file (f=csv|xlsx); a ``next`` Link header when more features match."""
+    entry = store.entry(name)
+    table = export.encode(fmt, service.queryables(store, name), result.body["features"],
+                          title=entry.meta.title or name)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(table.filename)}",
+               "OGC-NumberReturned": str(len(result.body["features"]))}
+    if result.next_params:
+        headers["Link"] = f'<{_next_link(request, name, result.next_params)["href"]}>; rel="next"'
+    return Response(table.content, media_type=table.media_type, headers=headers)
+
+
+@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本、CSV/Excel 导出)")
 def items(
     name: str, request: Request, user: UserDep, store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
@@ -80,7 +94,9 @@ def items(
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     version: Annotated[int | None, Query(ge=1, description="图层版本号")] = None,
     as_of: Annotated[datetime | None, Query(description="时点(按数据时点或导入时间)")] = None,
-) -> JSONResponse:
+    f: Annotated[Literal["json", "csv", "xlsx"], Query(description="输出格式:json(GeoJSON)、csv、xlsx(中文表头属性表)")]
+    = "json",
+) -> Response:
     entry = readable_layer(request, store, user, name, "layer:read")
     scope = region_scope(user, store, entry)
     result = service.items(
@@ -89,6 +105,8 @@ def items(
         properties=properties.split(",") if properties else None,
         scope=(scope.field, scope.prefix) if scope else None,
     )
+    if f != "json":
+        return _download(result, request, store, name, f)
     body = result.body
     body["timeStamp"] = datetime.now().astimezone().isoformat(timespec="seconds")
     body["links"] = [link(str(request.url), "self", GEOJSON),
