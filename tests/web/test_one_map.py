@@ -43,17 +43,15 @@ def test_anonymous_sees_public_layers_only(page, county: County) -> None:
     screenshot(page, "01-anonymous-1366x768")
 
 
-def test_first_paint_of_the_demo_map_within_two_seconds(page, browser, county: County) -> None:
-    """首屏 ≤ 2 s on localhost once the server's tile cache is warm (best of two fresh browser contexts)."""
-    wait_rendered(page)  # the first visit fills the server's tile cache
-    times = []
-    for _ in range(2):
-        context = browser.new_context(viewport=VIEWPORT)
-        fresh = context.new_page()
-        fresh.goto(f"{county.base}/app/")
-        times.append(fresh.wait_for_function("() => window.onemap && window.onemap.firstPaintMs").json_value())
-        context.close()
-    assert min(times) < 2000, times
+def test_a_fresh_browser_reports_its_first_paint(page, browser, county: County) -> None:
+    """A fresh browser paints the demo map and reports 首屏 time (the ≤ 2 s target is in benchmarks/bench_web.py)."""
+    wait_rendered(page)
+    context = browser.new_context(viewport=VIEWPORT)
+    fresh = context.new_page()
+    fresh.goto(f"{county.base}/app/")
+    first_paint = fresh.wait_for_function("() => window.onemap && window.onemap.firstPaintMs").json_value()
+    context.close()
+    assert first_paint > 0
 
 
 def test_login_shows_user_roles_and_internal_layers_then_logout(page, county: County) -> None:
