@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,8 +38,10 @@ from onemap.review.compliance.overlay import (
     twin_index,
 )
 from onemap.review.compliance.rules import INVALID, MU_PER_M2, LayerFacts, LayerSpec, RuleSet, conclude, load_rules
-from onemap.standards.codes import sandiao_level1, sandiao_names, ydyh_names
-from onemap.store import Store
+from onemap.standards.codes import sandiao_level1, sandiao_names, security_rank, ydyh_names
+from onemap.standards.registry import get_table
+from onemap.store import CatalogEntry, Store
+from onemap.store.base import LayerMeta
 
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="onemap-review")
@@ -64,6 +67,10 @@ def _level1(table: str | None, code: str) -> str | None:
     return sandiao_level1(code) if table == "sandiao" else code[:2]
 
 
+def _lowest_level() -> str:
+    return min(get_table("security_levels").frame["code"], key=security_rank)
+
+
 class ReviewContext:
     """The layers a review reads, at fixed versions; control layers are read once, whole, and indexed.
 
@@ -71,22 +78,38 @@ class ReviewContext:
     projects); otherwise each project reads only the features near it.
     """
 
-    def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool = False) -> None:
+    def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool = False,
+                 visible: Callable[[LayerMeta], bool] | None = None, versions: dict[str, int] | None = None) -> None:
+        """``visible`` hides layers (a user's clearance: hidden layers are reviewed as missing from the catalog);
+        ``versions`` pins layer versions (re-rendering a stored result's report) instead of the current ones.
+        """
         self.store = store
         self.rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
         self.preload = preload
+        self.visible = visible
+        self.pinned = versions
         self.refresh()
+
+    def _entries(self) -> dict[str, CatalogEntry]:
+        entries = {e.meta.name: e for e in self.store.catalog() if self.visible is None or self.visible(e.meta)}
+        if self.pinned is not None:
+            entries = {name: e for name, e in entries.items() if name in self.pinned}
+        return entries
 
     def refresh(self) -> None:
         """Take the current version of every layer (call after an import to see new data)."""
-        entries = {e.meta.name: e for e in self.store.catalog()}
+        entries = self._entries()
         self.specs = [s for s in self.rules.layers if s.layer in entries]
         self.missing = {s.layer: s for s in self.rules.layers if s.layer not in entries}
-        self.versions = {s.layer: entries[s.layer].current.version for s in self.specs}
+        self.versions = {s.layer: (self.pinned or {}).get(s.layer) or entries[s.layer].current.version
+                         for s in self.specs}
         self.epsg = {s.layer: entries[s.layer].meta.epsg for s in self.specs}
+        levels = [entries[s.layer].meta.security_level for s in self.specs]
+        self.security_level = max(levels, key=security_rank) if levels else _lowest_level()
         self.columns = {s.layer: layer_columns(self.store, s) for s in self.specs}
+        stamps = {s.layer: entries[s.layer].current.created if self.pinned is None else None for s in self.specs}
         self.whole = {s.layer: cached_layer(self.store, s, self.versions[s.layer], self.epsg[s.layer],
-                                            self.columns[s.layer], entries[s.layer].current.created)
+                                            self.columns[s.layer], stamps[s.layer])
                       for s in self.specs if self.preload or s.role in ("control", "extent")}
         self.twins = self._twins()
 
