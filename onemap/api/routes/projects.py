@@ -5,7 +5,7 @@ stored. A project whose result was computed from layers above the caller's clear
 outside a region-limited caller's region, answers 404 as a missing one does.
 """
 
-from datetime import date
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -32,7 +32,7 @@ class Feedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(description="反馈类型:审批、登记、执法", max_length=16)
     result: str = Field(description="办理结果,如 批准、不予批准、已登记、立案查处", max_length=64)
-    date: date | None = Field(default=None, description="办理日期")
+    date: dt.date | None = Field(default=None, description="办理日期")
     document_number: str = Field(default="", description="文号,如 某自然资规许〔2026〕12号", max_length=100)
     note: str = Field(default="", description="备注", max_length=2000)
 
