@@ -63,6 +63,11 @@ def boundary_geojson(boundary: ProjectBoundary) -> dict[str, Any]:
             "features": features}
 
 
+@lru_cache(maxsize=1)
+def _region_fields() -> tuple[str, ...]:
+    return tuple(region_fields())
+
+
 def result_region(result: dict[str, Any]) -> str:
     """The 行政区划代码 the project lies in: the common prefix of the codes of the extent features it overlaps."""
     codes = []
@@ -71,7 +76,7 @@ def result_region(result: dict[str, Any]) -> str:
             continue
         for feature in layer.get("features", []):
             attributes = feature.get("attributes") or {}
-            code = next((str(attributes[f]) for f in region_fields() if attributes.get(f)), None)
+            code = next((str(attributes[f]) for f in _region_fields() if attributes.get(f)), None)
             if code:
                 codes.append(code)
     if not codes:

@@ -8,6 +8,7 @@ parcel fully inside a feature is its own piece: only the remaining pairs are cli
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +26,8 @@ from onemap.store import Store
 KEY = "_key"
 _CACHE: OrderedDict[tuple, LayerData] = OrderedDict()
 _CACHE_SIZE = 12
+_CACHE_LOCK = threading.Lock()  # API request threads share the cache
+_TWINS: OrderedDict[tuple[int, int], tuple[LayerData, LayerData, np.ndarray]] = OrderedDict()
 
 
 @dataclass
@@ -93,21 +96,36 @@ def read_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: 
                      shapely.STRtree(geoms))
 
 
+def _cache_key(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object) -> tuple:
+    return (getattr(store, "url", id(store)), getattr(store, "schema", None), spec, version, stamp, tuple(columns))
+
+
 def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: list[str],
                  stamp: object = None) -> LayerData:
     """The whole layer at ``version``, kept in a small process cache keyed by store URL, layer and version.
 
     ``stamp`` (the version's creation time) keeps a store rebuilt at the same URL from hitting stale entries.
     """
-    key = (getattr(store, "url", id(store)), getattr(store, "schema", None), spec, version, stamp, tuple(columns))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    found = peek_layer(store, spec, version, columns, stamp)
+    if found is not None:
+        return found
     data = read_layer(store, spec, version, epsg, columns)
-    _CACHE[key] = data
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[_cache_key(store, spec, version, columns, stamp)] = data
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return data
+
+
+def peek_layer(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object = None
+               ) -> LayerData | None:
+    """The whole layer if :func:`cached_layer` already holds it, else None (nothing is read)."""
+    key = _cache_key(store, spec, version, columns, stamp)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -175,7 +193,22 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     """For each feature of ``a``, the feature of ``b`` with the identical geometry (-1 for none).
 
     规划用地用海 is often drawn on the 三调 base map: identical features are clipped once (a hash join on WKB).
+    Whole layers are matched once per pair of layer objects (seconds for 300k features), then remembered.
     """
+    key = (id(a), id(b))
+    with _CACHE_LOCK:
+        found = _TWINS.get(key)
+    if found is not None and found[0] is a and found[1] is b:
+        return found[2]
+    index = _twin_index(a, b)
+    with _CACHE_LOCK:
+        _TWINS[key] = (a, b, index)
+        while len(_TWINS) > 4:
+            _TWINS.popitem(last=False)
+    return index
+
+
+def _twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     a_wkb, b_wkb = shapely.to_wkb(a.geoms), shapely.to_wkb(b.geoms)
     # Only one-to-one twins: a duplicated geometry on either side would count a piece twice.
     b_count, a_count = Counter(b_wkb), Counter(a_wkb)

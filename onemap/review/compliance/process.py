@@ -20,7 +20,7 @@ from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.history import result_region, save_result
 from onemap.review.compliance.ondemand import REPORT_FILES
-from onemap.review.compliance.service import ReviewContext, review_project
+from onemap.review.compliance.service import ReviewContext, review_project, shared_context
 from onemap.security import PermissionDeniedError
 from onemap.security.clearance import can_read_layer
 from onemap.services.processes.access import SYNC_FEATURE_LIMIT
@@ -118,7 +118,7 @@ def _save(ctx: RunContext, reviews: list[tuple[dict[str, Any], ProjectBoundary]]
 
 def _run_one(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     boundary = load_boundary(_boundary_input(inputs), crs=_text(inputs, "crs"))
-    context = ReviewContext(store, visible=_visible(ctx))
+    context = shared_context(store, audience=ctx.user, visible=_visible(ctx))
     review = review_project(store, boundary, project_id=_text(inputs, "project_id"), context=context)
     _check_region(review.result, inputs.get("region"))
     ids = _save(ctx, [(review.result, boundary)], context.security_level, "api")
@@ -129,7 +129,7 @@ def _run_batch(store: Store, inputs: dict[str, Any], ctx: RunContext, key: str) 
     crs = _text(inputs, "crs")
     projects = [(pid, load_boundary(group, crs=crs)) for pid, group in _grouped(_boundary_input(inputs), key)]
     ctx.progress(5, f"读取了 {len(projects)} 个项目")
-    context = ReviewContext(store, visible=_visible(ctx))
+    context = shared_context(store, audience=ctx.user, visible=_visible(ctx))
     if len(projects) > POOL_PROJECTS and not _hidden(store, context, ctx):
         results = check_batch(store.url, [b for _, b in projects], project_ids=[p for p, _ in projects],
                               progress=lambda _step, fraction: ctx.progress(5 + int(fraction * 85), "批量审查"))

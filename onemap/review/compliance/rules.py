@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,12 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
             text, origin = Path(path).read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise StandardsError(f"无法读取审查规则文件:{path}", f"cannot read rules {path}: {exc}") from exc
+    return _parsed(text, origin)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, origin: str) -> RuleSet:
+    """The rule set of a file's text (parsed once per distinct text: an API worker reviews many projects)."""
     try:
         data = yaml.safe_load(text) or {}
         layers = {row["layer"]: _layer(row) for row in data.get("layers") or ()}

@@ -7,10 +7,14 @@ A :class:`ReviewContext` keeps the indexed layers between projects (API workers,
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +36,7 @@ from onemap.review.compliance.overlay import (
     combined,
     layer_columns,
     measured,
+    peek_layer,
     read_layer,
     reproject,
     reuse,
@@ -46,6 +51,12 @@ from onemap.store.base import LayerMeta
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="onemap-review")
 _ID = re.compile(r"[\w-][\w.-]{0,63}")  # a folder name: never "..", never a path
+CONTEXT_TTL = 5.0  # seconds an API worker reuses a review context before reading the catalog again
+_SHARED: OrderedDict[tuple, tuple[float, ReviewContext]] = OrderedDict()
+_SHARED_SIZE = 64
+_SHARED_LOCK = threading.Lock()
+WARM_LAND_USE = True  # API workers hold DLTB/GHYDYH whole after a background warm-up (≈1.2 GB for 300k 图斑)
+_WARMING: set[tuple] = set()
 SEVERITY = {"符合": 0, "需说明": 1, "不符合": 2, INVALID: 3}
 
 
@@ -75,10 +86,11 @@ class ReviewContext:
     """The layers a review reads, at fixed versions; control layers are read once, whole, and indexed.
 
     With ``preload`` the current and planned layers (DLTB, GHYDYH) are read whole too (a batch of many
-    projects); otherwise each project reads only the features near it.
+    projects); with ``preload="cached"`` only if a warm-up already holds them whole (see :func:`shared_context`);
+    otherwise each project reads only the features near it.
     """
 
-    def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool = False,
+    def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool | str = False,
                  visible: Callable[[LayerMeta], bool] | None = None, versions: dict[str, int] | None = None) -> None:
         """``visible`` hides layers (a user's clearance: hidden layers are reviewed as missing from the catalog);
         ``versions`` pins layer versions (re-rendering a stored result's report) instead of the current ones.
@@ -110,7 +122,18 @@ class ReviewContext:
         stamps = {s.layer: entries[s.layer].current.created if self.pinned is None else None for s in self.specs}
         self.whole = {s.layer: cached_layer(self.store, s, self.versions[s.layer], self.epsg[s.layer],
                                             self.columns[s.layer], stamps[s.layer])
-                      for s in self.specs if self.preload or s.role in ("control", "extent")}
+                      for s in self.specs if self.preload is True or s.role in ("control", "extent")}
+        self.cold = []  # with preload="cached": the land-use layers not (yet) held whole
+        if self.preload == "cached":
+            for spec in self.specs:
+                if spec.layer not in self.whole:
+                    found = peek_layer(self.store, spec, self.versions[spec.layer], self.columns[spec.layer],
+                                       stamps[spec.layer])
+                    if found is None:
+                        self.cold.append((spec, self.versions[spec.layer], self.epsg[spec.layer],
+                                          self.columns[spec.layer], stamps[spec.layer]))
+                    else:
+                        self.whole[spec.layer] = found
         self.twins = self._twins()
 
     def _twins(self) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
@@ -134,10 +157,70 @@ class ReviewContext:
         return read_layer(self.store, spec, self.versions[spec.layer], self.epsg[spec.layer],
                           self.columns[spec.layer], bbox=near)
 
+    def bound(self, store: Store) -> ReviewContext:
+        """This context reading through ``store`` (a copy: contexts are shared between request threads)."""
+        other = copy.copy(self)
+        other.store = store
+        return other
+
     @property
     def store_version(self) -> str:
         """The versions read, e.g. ``DLTB@3;STBHHX@1``."""
         return ";".join(f"{name}@{version}" for name, version in sorted(self.versions.items()))
+
+
+def shared_context(store: Store, *, audience: Hashable = None, visible: Callable[[LayerMeta], bool] | None = None,
+                   ttl: float = CONTEXT_TTL, warm: bool = WARM_LAND_USE) -> ReviewContext:
+    """A context shared by the requests of one ``audience`` (e.g. a user) on one store for ``ttl`` seconds.
+
+    Reading the catalog and the rules costs more than reviewing a small project, so an API worker reuses the
+    context; a new import is reviewed at most ``ttl`` seconds later (each result names the versions it read).
+    With ``warm`` the land-use layers (DLTB, GHYDYH) are read whole once on a background thread: until then
+    projects read the features near them, afterwards they are clipped in memory.
+    """
+    key = (getattr(store, "url", id(store)), getattr(store, "schema", None), audience)
+    now = time.monotonic()
+    with _SHARED_LOCK:
+        hit = _SHARED.get(key)
+    if hit is None or now - hit[0] >= ttl:
+        context = ReviewContext(store, visible=visible, preload="cached" if warm else False)
+        hit = (now, context)
+        with _SHARED_LOCK:
+            _SHARED[key] = hit
+            _SHARED.move_to_end(key)
+            while len(_SHARED) > _SHARED_SIZE:
+                _SHARED.popitem(last=False)
+        if context.cold:
+            _warm_up(store.url, context.cold)
+    return hit[1].bound(store)
+
+
+def _warm_up(store_url: str, cold: list[tuple]) -> None:
+    """Read the ``cold`` layers whole on one background thread (once per layer version at a time)."""
+    from onemap.store import open_store
+
+    wanted = [item for item in cold if (store_url, *item[:2]) not in _WARMING]
+    if not wanted:
+        return
+    _WARMING.update((store_url, *item[:2]) for item in wanted)
+
+    def load() -> None:
+        try:
+            with open_store(store_url) as own:
+                loaded = [cached_layer(own, spec, version, epsg, columns, stamp)
+                          for spec, version, epsg, columns, stamp in wanted]
+            for a, b in zip(loaded, loaded[1:], strict=False):  # matched here, not in a request
+                if a.epsg == b.epsg:
+                    twin_index(a, b)
+            log.info("review warm-up: %s held whole", ", ".join(item[0].layer for item in wanted))
+            with _SHARED_LOCK:
+                _SHARED.clear()  # the next request builds a context over the whole layers
+        except Exception:  # a failed warm-up leaves the per-project reads in place
+            log.exception("review warm-up of %s failed", store_url)
+        finally:
+            _WARMING.difference_update((store_url, *item[:2]) for item in wanted)
+
+    threading.Thread(target=load, name="onemap-review-warm-up", daemon=True).start()
 
 
 @dataclass
