@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 
 from onemap.geometry.area import ellipsoid_area
-from onemap.review.compliance.overlay import LayerData, overlay, polygonal, twin_index
+from onemap.review.compliance.overlay import LayerData, overlay, polygonal, projected, reproject, twin_index
 from onemap.review.compliance.rules import LayerSpec
 
 X, Y = 39_500_000, 3_375_000
@@ -45,3 +45,16 @@ def test_twins_are_one_to_one() -> None:
     a, b, c = (shapely.box(X + i * 10, Y, X + i * 10 + 10, Y + 10) for i in range(3))
     assert twin_index(layer(a, b, c), layer(c, a)).tolist() == [1, -1, 0]
     assert twin_index(layer(a, a, b), layer(a, b)).tolist() == [-1, -1, 1]  # duplicated a: no twin
+
+
+def test_epsg4490_edges_are_densified_before_projection() -> None:
+    # A 0.2° edge along a parallel: on the GK plane the true line bends away from the chord by metres.
+    lon0, lat0 = 116.9, 30.5
+    square = np.array([shapely.box(lon0, lat0, lon0 + 0.2, lat0 + 0.2)])
+    dense = projected(square, 4490, 4527)[0]
+    chord = projected(square, 4490, 4527, densify=0)[0]
+    assert shapely.get_num_coordinates(chord) == 5 and shapely.get_num_coordinates(dense) > 1000
+    mid = reproject(np.array([shapely.Point(lon0 + 0.1, lat0)]), 4490, 4527)[0]  # a point of the southern edge
+    assert dense.exterior.distance(mid) < 0.01 < chord.exterior.distance(mid)
+    same = projected(np.array([shapely.box(X, Y, X + 10, Y + 10)]), 4527, 4527)[0]
+    assert shapely.get_num_coordinates(same) == 5  # GK input is not touched

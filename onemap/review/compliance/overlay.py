@@ -26,6 +26,8 @@ from onemap.store import Store
 KEY = "_key"
 _CACHE: OrderedDict[tuple, LayerData] = OrderedDict()
 _CACHE_SIZE = 12
+GEOGRAPHIC = 4490
+DENSIFY_DEGREES = 1e-4  # ≈ 11 m: the longest edge of a EPSG:4490 project before it is projected
 _CACHE_LOCK = threading.Lock()  # API request threads share the cache
 _TWINS: OrderedDict[tuple[int, int], tuple[LayerData, LayerData, np.ndarray]] = OrderedDict()
 
@@ -139,6 +141,17 @@ def reproject(geoms: np.ndarray, source: int, target: int) -> np.ndarray:
         return geoms
     transformer = _transformer(source, target)
     return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def projected(geoms: np.ndarray, source: int, target: int, densify: float = DENSIFY_DEGREES) -> np.ndarray:
+    """A project's parcels in the layer CRS; edges in EPSG:4490 are densified first (every ``densify`` degrees).
+
+    A straight edge between two longitude/latitude points is not straight on a Gauss–Krüger plane: without
+    the extra vertices a long edge would be projected as a chord and the overlap areas shifted.
+    """
+    if source == GEOGRAPHIC and target != GEOGRAPHIC and densify > 0:
+        geoms = shapely.segmentize(geoms, densify)
+    return reproject(geoms, source, target)
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:

@@ -37,8 +37,8 @@ from onemap.review.compliance.overlay import (
     layer_columns,
     measured,
     peek_layer,
+    projected,
     read_layer,
-    reproject,
     reuse,
     twin_index,
 )
@@ -287,7 +287,7 @@ def _overlay_all(context: ReviewContext, boundary: ProjectBoundary
     Layer reads run on two threads when the layers are read per project (pyogrio and psycopg release the GIL).
     """
     geoms = boundary.geometries
-    local = {epsg: reproject(geoms, boundary.crs.epsg, epsg) for epsg in set(context.epsg.values())}
+    local = {epsg: projected(geoms, boundary.crs.epsg, epsg) for epsg in set(context.epsg.values())}
 
     def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
         here = local[context.epsg[spec.layer]]
