@@ -44,6 +44,8 @@ class LayerData:
     classes: np.ndarray | None
     geoms: np.ndarray
     tree: shapely.STRtree
+    deduct_share: np.ndarray | None = None  # 扣除地类 share of each feature (KCMJ / TBMJ), 0 when none
+    deduct_class: np.ndarray | None = None  # its class (KCDLBM, else the rules' default, e.g. 1203 田坎)
 
 
 @dataclass
@@ -79,6 +81,8 @@ def layer_columns(store: Store, spec: LayerSpec) -> list[str]:
     """The attribute columns the review reads from ``spec.layer`` (those of the rules file that exist)."""
     available = store.columns(spec.layer)
     wanted = [spec.class_field] if spec.class_field else list(spec.attributes or available)
+    if spec.deduction:
+        wanted += list(spec.deduction.fields)
     return [c for c in wanted if c in available]
 
 
@@ -94,8 +98,25 @@ def read_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: 
         {k: _json_value(v) for k, v in row.items()}
         for row in frame.drop(columns=[c for c in ("geometry", KEY, "_valid") if c in frame.columns])
         .to_dict("records")]
+    share, deducted = _deduction(spec, frame)
     return LayerData(spec, epsg, version, frame[KEY].astype(str).to_numpy(), attributes, classes, geoms,
-                     shapely.STRtree(geoms))
+                     shapely.STRtree(geoms), share, deducted)
+
+
+def _deduction(spec: LayerSpec, frame: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each feature's 扣除地类 share (area / total, clipped to [0, 1)) and class, when the rules ask for it."""
+    rule = spec.deduction
+    if rule is None or rule.area_field not in frame.columns or rule.total_field not in frame.columns:
+        return None, None
+    area = np.nan_to_num(np.asarray(frame[rule.area_field], dtype=float))
+    total = np.asarray(frame[rule.total_field], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, area / total, 0.0)
+    share = np.clip(np.nan_to_num(share), 0.0, 1.0)
+    codes = frame[rule.class_field].astype(str).str.strip().to_numpy() if rule.class_field in frame.columns \
+        else np.full(len(frame), "", dtype=object)
+    codes = np.where(np.isin(codes, ["", "None", "nan", "<NA>"]), rule.default_class, codes)
+    return share, codes
 
 
 def _cache_key(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object) -> tuple:

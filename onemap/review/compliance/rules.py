@@ -36,6 +36,24 @@ class LayerSpec:
     class_field: str | None = None
     classes: str | None = None  # code table: sandiao | ydyh
     subtotals: tuple[tuple[str, str], ...] = ()
+    deduction: Deduction | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """扣除地类 (田坎): the share ``area_field / total_field`` of each feature's pieces is counted as the class in
+    ``class_field`` (``default_class`` when empty), the rest as the feature's own class. 三调: KCMJ = TBMJ × KCXS.
+    """
+
+    area_field: str = "KCMJ"
+    total_field: str = "TBMJ"
+    class_field: str = "KCDLBM"
+    default_class: str = "1203"
+
+    @property
+    def fields(self) -> tuple[str, str, str]:
+        """The attribute fields a layer read needs."""
+        return (self.area_field, self.total_field, self.class_field)
 
 
 @dataclass(frozen=True)
@@ -124,9 +142,10 @@ def _layer(row: dict[str, Any]) -> LayerSpec:
                              f"bad role in layer {row}")
     attributes = row.get("attributes")
     subtotals = tuple((str(s["code"]), str(s["name"])) for s in row.get("subtotals") or ())
+    deduction = Deduction(**{k: str(v) for k, v in row["deduction"].items()}) if row.get("deduction") else None
     return LayerSpec(str(row["layer"]), str(row.get("title") or row["layer"]), row["role"],
                      bool(row.get("optional", False)), tuple(attributes) if attributes else None,
-                     row.get("class_field"), row.get("classes"), subtotals)
+                     row.get("class_field"), row.get("classes"), subtotals, deduction)
 
 
 def _rule(row: dict[str, Any], layers: dict[str, LayerSpec]) -> RuleSpec:

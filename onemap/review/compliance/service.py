@@ -259,9 +259,9 @@ def _by_class(spec: LayerSpec, data: LayerData, pieces: Pieces) -> tuple[list[di
     if data.classes is None or pieces.area.size == 0:
         sums: dict[str, float] = {}
     else:
-        codes = data.classes[pieces.feature]
+        codes, areas = _class_areas(data, pieces)
         unique, inverse = np.unique(codes, return_inverse=True)
-        sums = dict(zip(unique.tolist(), np.bincount(inverse, weights=pieces.area).tolist(), strict=True))
+        sums = dict(zip(unique.tolist(), np.bincount(inverse, weights=areas).tolist(), strict=True))
     rows = [{"code": code, "name": class_name(spec.classes, code), **area_units(area)}
             for code, area in sorted(sums.items())]
     subtotals = []
@@ -269,6 +269,20 @@ def _by_class(spec: LayerSpec, data: LayerData, pieces: Pieces) -> tuple[list[di
         total = sum(a for c, a in sums.items() if c.startswith(code) or _level1(spec.classes, c) == code)
         subtotals.append({"code": code, "name": f"{name}小计", **area_units(total)})
     return rows, subtotals, sums
+
+
+def _class_areas(data: LayerData, pieces: Pieces) -> tuple[np.ndarray, np.ndarray]:
+    """Class code and area of each piece; a feature's 扣除地类 share (田坎) becomes a piece of its own class."""
+    codes, areas = data.classes[pieces.feature], pieces.area
+    if data.deduct_share is None:
+        return codes, areas
+    share = data.deduct_share[pieces.feature]
+    split = share > 0
+    if not split.any():
+        return codes, areas
+    codes = np.concatenate([codes, data.deduct_class[pieces.feature][split]])
+    areas = np.concatenate([areas * (1.0 - share), areas[split] * share[split]])
+    return codes, areas
 
 
 def _features(data: LayerData, pieces: Pieces) -> list[dict[str, Any]]:
