@@ -144,6 +144,8 @@ def test_feedback_round_trip_is_audited(review_api: Api, reviewer: dict, county:
     auditor = review_api.user(["审计管理员"], clearance="内部")
     entries = review_api.client.get("/api/audit", params={"action": "compliance:feedback"}, headers=auditor).json()
     assert any(e["object"] == "FB-1" and e["result"] == "success" for e in entries)
+    reads = review_api.client.get("/api/audit", params={"action": "review:read"}, headers=auditor).json()
+    assert any(e["object"] == "FB-1" for e in reads)  # the result holds 内部 data: its reads are audited
 
 
 def test_permission_denied(review_api: Api, county: Store, reviewer: dict) -> None:
@@ -171,6 +173,8 @@ def test_clearance_and_region_scope(review_api: Api, county: Store, reviewer: di
     refused = _execute(review_api, elsewhere, {"boundary": boundary, "project_id": "SC-2"})
     assert refused.status_code == 403 and "行政区划" in refused.json()["detail"]
     assert review_api.client.get("/api/projects/SC-1", headers=elsewhere).status_code == 404
+    feedback = {"kind": "登记", "result": "已登记"}
+    assert review_api.client.post("/api/projects/SC-1/feedback", json=feedback, headers=elsewhere).status_code == 404
     inside = review_api.user(["业务人员"], clearance="内部", region_code=region[:6])
     assert _execute(review_api, inside, {"boundary": boundary, "project_id": "SC-3"}).status_code == 200
     public_runner = review_api.user(["业务人员"], clearance="公开")

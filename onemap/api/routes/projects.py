@@ -20,6 +20,7 @@ from onemap.review.compliance.ondemand import REPORT_FILES, report_file
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.security.clearance import visible
 from onemap.security.roles import require
+from onemap.standards.codes import security_rank
 
 router = APIRouter(prefix="/api/projects", tags=["项目合规性审查"])
 UserDep = Annotated[User, Depends(current_user)]
@@ -37,17 +38,29 @@ class Feedback(BaseModel):
     note: str = Field(default="", description="备注", max_length=2000)
 
 
-def _readable(request: Request, user: User, project_id: str, result_id: int | None = None
-              ) -> tuple[dict[str, Any], history.StoredResult]:
-    """The project and one stored result, after checking permission, clearance and region."""
+def _visible_project(request: Request, user: User, project_id: str, result_id: int | None = None
+                     ) -> tuple[dict[str, Any], history.StoredResult]:
+    """The project and one stored result, if the caller's clearance and region cover them (404 otherwise)."""
     ctx = context(request)
-    require(user, "review:read", settings=ctx.security)
     with ctx.records.connect() as conn:
         info = history.project_info(conn, project_id)
         stored = history.stored_result(conn, project_id, result_id)
     if not visible(user, stored.security_level, settings=ctx.security) or \
             (user.region_code and not info["region"].startswith(user.region_code)):
         raise NotFoundError(f"没有项目 {project_id} 的审查记录", f"{user.username} may not see project {project_id}")
+    return info, stored
+
+
+def _readable(request: Request, user: User, project_id: str, result_id: int | None = None
+              ) -> tuple[dict[str, Any], history.StoredResult]:
+    """The project and one stored result for a reader (``review:read``); reads of non-public results are audited."""
+    ctx = context(request)
+    require(user, "review:read", settings=ctx.security)
+    info, stored = _visible_project(request, user, project_id, result_id)
+    if security_rank(stored.security_level) > 0:
+        with ctx.records.begin() as conn:
+            audit.record(conn, user=user, ip=client_ip(request), action="review:read", object=project_id,
+                         result="success", detail={"result": stored.id, "path": request.url.path[-200:]})
     return info, stored
 
 
@@ -92,6 +105,7 @@ def feedback(project_id: ProjectId, body: Feedback, request: Request, user: User
         with ctx.records.begin() as conn:
             audit.record(conn, user=user, ip=ip, action="compliance:feedback", object=project_id, result="denied")
         raise
+    _visible_project(request, user, project_id)
     with ctx.records.begin() as conn:  # the event and its audit entry: one transaction
         event = history.add_feedback(conn, project_id, kind=body.kind, result=body.result, actor=user.username,
                                      event_date=body.date, document_number=body.document_number, note=body.note)
