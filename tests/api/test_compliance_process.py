@@ -5,6 +5,7 @@ history, permission, clearance and region scope.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,3 +198,22 @@ def test_report_file_names_are_checked(review_api: Api, reviewer: dict, tmp_path
     base = f"/api/projects/API-1/results/{stored['result_id']}"
     assert review_api.client.get(f"{base}/passwd", headers=reviewer).status_code == 404
     assert review_api.client.get(f"{base}/result.json", headers=reviewer).json()["project"]["id"] == "API-1"
+
+
+def test_big_batch_runs_on_worker_processes(review_api: Api, reviewer: dict, county: Store,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from onemap.review.compliance import process
+
+    monkeypatch.setattr(process, "POOL_PROJECTS", 2)  # three projects count as "big" here
+    features = [_feature(county, layer, XMBH=f"W-{n}") for n, layer in enumerate(("STBHHX", "CZKFBJ", "YJJBNTBHTB"))]
+    boundary = {"type": "FeatureCollection", "crs": GK39, "features": features}
+    response = _execute(review_api, reviewer, {"boundary": boundary, "project_key": "XMBH"}, ASYNC)
+    deadline = time.monotonic() + 300  # two worker processes start and read the county first
+    while (status := review_api.client.get(response.headers["Location"], headers=reviewer).json())["status"] in (
+            "accepted", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status["status"] == "successful", status
+    results = review_api.client.get(f"{response.headers['Location']}/results", headers=reviewer).json()
+    assert [p["id"] for p in results["projects"]] == ["W-0", "W-1", "W-2"]
+    stored = review_api.client.get("/api/projects/W-2", headers=reviewer).json()
+    assert next(c for c in stored["result"]["conclusions"] if c["rule"] == "YJJBNT_OCCUPY")["result"] == "不符合"
