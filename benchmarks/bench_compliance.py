@@ -1,18 +1,28 @@
-"""Benchmark of 项目合规性审查 (issue 5): one project at a time in-process, and a batch.
+"""Benchmark of 项目合规性审查 (issue 5): one project at a time through the API, in-process, and a batch.
 
-Usage: python benchmarks/bench_compliance.py [--store URL] [--projects 200] [--batch 1000] [--seed 1]
+Usage: python benchmarks/bench_compliance.py [--store URL] [--projects 200] [--batch 1000] [--seed 1] [--api-only]
 Without --store the 300k-parcel sample (benchmarks/out/county-300000/sample.gpkg) is imported once into
 benchmarks/out/compliance-300000.gpkg (reused later). Projects are random star-shaped polygons of ≤ 1 km²
 with 8–500 vertices inside the county. Prints p50/p95 per project (a long-lived ReviewContext as an API
 worker keeps: control lines cached, DLTB/GHYDYH read near each project), the seconds of a batch in one
-process (preloaded context) and of ``check_batch`` on --workers processes.
+process (preloaded context) and of ``check_batch`` on --workers processes. The API figure drives a real
+``onemap serve`` (its own records database and data folder in a temporary directory, never the store):
+sequential POSTs of ``/ogc/processes/compliance-review/execution`` with keep-alive, p50/p95 wall time per
+request and the server's CPU time per request (from /proc).
 Targets: p95 ≤ 100 ms per project; 10,000 projects ≤ 60 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +70,92 @@ def projects(extent: tuple[float, float, float, float], count: int, seed: int) -
     return result
 
 
+def _feature(boundary: ProjectBoundary) -> dict:
+    geometry = json.loads(shapely.to_geojson(boundary.parcels[0].geometry))
+    return {"type": "Feature", "properties": {}, "geometry": geometry,
+            "crs": {"type": "name", "properties": {"name": f"EPSG:{boundary.crs.epsg}"}}}
+
+
+def _server_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (and its children that ended)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _until_idle(pid: int, limit: float = 180.0) -> bool:
+    """Wait until the server spends < 5 % of a CPU for a second (its background warm-up is done)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _server_cpu(pid)
+        time.sleep(1.0)
+        if _server_cpu(pid) - before < 0.05:
+            return True
+    return False
+
+
+def _signed_in(records_url: str, base: str, client) -> dict[str, str]:
+    from onemap.records import open_records
+    from onemap.security.accounts import create_user
+
+    password = "Lantu#" + uuid.uuid4().hex[:12]
+    engine = open_records(records_url)
+    with engine.begin() as conn:
+        create_user(conn, actor=None, username="perf-user", password=password, roles=["业务人员"], clearance="内部",
+                    must_change_password=False)
+    engine.dispose()
+    token = client.post(f"{base}/api/auth/login", json={"username": "perf-user", "password": password}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_latency(store_url: str, boundaries: list[ProjectBoundary], warm_up: float = 45.0) -> None:
+    """p50/p95 of compliance-review executions through a real server, and the server's CPU per request."""
+    import httpx
+
+    with tempfile.TemporaryDirectory(prefix="onemap-bench-api-") as folder:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        records_url = f"sqlite:///{folder}/records.sqlite"
+        env = {**os.environ, "ONEMAP_DATA_DIR": folder, "ONEMAP_SECRET_KEY": uuid.uuid4().hex * 2}
+        server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", store_url,
+                                   "--records", records_url, "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(timeout=120) as client:
+                for _ in range(600):
+                    try:
+                        client.get(f"{base}/api/health")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                headers = _signed_in(records_url, base, client)
+                url = f"{base}/ogc/processes/compliance-review/execution"
+                started = time.perf_counter()
+                for boundary in boundaries[:2]:  # warm-up: control lines read and indexed once
+                    client.post(url, json={"inputs": {"boundary": _feature(boundary)}}, headers=headers)
+                time.sleep(warm_up)  # the server reads DLTB/GHYDYH whole on a background thread
+                idle = _until_idle(server.pid)
+                print(f"API warm-up (2 requests, control lines cached, DLTB/GHYDYH read whole in the background): "
+                      f"{time.perf_counter() - started:.2f} s{'' if idle else ' (server still busy)'}")
+                times, results, cpu = [], {}, _server_cpu(server.pid)
+                for boundary in boundaries[2:]:
+                    started = time.perf_counter()
+                    response = client.post(url, json={"inputs": {"boundary": _feature(boundary)}}, headers=headers)
+                    times.append(time.perf_counter() - started)
+                    response.raise_for_status()
+                    verdict = response.json()["result"]["result"]
+                    results[verdict] = results.get(verdict, 0) + 1
+                cpu = (_server_cpu(server.pid) - cpu) / len(times)
+        finally:
+            server.terminate()
+            server.wait(20)
+    p50, p95 = np.percentile(np.array(times) * 1000, [50, 95])
+    print(f"through the API ({len(times)} sequential requests, {store_url.split(':')[0]}): p50 {p50:.1f} ms, "
+          f"p95 {p95:.1f} ms, max {max(times) * 1000:.1f} ms; server CPU {cpu * 1000:.1f} ms per request; "
+          f"results {results}")
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -68,11 +164,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="processes of the multi-process batch")
+    parser.add_argument("--api-only", action="store_true", help="only the figure through the API")
+    parser.add_argument("--warm-up", type=float, default=45.0, help="seconds to let the server hold DLTB/GHYDYH")
     args = parser.parse_args()
     from onemap.store import open_store
 
-    with open_store(_store(args.store)) as store:
+    url = _store(args.store)
+    with open_store(url) as store:
         extent = store.entry("DLTB").current.extent
+    api_latency(url, projects(extent, args.projects + 2, args.seed), args.warm_up)
+    if args.api_only:
+        return
+    with open_store(url) as store:
         started = time.perf_counter()
         context = ReviewContext(store)
         print(f"context (control lines cached): {time.perf_counter() - started:.2f} s")

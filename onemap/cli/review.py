@@ -27,14 +27,16 @@ def check_project(
     crs: Annotated[str | None, typer.Option("--crs", help="输入未带坐标系时指定,如 EPSG:4527")] = None,
     encoding: Annotated[str | None, typer.Option(help="坐标文本或 DBF 编码,如 gbk;默认自动识别")] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="是否生成 report.pdf")] = True,
-    save: Annotated[bool, typer.Option("--save/--no-save", help="是否按项目编号保存审查记录(数据目录 projects/)")]
-    = True,
+    save: Annotated[bool, typer.Option("--save/--no-save", help="是否按项目编号保存审查记录(业务记录库)")] = True,
+    records: Annotated[str | None, typer.Option("--records", help="业务记录库地址;默认为本节点的记录库")] = None,
 ) -> None:
     """项目合规性审查:叠加三条控制线、现状与规划,按规则给出结论并出具报告。
 
     退出码:0 全部符合;1 有不符合;3 无不符合但有需说明;4 项目范围几何无效;2 输入或运行错误。
     """
     from onemap.config import get_settings
+    from onemap.records import open_records
+    from onemap.records.database import default_records_url
     from onemap.review.compliance import load_boundary, save_result
     from onemap.review.compliance.report import write_report
     from onemap.review.compliance.service import ReviewContext, review_project
@@ -51,7 +53,12 @@ def check_project(
             update("生成报告", 0.7)
             paths = write_report(review, out, pdf=pdf)
             if save:
-                paths["记录"] = save_result(review.result)
+                engine = open_records(records or default_records_url(get_settings()))
+                with engine.begin() as conn:  # one transaction
+                    saved = save_result(conn, review.result, boundary, actor="cli", source="cli",
+                                        security_level=context.security_level, report_dir=out.resolve())
+                engine.dispose()
+                paths["记录"] = f"业务记录库 项目 {review.result['project']['id']} 第 {saved} 号审查结果"
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -138,4 +139,46 @@ jobs = Table(
     Column("started", UTCDateTime),
     Column("finished", UTCDateTime),
     Column("updated", UTCDateTime, nullable=False),
+)
+
+# 项目合规性审查 (onemap.review.compliance.records): a project by its id, every review run, and its history
+# (the reviews plus the feedback other systems post: 审批、登记、执法).
+projects = Table(
+    "projects", metadata,
+    Column("id", String(64), primary_key=True),  # 项目编号
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("region", String(12), nullable=False, server_default=""),  # 行政区划代码 the project lies in
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("latest_result_id", Integer),
+)
+
+project_results = Table(
+    "project_results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created", UTCDateTime, nullable=False),
+    Column("result", String(8), nullable=False),  # 符合|需说明|不符合|无效几何
+    Column("security_level", String(8), nullable=False),  # the highest level of the layers read
+    Column("store_version", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # cli|api|batch
+    Column("actor", String(64), nullable=False),
+    Column("job_id", String(36)),
+    Column("boundary", Text, nullable=False),  # GeoJSON FeatureCollection in the boundary CRS
+    Column("document", Text, nullable=False),  # result.json
+    Column("report_dir", Text),  # where report.pdf/report.docx were written (else rendered on demand)
+)
+
+project_events = Table(
+    "project_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),  # 审查|审批|登记|执法
+    Column("result", String(64), nullable=False),
+    Column("event_date", Date),  # the date of the decision (feedback)
+    Column("document_number", String(100), nullable=False, server_default=""),  # 文号
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False),
+    Column("result_id", Integer, ForeignKey("project_results.id", ondelete="CASCADE")),
 )

@@ -11,8 +11,9 @@ import typer
 from docx import Document
 from typer.testing import CliRunner
 
-from onemap.errors import InputError, NotFoundError
-from onemap.review.compliance import add_feedback, project_history, review_project, save_result
+from onemap.records import open_records
+from onemap.review.compliance import project_history, review_project
+from onemap.review.compliance.history import result_list, stored_result
 from onemap.review.compliance.report import write_report
 from onemap.store import Store
 from tests.review.test_service import crossing_box, project
@@ -47,22 +48,25 @@ def test_invalid_project_report(county: Store, tmp_path: Path) -> None:
     assert json.loads(paths["result.json"].read_text(encoding="utf-8"))["result"] == "无效几何"
 
 
-def test_results_and_feedback_history(conflicting: object, tmp_path: Path) -> None:
-    root = tmp_path / "projects"
-    save_result(conflicting.result, root=root)
-    save_result(conflicting.result, root=root)
-    add_feedback("R-1", "审批", {"decision": "不予批准", "文号": "青自然资〔2026〕1号"}, root=root)
-    add_feedback("R-1", "执法", {"case": "2026-07"}, root=root)
-    history = project_history("R-1", root=root)
-    assert [h["kind"] for h in history] == ["审查", "审查", "审批", "执法"]
-    assert history[2]["payload"]["decision"] == "不予批准"
-    assert len(list((root / "R-1").glob("result-*.json"))) == 2
-    with pytest.raises(InputError):
-        add_feedback("R-1", "其他", {}, root=root)
-    with pytest.raises(NotFoundError):
-        add_feedback("nobody", "审批", {}, root=root)
-    with pytest.raises(InputError):
-        project_history("../etc", root=root)
+def test_cli_saves_the_review_in_the_records_database(county: Store, tmp_path: Path) -> None:
+    path = tmp_path / "project.geojson"
+    geometry = shapely.geometry.mapping(crossing_box(county, "YJJBNTBHTB"))
+    path.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": geometry,
+                                "crs": {"type": "name", "properties": {"name": "EPSG:4527"}}}), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    for _ in range(2):
+        result = CliRunner().invoke(_cli(), ["check-project", str(path), "--store", county.url, "--out",
+                                             str(tmp_path / "out"), "--id", "CLI-9", "--no-pdf", "--records", url])
+        assert result.exit_code == 1, result.output
+    engine = open_records(url)
+    with engine.connect() as conn:
+        runs = result_list(conn, "CLI-9")
+        stored = stored_result(conn, "CLI-9")
+        events = project_history(conn, "CLI-9")
+    engine.dispose()
+    assert len(runs) == 2 and [e["kind"] for e in events] == ["审查", "审查"]
+    assert stored.document["result"] == "不符合" and stored.source == "cli"
+    assert stored.report_dir == str((tmp_path / "out").resolve())
 
 
 def _cli() -> typer.Typer:

@@ -48,7 +48,10 @@ def independent(store: Store, layer: str, boundary: ProjectBoundary) -> dict[str
     """Per feature key: ellipsoid area of (feature ∩ project), by plain pairwise Shapely intersection."""
     epsg = store.entry(layer).meta.epsg
     frame = store.read(layer)
-    union = shapely.union_all(reproject(boundary.geometries, boundary.crs.epsg, epsg))
+    geoms = boundary.geometries
+    if boundary.crs.epsg == 4490:  # lon/lat edges follow their true course on the GK plane (≤ 0.0001° apart)
+        geoms = shapely.segmentize(geoms, 1e-4)
+    union = shapely.union_all(reproject(geoms, boundary.crs.epsg, epsg))
     pieces = np.array([_polygonal(g) for g in shapely.intersection(frame.geometry.to_numpy(), union)], dtype=object)
     areas = ellipsoid_area(pieces, epsg)
     return {str(k): float(a) for k, a in zip(frame["_key"], areas, strict=True) if a > 0}
@@ -70,10 +73,15 @@ def assert_areas_match(store: Store, result: dict, boundary: ProjectBoundary) ->
         for key, area in expected.items():
             assert abs(got[key] - area) <= TOLERANCE, (name, key, got[key], area)
     dltb = independent(store, "DLTB", boundary)
-    codes = dict(zip(store.read("DLTB")["_key"].astype(str), store.read("DLTB")["DLBM"], strict=True))
+    frame = store.read("DLTB").set_index("_key")
     by_code: dict[str, float] = {}
-    for key, area in dltb.items():
-        by_code[codes[key]] = by_code.get(codes[key], 0.0) + area
+    for key, area in dltb.items():  # 扣除地类 (田坎): the KCMJ/TBMJ share of each piece counts as KCDLBM or 1203
+        row = frame.loc[key]
+        share = row["KCMJ"] / row["TBMJ"] if row["TBMJ"] > 0 else 0.0
+        deducted = str(row["KCDLBM"] or "").strip() or "1203"
+        by_code[row["DLBM"]] = by_code.get(row["DLBM"], 0.0) + area * (1 - share)
+        if share > 0:
+            by_code[deducted] = by_code.get(deducted, 0.0) + area * share
     got = {c["code"]: c["area_m2"] for c in layer_of(result, "DLTB")["by_class"]}
     assert set(got) == set(by_code)
     for code, area in by_code.items():
@@ -217,3 +225,14 @@ def test_preloaded_context_and_batch_agree_with_single_reviews(county: Store) ->
         batch = check_batch(county.url, boundaries, project_ids=[f"B{i}" for i in range(len(boundaries))])
         assert [r["project"]["id"] for r in batch] == [f"B{i}" for i in range(len(boundaries))]
         assert [r["conclusions"] for r in batch] == [r["conclusions"] for r in single]
+
+
+def test_dltb_is_read_with_its_deduction_fields(county: Store) -> None:
+    from onemap.review.compliance.overlay import layer_columns
+
+    context = ReviewContext(county)
+    spec = next(s for s in context.specs if s.layer == "DLTB")
+    assert {"DLBM", "KCMJ", "TBMJ", "KCDLBM"} <= set(layer_columns(county, spec))
+    box = tuple(shapely.total_bounds(crossing_box(county, "YJJBNTBHTB")))
+    data = context.layer(spec, box)
+    assert data.deduct_share is not None and len(data.deduct_share) == len(data.geoms)

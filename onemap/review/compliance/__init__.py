@@ -1,7 +1,8 @@
 """项目合规性审查 (S7): check a construction project's boundary against the control lines and land use.
 
 ``check_project(store, boundary)`` returns the stable ``result.json`` dict; :mod:`.report` writes the
-PDF and Word reports; :mod:`.history` keeps results and feedback per project id.
+PDF and Word reports; :mod:`.history` keeps results and feedback per project id in the records database;
+:mod:`.process` is the OGC API process ``compliance-review``.
 """
 
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary

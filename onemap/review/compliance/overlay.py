@@ -8,6 +8,7 @@ parcel fully inside a feature is its own piece: only the remaining pairs are cli
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +26,10 @@ from onemap.store import Store
 KEY = "_key"
 _CACHE: OrderedDict[tuple, LayerData] = OrderedDict()
 _CACHE_SIZE = 12
+GEOGRAPHIC = 4490
+DENSIFY_DEGREES = 1e-4  # ≈ 11 m: the longest edge of a EPSG:4490 project before it is projected
+_CACHE_LOCK = threading.Lock()  # API request threads share the cache
+_TWINS: OrderedDict[tuple[int, int], tuple[LayerData, LayerData, np.ndarray]] = OrderedDict()
 
 
 @dataclass
@@ -39,6 +44,8 @@ class LayerData:
     classes: np.ndarray | None
     geoms: np.ndarray
     tree: shapely.STRtree
+    deduct_share: np.ndarray | None = None  # 扣除地类 share of each feature (KCMJ / TBMJ), 0 when none
+    deduct_class: np.ndarray | None = None  # its class (KCDLBM, else the rules' default, e.g. 1203 田坎)
 
 
 @dataclass
@@ -74,6 +81,8 @@ def layer_columns(store: Store, spec: LayerSpec) -> list[str]:
     """The attribute columns the review reads from ``spec.layer`` (those of the rules file that exist)."""
     available = store.columns(spec.layer)
     wanted = [spec.class_field] if spec.class_field else list(spec.attributes or available)
+    if spec.deduction:
+        wanted += list(spec.deduction.fields)
     return [c for c in wanted if c in available]
 
 
@@ -89,8 +98,29 @@ def read_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: 
         {k: _json_value(v) for k, v in row.items()}
         for row in frame.drop(columns=[c for c in ("geometry", KEY, "_valid") if c in frame.columns])
         .to_dict("records")]
+    share, deducted = _deduction(spec, frame)
     return LayerData(spec, epsg, version, frame[KEY].astype(str).to_numpy(), attributes, classes, geoms,
-                     shapely.STRtree(geoms))
+                     shapely.STRtree(geoms), share, deducted)
+
+
+def _deduction(spec: LayerSpec, frame: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each feature's 扣除地类 share (area / total, clipped to [0, 1)) and class, when the rules ask for it."""
+    rule = spec.deduction
+    if rule is None or rule.area_field not in frame.columns or rule.total_field not in frame.columns:
+        return None, None
+    area = np.nan_to_num(np.asarray(frame[rule.area_field], dtype=float))
+    total = np.asarray(frame[rule.total_field], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, area / total, 0.0)
+    share = np.clip(np.nan_to_num(share), 0.0, 1.0)
+    codes = frame[rule.class_field].astype(str).str.strip().to_numpy() if rule.class_field in frame.columns \
+        else np.full(len(frame), "", dtype=object)
+    codes = np.where(np.isin(codes, ["", "None", "nan", "<NA>"]), rule.default_class, codes)
+    return share, codes
+
+
+def _cache_key(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object) -> tuple:
+    return (getattr(store, "url", id(store)), getattr(store, "schema", None), spec, version, stamp, tuple(columns))
 
 
 def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: list[str],
@@ -99,15 +129,26 @@ def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns
 
     ``stamp`` (the version's creation time) keeps a store rebuilt at the same URL from hitting stale entries.
     """
-    key = (getattr(store, "url", id(store)), getattr(store, "schema", None), spec, version, stamp, tuple(columns))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    found = peek_layer(store, spec, version, columns, stamp)
+    if found is not None:
+        return found
     data = read_layer(store, spec, version, epsg, columns)
-    _CACHE[key] = data
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[_cache_key(store, spec, version, columns, stamp)] = data
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return data
+
+
+def peek_layer(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object = None
+               ) -> LayerData | None:
+    """The whole layer if :func:`cached_layer` already holds it, else None (nothing is read)."""
+    key = _cache_key(store, spec, version, columns, stamp)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -121,6 +162,17 @@ def reproject(geoms: np.ndarray, source: int, target: int) -> np.ndarray:
         return geoms
     transformer = _transformer(source, target)
     return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def projected(geoms: np.ndarray, source: int, target: int, densify: float = DENSIFY_DEGREES) -> np.ndarray:
+    """A project's parcels in the layer CRS; edges in EPSG:4490 are densified first (every ``densify`` degrees).
+
+    A straight edge between two longitude/latitude points is not straight on a Gauss–Krüger plane: without
+    the extra vertices a long edge would be projected as a chord and the overlap areas shifted.
+    """
+    if source == GEOGRAPHIC and target != GEOGRAPHIC and densify > 0:
+        geoms = shapely.segmentize(geoms, densify)
+    return reproject(geoms, source, target)
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -175,7 +227,22 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     """For each feature of ``a``, the feature of ``b`` with the identical geometry (-1 for none).
 
     规划用地用海 is often drawn on the 三调 base map: identical features are clipped once (a hash join on WKB).
+    Whole layers are matched once per pair of layer objects (seconds for 300k features), then remembered.
     """
+    key = (id(a), id(b))
+    with _CACHE_LOCK:
+        found = _TWINS.get(key)
+    if found is not None and found[0] is a and found[1] is b:
+        return found[2]
+    index = _twin_index(a, b)
+    with _CACHE_LOCK:
+        _TWINS[key] = (a, b, index)
+        while len(_TWINS) > 4:
+            _TWINS.popitem(last=False)
+    return index
+
+
+def _twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     a_wkb, b_wkb = shapely.to_wkb(a.geoms), shapely.to_wkb(b.geoms)
     # Only one-to-one twins: a duplicated geometry on either side would count a piece twice.
     b_count, a_count = Counter(b_wkb), Counter(a_wkb)

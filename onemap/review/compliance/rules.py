@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,24 @@ class LayerSpec:
     class_field: str | None = None
     classes: str | None = None  # code table: sandiao | ydyh
     subtotals: tuple[tuple[str, str], ...] = ()
+    deduction: Deduction | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """扣除地类 (田坎): the share ``area_field / total_field`` of each feature's pieces is counted as the class in
+    ``class_field`` (``default_class`` when empty), the rest as the feature's own class. 三调: KCMJ = TBMJ × KCXS.
+    """
+
+    area_field: str = "KCMJ"
+    total_field: str = "TBMJ"
+    class_field: str = "KCDLBM"
+    default_class: str = "1203"
+
+    @property
+    def fields(self) -> tuple[str, str, str]:
+        """The attribute fields a layer read needs."""
+        return (self.area_field, self.total_field, self.class_field)
 
 
 @dataclass(frozen=True)
@@ -123,9 +142,10 @@ def _layer(row: dict[str, Any]) -> LayerSpec:
                              f"bad role in layer {row}")
     attributes = row.get("attributes")
     subtotals = tuple((str(s["code"]), str(s["name"])) for s in row.get("subtotals") or ())
+    deduction = Deduction(**{k: str(v) for k, v in row["deduction"].items()}) if row.get("deduction") else None
     return LayerSpec(str(row["layer"]), str(row.get("title") or row["layer"]), row["role"],
                      bool(row.get("optional", False)), tuple(attributes) if attributes else None,
-                     row.get("class_field"), row.get("classes"), subtotals)
+                     row.get("class_field"), row.get("classes"), subtotals, deduction)
 
 
 def _rule(row: dict[str, Any], layers: dict[str, LayerSpec]) -> RuleSpec:
@@ -152,6 +172,12 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
             text, origin = Path(path).read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise StandardsError(f"无法读取审查规则文件:{path}", f"cannot read rules {path}: {exc}") from exc
+    return _parsed(text, origin)
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, origin: str) -> RuleSet:
+    """The rule set of a file's text (parsed once per distinct text: an API worker reviews many projects)."""
     try:
         data = yaml.safe_load(text) or {}
         layers = {row["layer"]: _layer(row) for row in data.get("layers") or ()}

@@ -57,6 +57,8 @@ def layer_names(process: Process, inputs: dict[str, Any]) -> set[str]:
 
 def workload(store: Store, process: Process, inputs: dict[str, Any]) -> int:
     """The number of features the process reads: above :func:`sync_feature_limit` it runs as a job."""
+    if process.workload is not None:
+        return process.workload(store, inputs)
     return sum(store.entry(name).current.feature_count for name in layer_names(process, inputs))
 
 

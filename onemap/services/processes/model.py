@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onemap.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from onemap.security import SecuritySettings, User
 
 Progress = Callable[[int, str], None]  # percent 0–100, a Chinese message
 
@@ -19,6 +24,10 @@ class RunContext:
     job_id: str
     out_dir: Path  # files of this job's outputs (created on demand)
     progress: Progress
+    # Who runs it and the records database: processes that keep records (合规性审查) or check rights per layer.
+    user: User | None = None
+    records: Engine | None = None
+    security: SecuritySettings | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class Process:
     ``layer_inputs`` names the inputs that are layer names (access is checked on each before a job is
     accepted and again when it runs). ``run(store, inputs, ctx)`` returns a JSON-ready dict of outputs;
     an output whose value is ``{"href": "file:NAME"}`` is a file in ``ctx.out_dir`` served with the results.
+    ``workload(store, inputs)``, when given, replaces the layer-input feature count that decides whether a
+    synchronous request runs as a job.
     """
 
     id: str
@@ -40,6 +51,8 @@ class Process:
     layer_inputs: tuple[str, ...] = ()
     version: str = "1.0.0"
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    # The process's own estimate of the features it reads (else the feature count of its layer inputs).
+    workload: Callable[[Store, dict[str, Any]], int] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The process summary of the process list."""

@@ -125,6 +125,7 @@ class JobRunner:
 
         with open_store(self.store_url) as store:
             inputs = authorize(store, process, job.inputs, user, self.security)  # rights may have changed
-            outputs = process.run(store, inputs, RunContext(job.id, self.out_root / job.id, progress))
+            outputs = process.run(store, inputs, RunContext(job.id, self.out_root / job.id, progress, user=user,
+                                                              records=self.records, security=self.security))
         progress(99, "写出结果")
         return outputs
