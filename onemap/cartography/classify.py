@@ -1,12 +1,14 @@
 """分类设色: unique values by code with the standard colours, or numeric classes via mapclassify.
 
-Natural breaks are Fisher–Jenks (the optimal Jenks breaks): exact up to ``JENKS_EXACT_LIMIT`` values, and
-computed on that many evenly spaced quantiles of the values beyond (Fisher–Jenks is O(k·n²)), so the same
-data always gives the same breaks (mapclassify's NaturalBreaks is k-means with random starts).
+Natural breaks are Fisher–Jenks (the optimal Jenks breaks): exact up to ``JENKS_EXACT_LIMIT`` values
+(pure Python without numba: about 1 s there), and computed on that many evenly spaced quantiles of the
+values beyond (Fisher–Jenks is O(k·n²)), so the same data always gives the
+same breaks (mapclassify's NaturalBreaks is k-means with random starts).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -20,7 +22,7 @@ from onemap.cartography.template import Classification
 from onemap.errors import InputError
 from onemap.standards.registry import get_table
 
-JENKS_EXACT_LIMIT = 2_000
+JENKS_EXACT_LIMIT = 1_000
 NO_DATA = "无数据"
 NO_DATA_COLOUR = (0.85, 0.85, 0.85, 1.0)
 Colour = tuple[float, float, float, float]
@@ -104,7 +106,9 @@ def natural_breaks(values: np.ndarray, k: int) -> list[float]:
     sample = values
     if len(values) > JENKS_EXACT_LIMIT:
         sample = np.quantile(values, np.linspace(0, 1, JENKS_EXACT_LIMIT))
-    bins = list(mapclassify.FisherJenks(sample, k=k).bins)
+    with warnings.catch_warnings():  # without numba mapclassify warns that it runs pure Python (fine at this size)
+        warnings.simplefilter("ignore", UserWarning)
+        bins = list(mapclassify.FisherJenks(sample, k=k).bins)
     bins[-1] = float(values.max())
     return [float(b) for b in bins]
 
