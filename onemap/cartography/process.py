@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onemap.cartography.render import MapRequest, render_map
+from onemap.cartography.request import MapRequest
 from onemap.cartography.template import parse_template
 from onemap.errors import InputError
 from onemap.services.processes import inputs as read
@@ -37,6 +37,8 @@ def map_request(inputs: dict[str, Any]) -> MapRequest:
 
 
 def _run(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    from onemap.cartography.render import render_map  # matplotlib loads on the first map
+
     result = render_map(store, map_request(inputs), ctx.out_dir, progress=ctx.progress)
     return {"png": {"href": f"file:{result.png.name}", "type": PNG, "title": "专题图(PNG)"},
             "pdf": {"href": f"file:{result.pdf.name}", "type": PDF, "title": "专题图(PDF)"},

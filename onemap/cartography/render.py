@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +27,7 @@ from onemap.cartography.classify import Classified, LegendEntry, classify
 from onemap.cartography.config import cartography_data, map_settings
 from onemap.cartography.graticule import GEOGRAPHIC, graticule
 from onemap.cartography.region import Region, region_mask, resolve_region, scoped_code
+from onemap.cartography.request import MapRequest
 from onemap.cartography.template import MapLayer, MapTemplate, parse_template
 from onemap.errors import InputError
 from onemap.geometry.crs import accepted_crs
@@ -35,17 +36,6 @@ from onemap.store import Store
 MM_PER_INCH = 25.4
 VECTOR_FEATURE_LIMIT = 20_000  # above this a layer is rasterised inside the PDF (file size, viewer speed)
 Progress = Callable[[int, str], None]
-
-
-@dataclass
-class MapRequest:
-    """One run of a template: for a region, layer versions or a date, within a reader's scope."""
-
-    template: MapTemplate
-    region: str | None = None  # overrides the template's region
-    versions: dict[str, int] = field(default_factory=dict)  # layer → version, overrides the template's
-    as_of: date | None = None  # overrides the template's as_of
-    scope: str = ""  # the reader's 行政区划 prefix ('' = unlimited), passed by the API layer
 
 
 @dataclass

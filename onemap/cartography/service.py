@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from onemap.cartography import tasklog
 from onemap.cartography.config import map_settings
-from onemap.cartography.render import MapRequest, render_map
+from onemap.cartography.request import MapRequest
 from onemap.errors import NotFoundError, OnemapError
 from onemap.services.processes import jobs
 from onemap.store import Store
@@ -34,6 +34,8 @@ def needs_job(store: Store, request: MapRequest) -> bool:
 def run_now(store: Store, records: Engine, run: tasklog.RunRecord, request: MapRequest,
             data_dir: Path) -> tasklog.RunRecord:
     """Render a logged run in this thread into ``<data_dir>/maps/<run id>`` and record its end."""
+    from onemap.cartography.render import render_map  # matplotlib loads on the first map
+
     folder = f"maps/{run.id}"
     try:
         result = render_map(store, request, Path(data_dir) / folder)

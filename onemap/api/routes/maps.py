@@ -18,7 +18,7 @@ from onemap.api.ogc.processes import _runner
 from onemap.cartography import service, tasklog
 from onemap.cartography.config import cartography_data, palettes, ramps
 from onemap.cartography.process import THEMATIC_MAP_PROCESS
-from onemap.cartography.render import MapRequest
+from onemap.cartography.request import MapRequest
 from onemap.cartography.template import METHOD_NAMES, MapTemplate, parse_template
 from onemap.catalog import visible_entry
 from onemap.errors import InputError, NotFoundError
