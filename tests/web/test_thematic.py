@@ -50,7 +50,7 @@ def _make_map(page) -> None:
     page.select_option("#map-field", "DLBM")
     page.click("#map-run")
     page.wait_for_selector("#map-image", timeout=120_000)
-    page.wait_for_function("document.querySelector('#map-image').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#map-image').naturalWidth > 0")
 
 
 def test_make_a_map_download_pdf_and_png_and_rerun_for_another_township(page, county: County,
@@ -86,7 +86,8 @@ def test_make_a_map_download_pdf_and_png_and_rerun_for_another_township(page, co
     row = page.locator(f"#map-log tr[data-run='{run_id}']")
     row.locator(".rerun-region").fill(OTHER_TOWNSHIP)
     row.locator("button.rerun").click()
-    page.wait_for_function("document.querySelector('#map-status').textContent.includes('白沙镇')", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#map-status').textContent.includes('白沙镇')",
+                           timeout=120_000)
     runs = county.get("/api/maps/runs", county.token())
     assert runs[0]["rerun_of"] == run_id and runs[0]["outputs"]["region"]["name"] == "白沙镇"
     assert page.locator("#map-log tbody tr").count() == 2
