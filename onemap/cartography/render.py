@@ -8,6 +8,7 @@ Type 3 fonts with a ToUnicode map, so its Chinese title and legend are real, sea
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ from onemap.store import Store
 MM_PER_INCH = 25.4
 VECTOR_FEATURE_LIMIT = 20_000  # above this a layer is rasterised inside the PDF (file size, viewer speed)
 Progress = Callable[[int, str], None]
+# matplotlib's rcParams are process-global and its drawing is not thread-safe: the job runner's workers and
+# synchronous requests draw one map at a time (reading the layers still runs in parallel).
+_DRAWING = threading.Lock()
 
 
 @dataclass
@@ -152,7 +156,7 @@ def render_map(store: Store, request: MapRequest, out_dir: Path, *, progress: Pr
         report(10 + 50 * i // len(template.layers), f"读取图层 {spec.name}")
         layers.append(_read_layer(store, spec, request, region, epsg))
     report(65, "绘制地图")
-    with matplotlib.rc_context(_rc()):
+    with _DRAWING, matplotlib.rc_context(_rc()):
         figure, info = _draw(template, layers, region, epsg)
         out_dir.mkdir(parents=True, exist_ok=True)
         png, pdf = out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"
