@@ -201,13 +201,11 @@ def _draw(template: MapTemplate, layers: list[DrawnLayer], region: Region, epsg:
     ax = figure.add_axes(boxes["map"])
     font = 7.5
     minx, miny, maxx, maxy = _extent(layers, region, epsg)
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
     aspect = 1 / math.cos(math.radians((miny + maxy) / 2)) if epsg == GEOGRAPHIC else 1.0
-    ax.set_aspect(aspect, adjustable="datalim")
-    ax.apply_aspect()
-    extent = (*ax.get_xlim(), *ax.get_ylim())
-    extent = (extent[0], extent[2], extent[1], extent[3])
+    extent = _fit_box((minx, miny, maxx, maxy), boxes["map"][2] * width / (boxes["map"][3] * height), aspect)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect(aspect, adjustable="box")
     ax.set_autoscale_on(False)
     pixel = (extent[2] - extent[0]) / (boxes["map"][2] * width / MM_PER_INCH * template.dpi)
     for layer in layers:
@@ -235,6 +233,18 @@ def _draw(template: MapTemplate, layers: list[DrawnLayer], region: Region, epsg:
         furniture.draw_legend(figure.add_axes(boxes["legend"]), groups, font * 1.2)
     _draw_texts(figure, template, layers, region, epsg, scale)
     return figure, {"scale": scale}
+
+
+def _fit_box(extent: tuple[float, float, float, float], box_ratio: float,
+             aspect: float) -> tuple[float, float, float, float]:
+    """``extent`` widened about its centre so that it fills a frame of width/height ``box_ratio``."""
+    minx, miny, maxx, maxy = extent
+    dx, dy = maxx - minx, (maxy - miny) * aspect
+    if dx / dy < box_ratio:
+        grow = (dy * box_ratio - dx) / 2
+        return minx - grow, miny, maxx + grow, maxy
+    grow = (dx / box_ratio - dy) / 2 / aspect
+    return minx, miny - grow, maxx, maxy + grow
 
 
 def _legend_entries(layer: DrawnLayer) -> list[LegendEntry]:
