@@ -170,3 +170,18 @@ map_runs = Table(
     Column("outputs", Text),  # JSON: files, legend, scale, layers read
     Column("message", Text, nullable=False, server_default=""),
 )
+
+# 规划成果文档 (onemap.documents): the plan's text, drawings and indicator tables attached to a catalog entry.
+documents = Table(
+    "documents", metadata,
+    Column("id", String(36), primary_key=True),  # uuid4 text; the file is documents/<id><suffix>
+    Column("layer", String(128), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+)
