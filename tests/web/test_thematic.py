@@ -90,5 +90,40 @@ def test_make_a_map_download_pdf_and_png_and_rerun_for_another_township(page, co
                            timeout=120_000)
     runs = county.get("/api/maps/runs", county.token())
     assert runs[0]["rerun_of"] == run_id and runs[0]["outputs"]["region"]["name"] == "白沙镇"
-    assert page.locator("#map-log tbody tr").count() == 2
+    page.wait_for_function("() => document.querySelectorAll('#map-log tbody tr').length === 2")
     screenshot(page, "21-thematic-rerun-1366x768")
+
+
+def _plan_files(folder: Path) -> tuple[Path, Path]:
+    import docx
+    import openpyxl
+
+    text = docx.Document()
+    text.add_heading("青岚县国土空间总体规划(2021—2035年)", level=0)
+    text.add_heading("第一章 总则", level=1)
+    text.add_paragraph("第一条 规划目的。")
+    text.save(folder / "规划文本.docx")
+    book = openpyxl.Workbook()
+    book.active.title = "规划指标表"
+    book.active.append(["序号", "指标名称", "单位", "2035年"])
+    book.active.append([1, "生态保护红线面积", "km²", 2.13])
+    book.save(folder / "规划指标表.xlsx")
+    return folder / "规划文本.docx", folder / "规划指标表.xlsx"
+
+
+def test_plan_text_and_indicator_table_beside_the_map(page, county: County, tmp_path: Path) -> None:
+    log_in(page, county.username, county.password)
+    page.click("#tabs button[data-tab='documents']")
+    page.select_option("#doc-layer", "GHYDYH")
+    for path in _plan_files(tmp_path):
+        page.set_input_files("#doc-file", str(path))
+        page.click(".documents button:has-text('上传')")
+        page.wait_for_selector(f"#doc-list button:has-text('{path.stem}')")
+    page.click("#doc-list button:has-text('规划文本')")
+    page.wait_for_selector("#doc-view h2")
+    assert "青岚县国土空间总体规划" in page.inner_text("#doc-view h2")
+    assert "第一章 总则" in page.inner_text("#doc-view h3")
+    page.click("#doc-list button:has-text('规划指标表')")
+    page.wait_for_selector("#doc-view td:has-text('生态保护红线面积')")
+    assert page.locator("#map").is_visible()  # beside the map, not instead of it
+    screenshot(page, "22-plan-documents-1366x768")

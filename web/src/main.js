@@ -15,6 +15,7 @@ import { regionTool } from './region.js';
 import { rightPanel } from './panel.js';
 import { installQuery } from './query.js';
 import { installThematic } from './thematic.js';
+import { installDocuments } from './thematic_docs.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -82,6 +83,7 @@ $('maptools').append(regionTool({ map, highlight }), locateTool({ map, highlight
 installIdentify({ map, highlight, manager, panel, titleOf });
 const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: () => state.entries });
 installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
+installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, ready: reload() };
