@@ -61,3 +61,19 @@ def test_corrupt_docx_preview_is_a_clear_error(records: Engine, tmp_path: Path) 
         view_document(document_path(tmp_path, document), "docx")
     with pytest.raises(NotFoundError):
         get_document(records, "missing")
+
+
+def test_cli_attaches_the_sample_documents(tmp_path: Path, county_folder: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onemap.cli.main import app
+    from tests.cartography.county import import_county
+
+    store, records = f"gpkg://{tmp_path / 'store.gpkg'}", f"sqlite:///{tmp_path / 'records.sqlite'}"
+    import_county(county_folder / "sample.gpkg", store, ("GHYDYH",))
+    files = [str(county_folder / "规划文本.docx"), str(county_folder / "规划指标表.xlsx")]
+    result = CliRunner().invoke(app, ["documents", "attach", "GHYDYH", *files, "--store", store, "--records", records])
+    assert result.exit_code == 0, result.output
+    assert [d.title for d in list_documents(open_records(records), "GHYDYH")] == ["规划文本", "规划指标表"]
+    missing = CliRunner().invoke(app, ["documents", "attach", "NOPE", files[0], "--store", store, "--records", records])
+    assert missing.exit_code == 2 and "图层不存在" in missing.output
