@@ -66,9 +66,10 @@ def resolve_region(store: Store, code: str, *, as_of: date | None = None) -> Reg
         outline = shapely.union_all(shapely.make_valid(np.asarray(units.geometry.array)))
         return Region(code, _name(units, spec, names, code), outline, store.entry(spec["layer"]).meta.epsg,
                       spec["layer"])
-    if any(store.has_layer(s["layer"]) for s in cartography_data()["regions"]):
+    searched = [s for s in cartography_data()["regions"] if len(code) <= s["digits"] and store.has_layer(s["layer"])]
+    if searched:
         raise NotFoundError(f"行政区划代码 {code} 不存在", f"no boundary for region {code}")
-    return Region(code, code)
+    return Region(code, f"行政区 {code}")  # no boundary layer this fine: features are chosen by their codes
 
 
 def _name(units, spec: dict, names: list[str], code: str) -> str:

@@ -92,3 +92,15 @@ def test_scoped_reader_without_region_maps_their_own_village(map_store: Store, t
     result = render_map(map_store, MapRequest(parse_template(UNIQUE), scope=village), tmp_path)
     assert result.region.code == village and result.region.source == "CJDCQ"
     assert 0 < result.layers[0]["features"] < 200
+
+
+def test_region_without_a_fine_enough_boundary_layer_uses_feature_codes(tmp_path: Path, county_gpkg: Path) -> None:
+    from onemap.store import open_store
+    from tests.cartography.county import import_county
+
+    url = f"gpkg://{tmp_path / 'store.gpkg'}"
+    import_county(county_gpkg, url, ("DLTB", "XZQ"))  # no CJDCQ: villages have no outline
+    with open_store(url) as store:
+        result = render_map(store, MapRequest(parse_template(UNIQUE), region="341799101201"), tmp_path / "out")
+    assert result.region.outline is None and result.region.name == "行政区 341799101201"
+    assert 0 < result.layers[0]["features"] < 200
