@@ -101,3 +101,13 @@ def test_county_map_runs_as_a_job(map_api: Api, monkeypatch: pytest.MonkeyPatch)
     assert run["status"] == "successful", run
     assert run["outputs"]["features"] > 1000
     assert client.get(f"/api/maps/runs/{run['id']}/pdf", headers=maker).status_code == 200
+
+
+def test_map_runs_are_rate_limited_per_account(map_api: Api) -> None:
+    client, maker = map_api.client, map_api.user(["业务人员"])
+    limiter = client.app.state.ctx.heavy_limiter
+    username = client.get("/api/auth/me", headers=maker).json()["username"]
+    for _ in range(limiter.attempts):
+        limiter.allow(f"user:{username}")  # the account's allowance of heavy requests is used up
+    refused = client.post("/api/maps/runs", json={"template": TEMPLATE, "region": TOWNSHIP}, headers=maker)
+    assert refused.status_code == 429 and "过于频繁" in refused.json()["detail"]

@@ -13,7 +13,7 @@ from onemap.api.context import client_ip, context, opened_store
 from onemap.api.ogc.access import readable_layer
 from onemap.documents import attach, document_path, get_document, list_documents, view_document
 from onemap.documents.library import MAX_BYTES
-from onemap.errors import InputError
+from onemap.errors import InputError, RateLimitedError
 from onemap.security import User, audit
 from onemap.security.clearance import require_layer
 from onemap.store import Store
@@ -35,6 +35,8 @@ def upload_document(name: str, request: Request, user: UserDep, store: StoreDep,
                     title: Annotated[str, Form(max_length=200)] = "") -> dict:
     ctx = context(request)
     require_layer(user, store.entry(name).meta, action="layer:import", settings=ctx.security)
+    if not ctx.heavy_limiter.allow(f"user:{user.username}"):
+        raise RateLimitedError("上传过于频繁,请稍后再试", f"document rate limit for {user.username}")
     content = file.file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise InputError(f"文档超过 {MAX_BYTES // 1024**2} MB", "document too large")

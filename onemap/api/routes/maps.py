@@ -21,7 +21,7 @@ from onemap.cartography.process import THEMATIC_MAP_PROCESS
 from onemap.cartography.request import MapRequest
 from onemap.cartography.template import METHOD_NAMES, MapTemplate, parse_template
 from onemap.catalog import visible_entry
-from onemap.errors import InputError, NotFoundError
+from onemap.errors import InputError, NotFoundError, RateLimitedError
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.security.roles import require
 from onemap.services import processes as jobs_service
@@ -135,6 +135,8 @@ def _start(request: Request, store: Store, user: User, template: MapTemplate, *,
            rerun_of: str | None = None) -> JSONResponse:
     ctx = context(request)
     _allowed(request, user)
+    if not ctx.heavy_limiter.allow(f"user:{user.username}"):  # a map reads and draws whole regions
+        raise RateLimitedError("制图请求过于频繁,请稍后再试", f"map rate limit for {user.username}")
     try:
         _check_layers(request, store, user, template)
     except (PermissionDeniedError, NotFoundError):
