@@ -35,11 +35,12 @@ class LegendEntry:
     label: str
     colour: Colour
     count: int
+    edge: str | None = None  # the swatch's outline when the layer is drawn by its outline (界线)
 
     def to_dict(self) -> dict:
         """JSON form (colour as #RRGGBB)."""
         r, g, b, _ = (round(c * 255) for c in self.colour)
-        return {"label": self.label, "colour": f"#{r:02x}{g:02x}{b:02x}", "count": self.count}
+        return {"label": self.label, "colour": f"#{r:02x}{g:02x}{b:02x}", "count": self.count, "edge": self.edge}
 
 
 @dataclass

@@ -121,7 +121,7 @@ def draw_legend(ax: Axes, groups: list[tuple[str, list[LegendEntry]]], font: flo
                 column, y = column + 1, 0.98 - step * 1.5
             x = column * 0.5 + 0.04
             ax.add_patch(Rectangle((x, y - step * 0.3), 0.12 / columns, step * 0.6, facecolor=entry.colour,
-                                   edgecolor="#606060", linewidth=0.4))
+                                   edgecolor=entry.edge or "#606060", linewidth=1.2 if entry.edge else 0.4))
             ax.text(x + 0.15 / columns, y, entry.label or title, ha="left", va="center", fontsize=size * 0.9)
             y -= step
     ax.add_patch(Rectangle((0.0, 0.0), 1, 1, fill=False, edgecolor="#303030", linewidth=0.8))

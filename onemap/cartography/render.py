@@ -165,7 +165,7 @@ def render_map(store: Store, request: MapRequest, out_dir: Path, *, progress: Pr
         figure.savefig(png, dpi=template.dpi, metadata={"Title": title, "Software": "onemap"})
         report(92, "输出 PDF")
         figure.savefig(pdf, dpi=template.dpi, metadata={"Title": title, "Creator": "onemap"})
-    legend = [{"layer": d.spec.name, "title": d.title, "entries": [e.to_dict() for e in d.classified.entries]}
+    legend = [{"layer": d.spec.name, "title": d.title, "entries": [e.to_dict() for e in _legend_entries(d)]}
               for d in layers]
     read = [{"name": d.spec.name, "version": d.version, "features": len(d.frame)} for d in layers]
     report(100, "完成")
@@ -228,8 +228,8 @@ def _draw(template: MapTemplate, layers: list[DrawnLayer], region: Region, epsg:
         furniture.draw_north_arrow(ax, font)
     scale = furniture.numeric_scale((extent[2] - extent[0]) * per_unit, boxes["map"][2] * width)
     if template.legend:
-        groups = [(d.title if len(layers) > 1 or d.spec.classification.method != "single" else "",
-                   _legend_entries(d)) for d in layers]
+        # a single-symbol layer is its own legend entry; a classified one gets its title as a heading
+        groups = [("" if d.spec.classification.method == "single" else d.title, _legend_entries(d)) for d in layers]
         furniture.draw_legend(figure.add_axes(boxes["legend"]), groups, font * 1.2)
     _draw_texts(figure, template, layers, region, epsg, scale)
     return figure, {"scale": scale}
@@ -249,8 +249,11 @@ def _fit_box(extent: tuple[float, float, float, float], box_ratio: float,
 
 def _legend_entries(layer: DrawnLayer) -> list[LegendEntry]:
     entries = layer.classified.entries
-    if layer.spec.classification.method == "single":
-        return [LegendEntry(layer.title, entries[0].colour, entries[0].count)]
+    spec = layer.spec
+    if spec.classification.method == "single":
+        r, g, b, a = entries[0].colour
+        edge = spec.outline if spec.outline and spec.outline_width >= 0.8 else None  # a boundary: show its line
+        return [LegendEntry(layer.title, (r, g, b, a * spec.opacity), entries[0].count, edge)]
     return entries
 
 

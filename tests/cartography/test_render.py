@@ -15,7 +15,7 @@ from onemap.cartography.classify import classify
 from onemap.errors import InputError, NotFoundError
 from onemap.security import PermissionDeniedError
 from onemap.store import Store
-from tests.cartography.county import OTHER_TOWNSHIP, TOWNSHIP
+from tests.cartography.county import COUNTY, OTHER_TOWNSHIP, TOWNSHIP
 
 UNIQUE = {"title": "{region}土地利用现状图", "subtitle": "第三次全国国土调查", "dpi": 100,
           "layers": [{"name": "DLTB", "label": "地类图斑", "outline": None,
@@ -104,3 +104,17 @@ def test_region_without_a_fine_enough_boundary_layer_uses_feature_codes(tmp_path
         result = render_map(store, MapRequest(parse_template(UNIQUE), region="341799101201"), tmp_path / "out")
     assert result.region.outline is None and result.region.name == "行政区 341799101201"
     assert 0 < result.layers[0]["features"] < 200
+
+
+def test_boundary_overlay_is_drawn_by_its_outline_and_listed_in_the_legend(map_store: Store, tmp_path: Path) -> None:
+    template = parse_template({**UNIQUE, "layers": [*UNIQUE["layers"], {
+        "name": "XZQ", "label": "乡镇界", "opacity": 0, "outline": "#e60000", "outline_width": 1.5,
+        "classification": {"method": "single", "colour": "#e60000"}}]})
+    result = render_map(map_store, MapRequest(template, region=COUNTY), tmp_path)
+    overlay = result.legend[1]
+    assert overlay["title"] == "乡镇界" and overlay["entries"] == [
+        {"label": "乡镇界", "colour": "#e60000", "count": 14, "edge": "#e60000"}]
+    with pdfplumber.open(result.pdf) as pdf:
+        assert "乡镇界" in pdf.pages[0].extract_text()
+    pixels = _map_pixels(result.png).astype(int)
+    assert (np.abs(pixels - np.array([230, 0, 0])).sum(axis=1) <= 30).sum() > 500  # the red township boundaries

@@ -45,6 +45,7 @@ function thematicPanel({ entries }) {
     name: input({ name: 'template-name', id: 'map-template-name', placeholder: '模板名称' }),
     shared: input({ type: 'checkbox', name: 'shared' }),
     templates: h('select', { id: 'map-templates' }),
+    overlay: h('select', { name: 'overlay', id: 'map-overlay' }),
   };
   const furniture = { legend: check('legend', '图例'), scale_bar: check('scale_bar', '比例尺'),
     north_arrow: check('north_arrow', '指北针'), graticule: check('graticule', 'CGCS2000 经纬网') };
@@ -58,7 +59,12 @@ function thematicPanel({ entries }) {
     const layer = { name: f.layer.value, classification: { method: f.method.value,
       field: f.method.value === 'single' ? null : f.field.value, classes: Number(f.classes.value) || 5,
       ...(numeric ? { ramp: f.ramp.value } : {}) } };
-    const body = { title: f.title.value.trim(), subtitle: f.subtitle.value.trim(), layers: [layer],
+    const layers = [layer];
+    if (f.overlay.value) {  // a boundary drawn over the map: its outline only (城镇开发边界, 生态保护红线 …)
+      layers.push({ name: f.overlay.value, opacity: 0, outline: '#e60000', outline_width: 1.2,
+        classification: { method: 'single', colour: '#e60000' } });
+    }
+    const body = { title: f.title.value.trim(), subtitle: f.subtitle.value.trim(), layers,
       page: f.page.value, orientation: f.orientation.value };
     for (const [key, label] of Object.entries(furniture)) body[key] = label.querySelector('input').checked;
     return body;
@@ -132,6 +138,7 @@ function thematicPanel({ entries }) {
     if (!chosen) return;
     const t = chosen.template;
     const layer = t.layers[0];
+    f.overlay.value = t.layers[1]?.name || '';
     Object.assign(f.title, { value: t.title });
     f.subtitle.value = t.subtitle || '';
     f.layer.value = layer.name;
@@ -161,7 +168,7 @@ function thematicPanel({ entries }) {
   const element = h('div', { class: 'query thematic' },
     line('模板', f.templates),
     line('标题', f.title), line('副标题', f.subtitle), line('图层', f.layer), line('分类方法', f.method),
-    line('分类字段', f.field), line('分级数', f.classes), line('色带', f.ramp),
+    line('分类字段', f.field), line('分级数', f.classes), line('色带', f.ramp), line('叠加界线', f.overlay),
     h('div', { class: 'line check' }, Object.values(furniture)),
     h('div', { class: 'line' }, line('纸张', f.page), f.orientation),
     line('制图区域', f.region), line('图层版本', f.version),
@@ -175,6 +182,9 @@ function thematicPanel({ entries }) {
     const polygons = entries().filter((e) => /polygon/i.test(e.geometry_type || 'polygon'));
     const previous = f.layer.value;
     clear(f.layer, polygons.map((e) => h('option', { value: e.name }, `${e.title}(${e.name})`)));
+    const overlay = f.overlay.value;
+    clear(f.overlay, h('option', { value: '' }, '(无)'), polygons.map((e) => h('option', { value: e.name }, e.title)));
+    f.overlay.value = overlay;
     if (polygons.some((e) => e.name === previous)) f.layer.value = previous;
     else if (polygons.some((e) => e.name === 'DLTB')) f.layer.value = 'DLTB';
     const options = await api('/api/maps/options').catch(() => null);
