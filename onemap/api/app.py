@@ -15,7 +15,7 @@ from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
-from onemap.api.routes import audit, auth, catalog, imports, projects, qc
+from onemap.api.routes import audit, auth, catalog, documents, imports, maps, projects, qc
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
@@ -48,7 +48,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
                       upload_paths=(imports.router.prefix, qc.router.prefix))
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
-               ogc_processes.router, projects.router)
+               ogc_processes.router, projects.router, maps.router, documents.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from onemap.cli.documents import documents_app
+from onemap.cli.maps import map_app
 from onemap.cli.progress import console, progress_bar
 from onemap.cli.qc import qc as qc_command
 from onemap.cli.review import check_project as check_project_command
@@ -29,6 +31,8 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+app.add_typer(map_app, name="map")
+app.add_typer(documents_app, name="documents")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
                                                            "默认为本节点的内置 GeoPackage 存储")]

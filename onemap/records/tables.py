@@ -182,3 +182,49 @@ project_events = Table(
     Column("actor", String(64), nullable=False),
     Column("result_id", Integer, ForeignKey("project_results.id", ondelete="CASCADE")),
 )
+
+# 专题图模板 (onemap.cartography.tasklog): an owner's templates, optionally shared with every map maker.
+map_templates = Table(
+    "map_templates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("shared", Boolean, nullable=False, server_default="0"),
+    Column("body", Text, nullable=False),  # the template JSON
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+)
+
+# 制图任务日志: every run of a template, with the template as it was, so that any run can be re-run.
+map_runs = Table(
+    "map_runs", metadata,
+    Column("id", String(36), primary_key=True),  # uuid4 text
+    Column("template_id", Integer, ForeignKey("map_templates.id", ondelete="SET NULL")),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("created", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime),
+    Column("status", String(16), nullable=False),  # running|successful|failed
+    Column("template", Text, nullable=False),  # JSON snapshot
+    Column("region", String(19), nullable=False, server_default=""),
+    Column("versions", Text, nullable=False, server_default="{}"),  # JSON layer → version
+    Column("as_of", String(10)),
+    Column("job_id", String(36)),  # set when the run went through the job runner
+    Column("rerun_of", String(36)),
+    Column("outputs", Text),  # JSON: files, legend, scale, layers read
+    Column("message", Text, nullable=False, server_default=""),
+)
+
+# 规划成果文档 (onemap.documents): the plan's text, drawings and indicator tables attached to a catalog entry.
+documents = Table(
+    "documents", metadata,
+    Column("id", String(36), primary_key=True),  # uuid4 text; the file is documents/<id><suffix>
+    Column("layer", String(128), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+)

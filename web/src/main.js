@@ -17,6 +17,8 @@ import { installQuery } from './query.js';
 import { installCompare } from './compare.js';
 import { resetUnits } from './units.js';
 import { addTianditu, tiandituConfig } from './tianditu.js';
+import { installThematic } from './thematic.js';
+import { installDocuments } from './thematic_docs.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -88,6 +90,8 @@ $('maptools').append(regionTool({ map, highlight }), locateTool({ map, highlight
 installIdentify({ map, highlight, manager, panel, titleOf });
 const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: () => state.entries });
 const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
+installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
+installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, ready: reload() };
