@@ -293,8 +293,12 @@ class Store(ABC):
 
     @abstractmethod
     def _read(self, name: str, version: int, bbox: tuple[float, float, float, float] | None,
-              columns: list[str] | None) -> gpd.GeoDataFrame:
-        """Features of ``name`` at ``version`` (system columns included)."""
+              columns: list[str] | None, min_size: float | None = None) -> gpd.GeoDataFrame:
+        """Features of ``name`` at ``version`` (system columns included).
+
+        ``min_size`` (layer units) may drop features whose bounding box is smaller on both sides; a
+        provider may return a superset (callers that need exactness test the sizes again).
+        """
 
     @abstractmethod
     def close(self) -> None:
@@ -416,10 +420,15 @@ class Store(ABC):
 
     def read(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
              bbox: tuple[float, float, float, float] | None = None, columns: list[str] | None = None,
-             system_columns: bool = False) -> gpd.GeoDataFrame:
-        """Features of a layer as of a version or date (current by default)."""
+             system_columns: bool = False, min_size: float | None = None) -> gpd.GeoDataFrame:
+        """Features of a layer as of a version or date (current by default).
+
+        ``min_size`` (layer CRS units) keeps only features whose bounding box is at least that long on
+        one side (at least those: a provider may keep a few smaller ones). Overview tiles use it so the
+        store, not Python, drops what is too small to be drawn.
+        """
         number = self.resolve_version(name, version, as_of)
-        frame = self._read(name, number, bbox, columns)
+        frame = self._read(name, number, bbox, columns, min_size)
         if not system_columns:
             frame = frame.drop(columns=[c for c in (HASH, VFROM, VTO) if c in frame.columns])
         return frame
