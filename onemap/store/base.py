@@ -301,6 +301,10 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def _changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        """Bounding boxes (n × 4, layer CRS) of the rows written or retired by versions ``v1``+1 … ``v2``."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
@@ -450,6 +454,18 @@ class Store(ABC):
         finally:
             self._catalog_memo = None
         return [p.info for p in plans]
+
+    def changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        """Where a layer changed from version ``v1`` to a later ``v2``: the bounding boxes (n × 4, layer CRS,
+        minx miny maxx maxy) of the old and the new geometry of every feature added, changed or removed.
+
+        Read from the version columns alone (no key comparison), so it is cheap on big layers; boxes may
+        be slightly larger than the geometries (index precision). Tiles outside them did not change.
+        """
+        first, last = self.resolve_version(name, v1), self.resolve_version(name, v2)
+        if last <= first:
+            raise InputError(f"版本 {v2} 不晚于版本 {v1}", f"{name}: v2 {v2} <= v1 {v1}")
+        return np.asarray(self._changed_bounds(name, first, last), dtype=float).reshape(-1, 4)
 
     def diff(self, name: str, v1: int, v2: int) -> Diff:
         """Features added, removed and changed from version ``v1`` to ``v2``."""

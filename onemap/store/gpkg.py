@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import sqlalchemy as sa
@@ -114,7 +115,7 @@ class GeoPackageStore(Store):
                     min_size: float) -> gpd.GeoDataFrame:
         """Features whose R-tree box is at least ``min_size`` long on one side (the R-tree's float32 boxes
         are rounded outwards: a superset), chosen in SQL without decoding a geometry, then read by fid."""
-        where, params = [f"(r.maxx - r.minx >= ? OR r.maxy - r.miny >= ?)"], [min_size, min_size]
+        where, params = ["(r.maxx - r.minx >= ? OR r.maxy - r.miny >= ?)"], [min_size, min_size]
         if bbox is not None:
             where.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
             params += [bbox[2], bbox[0], bbox[3], bbox[1]]
@@ -126,6 +127,13 @@ class GeoPackageStore(Store):
         frame = pyogrio.read_dataframe(self.path, layer=name, fids=[r[0] for r in rows], columns=wanted,
                                        use_arrow=True)
         return frame.reset_index(drop=True)
+
+    def _changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        rows = self._conn.execute(
+            f'SELECT r.minx, r.miny, r.maxx, r.maxy FROM main."rtree_{name}_{_GEOM}" AS r '
+            f'JOIN main."{name}" AS t ON t.fid = r.id WHERE (t."{VFROM}" > ? AND t."{VFROM}" <= ?) '
+            f'OR (t."{VTO}" > ? AND t."{VTO}" <= ?)', (int(v1), int(v2), int(v1), int(v2))).fetchall()
+        return np.array(rows, dtype=float).reshape(-1, 4)
 
     # -- querying (OGC API Features) -------------------------------------------------------------
     def _stored_types(self, name: str) -> dict[str, str]:

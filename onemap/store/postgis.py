@@ -214,6 +214,14 @@ class PostGISStore(Store):
         geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
         return gpd.GeoDataFrame(frame, geometry=geometry.rename(base.GEOMETRY), crs=epsg)
 
+    def _changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        query = _sql("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
+                     "(SELECT {geom}::box2d AS b FROM {t} WHERE ({vfrom} > %(v1)s AND {vfrom} <= %(v2)s) "
+                     "OR ({vto} > %(v1)s AND {vto} <= %(v2)s)) AS c WHERE b IS NOT NULL", t=self._table(name))
+        with _database_errors(f"读取图层 {name}"), self._conn.cursor(binary=True) as cur:
+            rows = cur.execute(query, {"v1": int(v1), "v2": int(v2)}).fetchall()
+        return np.array(rows, dtype=float).reshape(-1, 4)
+
     def _select(self, name: str, version: int, names: list[str], bbox, epsg: int,
                 min_size: float | None = None) -> list[tuple]:
         where, params = _at_version(version), [float(v) for v in bbox or ()]

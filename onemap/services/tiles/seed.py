@@ -1,0 +1,245 @@
+"""瓦片预生成 (tile seeding): fill the tile cache for one layer version, whole or where it changed.
+
+Tiles are built in blocks, never one request per tile: the tiles of one level are grouped into
+blocks of ``block × block`` tiles; a block is one ``ST_AsMVT`` statement on PostGIS (see
+:func:`.mvt_postgis.postgis_tiles`), and on other stores one read of the block's features, reprojected
+once, then cut and encoded per tile. Each tile goes through exactly the steps of a tile built on
+demand (:func:`.features.cut_tile`, :func:`.mvt.encode_features`), so seeded tiles equal them.
+
+Only the default variant (all properties, no region scope) of MVT tiles is seeded; other variants
+and PNG tiles are built on first request. The tiles seeded are those of the layer's extent at every
+level from the set's first one to ``max_zoom``; empty tiles are cached too (zero-length files).
+
+Incremental: when the cache already holds an older version of the layer, the tiles the change did
+not touch are hard-linked from that version (:meth:`.cache.TileCache.carry_over`) and only the
+touched ones are rebuilt. A tile is touched when the bounding box of an old or new geometry of a
+changed feature (:meth:`onemap.store.base.Store.changed_bounds`) meets the tile with its buffer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from onemap.errors import InputError
+from onemap.services.tiles.cache import TileCache, TileKey
+from onemap.services.tiles.features import (
+    BUFFER,
+    EXTENT,
+    LayerState,
+    TileWindow,
+    cut_tile,
+    layer_state,
+    min_feature_size,
+    query_bbox,
+    read_features,
+    tile_window,
+    to_tms_crs,
+    transformer,
+)
+from onemap.services.tiles.mvt import _is_postgis, encode_features
+from onemap.services.tiles.tms import get_tms, tms_epsg
+from onemap.store.base import Store
+
+DEFAULT_TMS = ("WebMercatorQuad",)
+DEFAULT_MAX_ZOOM = 16
+DEFAULT_BLOCK = 8  # tiles per block side: 64 tiles per query / per read
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class SeedReport:
+    """What one seeding run did."""
+
+    layer: str
+    version: int
+    tms_ids: list[str]
+    max_zoom: int
+    built: int = 0  # tiles generated (empty ones included)
+    empty: int = 0  # of which empty
+    carried: int = 0  # tile files hard-linked from an older version
+    from_version: int | None = None  # the version carried over from (None: a full seed)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    levels: dict[str, dict[int, int]] = field(default_factory=dict)  # tms -> level -> tiles built
+
+    def summary_zh(self) -> str:
+        """One line for the CLI and process results."""
+        base = f"(沿用版本 {self.from_version} 未变瓦片 {self.carried} 个)" if self.from_version else ""
+        return (f"图层 {self.layer} 版本 {self.version}:生成瓦片 {self.built} 个(空瓦片 {self.empty} 个){base},"
+                f"用时 {self.seconds:.1f} 秒")
+
+
+def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...] = DEFAULT_TMS,
+               max_zoom: int = DEFAULT_MAX_ZOOM, version: int | None = None, cache: TileCache | None = None,
+               incremental: bool = True, block: int = DEFAULT_BLOCK, progress: Progress | None = None) -> SeedReport:
+    """Seed the cache with the MVT tiles of ``layer`` at ``version`` (current by default) to ``max_zoom``.
+
+    With ``incremental`` (default) and an older version of the layer already in the cache for a tile
+    matrix set, unchanged tiles are carried over from the newest such version and only touched tiles
+    are rebuilt; levels that version lacks are seeded in full.
+    """
+    cache = cache or TileCache()
+    state = layer_state(store, layer, version)
+    tms_ids = list(dict.fromkeys(tms_ids))
+    for tms_id in tms_ids:
+        tms = get_tms(tms_id)
+        if not tms.minzoom <= max_zoom <= tms.maxzoom:
+            raise InputError(f"瓦片矩阵集 {tms_id} 没有第 {max_zoom} 级(可用 {tms.minzoom}–{tms.maxzoom} 级)",
+                             f"{tms_id}: no level {max_zoom}")
+    report = SeedReport(layer, state.version, tms_ids, max_zoom)
+    started, cpu = time.perf_counter(), time.process_time()
+    tell = progress or (lambda step, fraction: None)
+    plans = [(tms_id, _previous(cache, store, layer, tms_id, state.version) if incremental else None)
+             for tms_id in tms_ids]
+    changed = None
+    if any(previous is not None for _, previous in plans):
+        report.from_version = max(p for _, p in plans if p is not None)
+    jobs = [(tms_id, z, previous) for tms_id, previous in plans
+            for z in range(get_tms(tms_id).minzoom, max_zoom + 1)]
+    weights = [_level_count(tms_id, z, state) for tms_id, z, _ in jobs]
+    total, done = max(sum(weights), 1), 0
+    for (tms_id, z, previous), weight in zip(jobs, weights, strict=True):
+        tell(f"{tms_id} 第 {z} 级", done / total)
+        touched = None
+        folder = cache.tms_folder(store.url, layer, previous, tms_id) / str(z) if previous is not None else None
+        if folder is not None and folder.is_dir():
+            changed = store.changed_bounds(layer, previous, state.version) if changed is None else changed
+            touched = touched_tiles(changed, state, tms_id, z)
+            report.carried += cache.carry_over(store.url, layer, tms_id, previous, state.version, z,
+                                               lambda x, y, t=touched: (x, y) in t)
+        built = _seed_level(store, cache, state, tms_id, z, touched, block, report)
+        report.levels.setdefault(tms_id, {})[z] = built
+        done += weight
+    tell("完成", 1.0)
+    report.seconds, report.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return report
+
+
+def _previous(cache: TileCache, store: Store, layer: str, tms_id: str, version: int) -> int | None:
+    """The newest older version of the layer with tiles of ``tms_id`` in the cache."""
+    older = [v for v in cache.cached_versions(store.url, layer, tms_id) if v < version]
+    known = {v.version for v in store.entry(layer).history}
+    older = [v for v in older if v in known]
+    return older[-1] if older else None
+
+
+def level_range(tms_id: str, z: int, state: LayerState) -> tuple[int, int, int, int] | None:
+    """The columns and rows (first, last inclusive: x0, y0, x1, y1) of level ``z`` covering the layer."""
+    if state.extent is None:
+        return None
+    epsg = tms_epsg(tms_id)
+    bounds = transformer(state.epsg, epsg).transform_bounds(*state.extent, densify_pts=21)
+    return _index_range(tms_id, z, np.array([bounds], dtype=float))[0] if all(map(math.isfinite, bounds)) else None
+
+
+def _index_range(tms_id: str, z: int, boxes: np.ndarray, pad_units: float = 0.0) -> list[tuple[int, int, int, int]]:
+    """Per box (tile matrix set CRS, x/y order), the tile columns and rows it meets, grown by ``pad_units``
+    of the tile's ``EXTENT`` on each side (the tile buffer)."""
+    tms = get_tms(tms_id)
+    matrix = tms.matrix(z)
+    left, _, right, top = (float(v) for v in tms.xy_bounds(0, 0, z))
+    bottom = float(tms.xy_bounds(0, 0, z)[1])
+    width, height = right - left, top - bottom
+    pad_x, pad_y = width * pad_units / EXTENT, height * pad_units / EXTENT
+    x0 = np.floor((boxes[:, 0] - pad_x - left) / width)
+    x1 = np.floor((boxes[:, 2] + pad_x - left) / width)
+    y0 = np.floor((top - boxes[:, 3] - pad_y) / height)
+    y1 = np.floor((top - boxes[:, 1] + pad_y) / height)
+    columns, rows = matrix.matrixWidth - 1, matrix.matrixHeight - 1
+    ranges = np.column_stack([np.clip(x0, 0, columns), np.clip(y0, 0, rows), np.clip(x1, 0, columns),
+                              np.clip(y1, 0, rows)]).astype(np.int64)
+    return [tuple(int(v) for v in r) for r in ranges]
+
+
+def _level_count(tms_id: str, z: int, state: LayerState) -> int:
+    found = level_range(tms_id, z, state)
+    return 0 if found is None else (found[2] - found[0] + 1) * (found[3] - found[1] + 1)
+
+
+def touched_tiles(boxes: np.ndarray, state: LayerState, tms_id: str, z: int) -> set[tuple[int, int]]:
+    """The tiles (x, y) of level ``z`` whose buffered area meets one of ``boxes`` (layer CRS)."""
+    if not len(boxes):
+        return set()
+    forward = transformer(state.epsg, tms_epsg(tms_id))
+    xs = np.column_stack([boxes[:, 0], boxes[:, 2], boxes[:, 0], boxes[:, 2], (boxes[:, 0] + boxes[:, 2]) / 2])
+    ys = np.column_stack([boxes[:, 1], boxes[:, 1], boxes[:, 3], boxes[:, 3], (boxes[:, 1] + boxes[:, 3]) / 2])
+    tx, ty = forward.transform(xs.ravel(), ys.ravel())
+    tx, ty = np.asarray(tx).reshape(xs.shape), np.asarray(ty).reshape(ys.shape)
+    projected = np.column_stack([tx.min(axis=1), ty.min(axis=1), tx.max(axis=1), ty.max(axis=1)])
+    touched: set[tuple[int, int]] = set()
+    # One more buffer's worth of margin covers the curvature the corner transform leaves out.
+    for x0, y0, x1, y1 in set(_index_range(tms_id, z, projected, 2 * BUFFER)):
+        touched.update((x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1))
+    return touched
+
+
+def _blocks(found: tuple[int, int, int, int], block: int) -> Iterator[list[tuple[int, int]]]:
+    x0, y0, x1, y1 = found
+    for bx in range(x0, x1 + 1, block):
+        for by in range(y0, y1 + 1, block):
+            yield [(x, y) for x in range(bx, min(bx + block, x1 + 1)) for y in range(by, min(by + block, y1 + 1))]
+
+
+def _seed_level(store: Store, cache: TileCache, state: LayerState, tms_id: str, z: int,
+                only: set[tuple[int, int]] | None, block: int, report: SeedReport) -> int:
+    """Build and cache level ``z``'s tiles over the layer (only those in ``only`` when given)."""
+    found = level_range(tms_id, z, state)
+    if found is None:
+        return 0
+    built = 0
+    for tiles in _blocks(found, max(1, block)):
+        if only is not None:
+            tiles = [t for t in tiles if t in only]
+        if not tiles:
+            continue
+        windows = [tile_window(tms_id, z, x, y) for x, y in tiles]
+        for (x, y), data in build_block(store, state, windows).items():
+            cache.put(TileKey(store.url, state.name, state.version, tms_id, z, x, y, "mvt", None), data)
+            built += 1
+            report.empty += not data
+    report.built += built
+    return built
+
+
+def build_block(store: Store, state: LayerState, windows: list[TileWindow]) -> dict[tuple[int, int], bytes]:
+    """The default-variant MVT tiles of a block of one level: (x, y) -> bytes."""
+    if _is_postgis(store):
+        from onemap.services.tiles.mvt_postgis import postgis_tiles
+
+        return postgis_tiles(store, windows, state)
+    return _encoded_block(store, state, windows)
+
+
+def _encoded_block(store: Store, state: LayerState, windows: list[TileWindow]) -> dict[tuple[int, int], bytes]:
+    """One read of the block's features, reprojected once, then each tile cut and encoded."""
+    result = {(w.x, w.y): b"" for w in windows}
+    boxes = {(w.x, w.y): query_bbox(w, state) for w in windows}
+    wanted = [b for b in boxes.values() if b is not None]
+    if not wanted:
+        return result
+    union = np.array(wanted)
+    bbox = (union[:, 0].min(), union[:, 1].min(), union[:, 2].max(), union[:, 3].max())
+    overview = windows[0].overview
+    minimum = min(min_feature_size(w, state) for w in windows) if overview else None
+    frame = read_features(store, state, tuple(float(v) for v in bbox), min_size=minimum)
+    if frame.empty:
+        return result
+    geometries = frame.geometry.to_numpy()
+    projected = to_tms_crs(geometries, state.epsg, windows[0].epsg)
+    bounds = shapely.bounds(geometries)
+    for window in windows:
+        box = boxes[(window.x, window.y)]
+        if box is None:
+            continue
+        near = np.flatnonzero((bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
+                              & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1]))
+        if len(near):
+            tile = cut_tile(frame.iloc[near], projected[near], window, state, EXTENT)
+            result[(window.x, window.y)] = encode_features(state.name, tile)
+    return result
