@@ -194,21 +194,31 @@ def cut_tile(frame: gpd.GeoDataFrame, projected: np.ndarray, window: TileWindow,
              extent: int) -> gpd.GeoDataFrame:
     """One tile's features: ``frame`` (layer CRS) with its geometries ``projected`` to the tile matrix
     set's CRS, sized, scaled to tile units, simplified at overviews and clipped to the buffered tile."""
-    geometries = frame.geometry.to_numpy()
+    rows, geometries = tile_geometries(frame.geometry.to_numpy(), projected, window, state, extent)
+    attributes = frame.drop(columns=frame.geometry.name).iloc[rows].reset_index(drop=True)
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometries).rename(GEOMETRY))
+
+
+def tile_geometries(geometries: np.ndarray, projected: np.ndarray, window: TileWindow, state: LayerState,
+                    extent: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows drawn on the tile and their geometries in tile units (see :func:`cut_tile`).
+
+    ``geometries`` are in the layer's CRS (for the size test), ``projected`` the same in the tile
+    matrix set's CRS.
+    """
     keep = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
     if window.overview:
         bounds = shapely.bounds(geometries)
         size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
         keep &= size >= min_feature_size(window, state)
-    frame = frame[keep]
-    geometries = scale_to_tile(projected[keep], window, extent)
+    rows = np.flatnonzero(keep)
+    tiled = scale_to_tile(projected[rows], window, extent)
     if window.overview:
-        geometries = shapely.simplify(geometries, extent / 512, preserve_topology=True)
+        tiled = shapely.simplify(tiled, extent / 512, preserve_topology=True)
     buffer = BUFFER * extent / EXTENT
-    geometries = _clip(geometries, (-buffer, -buffer, extent + buffer, extent + buffer))
-    keep = ~shapely.is_empty(geometries)
-    attributes = frame.drop(columns=frame.geometry.name)[keep].reset_index(drop=True)
-    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometries[keep]).rename(GEOMETRY))
+    tiled = _clip(tiled, (-buffer, -buffer, extent + buffer, extent + buffer))
+    drawn = ~shapely.is_empty(tiled)
+    return rows[drawn], tiled[drawn]
 
 
 def min_feature_size(window: TileWindow, state: LayerState) -> float:

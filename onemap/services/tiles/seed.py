@@ -1,10 +1,12 @@
 """瓦片预生成 (tile seeding): fill the tile cache for one layer version, whole or where it changed.
 
-Tiles are built in blocks, never one request per tile: the tiles of one level are grouped into
-blocks of ``block × block`` tiles; a block is one ``ST_AsMVT`` statement on PostGIS (see
-:func:`.mvt_postgis.postgis_tiles`), and on other stores one read of the block's features, reprojected
-once, then cut and encoded per tile. Each tile goes through exactly the steps of a tile built on
-demand (:func:`.features.cut_tile`, :func:`.mvt.encode_features`), so seeded tiles equal them.
+Tiles are built in blocks, never one request per tile. Overview levels go level by level, their tiles
+grouped into blocks of ``block × block``; the last ``pyramid`` levels (z13–z16 by default) go as one
+pyramid per tile of their first level, that tile's descendants included. A block is one ``ST_AsMVT``
+statement per level on PostGIS (see :func:`.mvt_postgis.postgis_tiles`); on other stores one read of
+the block's features, reprojected once and turned into plain attribute values once, then cut and
+encoded per tile. Each tile goes through exactly the steps of a tile built on demand
+(:func:`.features.tile_geometries`, :func:`.mvt_encode.encode_layer`), so seeded tiles equal them.
 
 Only the default variant (all properties, no region scope) of MVT tiles is seeded; other variants
 and PNG tiles are built on first request. The tiles seeded are those of the layer's extent at every
@@ -33,22 +35,25 @@ from onemap.services.tiles.features import (
     EXTENT,
     LayerState,
     TileWindow,
-    cut_tile,
+    attribute_columns,
     layer_state,
     min_feature_size,
     query_bbox,
     read_features,
+    tile_geometries,
     tile_window,
     to_tms_crs,
     transformer,
 )
-from onemap.services.tiles.mvt import _is_postgis, encode_features
+from onemap.services.tiles.mvt import _is_postgis, feature_columns
+from onemap.services.tiles.mvt_encode import encode_layer
 from onemap.services.tiles.tms import get_tms, tms_epsg
 from onemap.store.base import Store
 
 DEFAULT_TMS = ("WebMercatorQuad",)
 DEFAULT_MAX_ZOOM = 16
 DEFAULT_BLOCK = 8  # tiles per block side: 64 tiles per query / per read
+DEFAULT_PYRAMID = 4  # the last levels seeded together: one read per tile of the first, down to max_zoom
 Progress = Callable[[str, float], None]
 
 
@@ -77,7 +82,8 @@ class SeedReport:
 
 def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...] = DEFAULT_TMS,
                max_zoom: int = DEFAULT_MAX_ZOOM, version: int | None = None, cache: TileCache | None = None,
-               incremental: bool = True, block: int = DEFAULT_BLOCK, progress: Progress | None = None) -> SeedReport:
+               incremental: bool = True, block: int = DEFAULT_BLOCK, pyramid: int = DEFAULT_PYRAMID,
+               progress: Progress | None = None) -> SeedReport:
     """Seed the cache with the MVT tiles of ``layer`` at ``version`` (current by default) to ``max_zoom``.
 
     With ``incremental`` (default) and an older version of the layer already in the cache for a tile
@@ -95,30 +101,46 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
     report = SeedReport(layer, state.version, tms_ids, max_zoom)
     started, cpu = time.perf_counter(), time.process_time()
     tell = progress or (lambda step, fraction: None)
-    plans = [(tms_id, _previous(cache, store, layer, tms_id, state.version) if incremental else None)
-             for tms_id in tms_ids]
-    changed = None
-    if any(previous is not None for _, previous in plans):
-        report.from_version = max(p for _, p in plans if p is not None)
-    jobs = [(tms_id, z, previous) for tms_id, previous in plans
-            for z in range(get_tms(tms_id).minzoom, max_zoom + 1)]
-    weights = [_level_count(tms_id, z, state) for tms_id, z, _ in jobs]
-    total, done = max(sum(weights), 1), 0
-    for (tms_id, z, previous), weight in zip(jobs, weights, strict=True):
-        tell(f"{tms_id} 第 {z} 级", done / total)
-        touched = None
-        folder = cache.tms_folder(store.url, layer, previous, tms_id) / str(z) if previous is not None else None
-        if folder is not None and folder.is_dir():
-            changed = store.changed_bounds(layer, previous, state.version) if changed is None else changed
-            touched = touched_tiles(changed, state, tms_id, z)
-            report.carried += cache.carry_over(store.url, layer, tms_id, previous, state.version, z,
-                                               lambda x, y, t=touched: (x, y) in t)
-        built = _seed_level(store, cache, state, tms_id, z, touched, block, report)
-        report.levels.setdefault(tms_id, {})[z] = built
-        done += weight
+    previous = {tms_id: _previous(cache, store, layer, tms_id, state.version) if incremental else None
+                for tms_id in tms_ids}
+    if any(v is not None for v in previous.values()):
+        report.from_version = max(v for v in previous.values() if v is not None)
+    jobs = [(tms_id, zooms) for tms_id in tms_ids for zooms in _level_groups(tms_id, max_zoom, pyramid)]
+    total = max(sum(_level_count(t, z, state) for t, zooms in jobs for z in zooms), 1)
+    done, changed = [0], {}
+
+    def advance(count: int, label: str) -> None:
+        done[0] += count
+        tell(label, min(done[0] / total, 0.99))
+
+    for tms_id, zooms in jobs:
+        only: dict[int, set[tuple[int, int]] | None] = {}
+        before = previous[tms_id]
+        for z in zooms:
+            folder = cache.tms_folder(store.url, layer, before, tms_id) / str(z) if before is not None else None
+            if folder is None or not folder.is_dir():
+                only[z] = None  # nothing to carry over: the whole level
+                continue
+            if before not in changed:
+                changed[before] = store.changed_bounds(layer, before, state.version)
+            only[z] = touched_tiles(changed[before], state, tms_id, z)
+            report.carried += cache.carry_over(store.url, layer, tms_id, before, state.version, z,
+                                               lambda x, y, t=only[z]: (x, y) in t)
+        label = f"{tms_id} 第 {zooms[0]}–{zooms[-1]} 级" if len(zooms) > 1 else f"{tms_id} 第 {zooms[0]} 级"
+        tell(label, min(done[0] / total, 0.99))
+        if any(v is None or v for v in only.values()):
+            _seed_levels(store, cache, state, tms_id, zooms, only, block, report,
+                         lambda count, label=label: advance(count, label))
     tell("完成", 1.0)
     report.seconds, report.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return report
+
+
+def _level_groups(tms_id: str, max_zoom: int, pyramid: int) -> list[list[int]]:
+    """Levels one by one, then the last ``pyramid`` levels as one group (built from one read per block)."""
+    first = get_tms(tms_id).minzoom
+    split = max(first, max_zoom - max(pyramid, 1) + 1)
+    return [[z] for z in range(first, split)] + [list(range(split, max_zoom + 1))]
 
 
 def _previous(cache: TileCache, store: Store, layer: str, tms_id: str, version: int) -> int | None:
@@ -186,60 +208,81 @@ def _blocks(found: tuple[int, int, int, int], block: int) -> Iterator[list[tuple
             yield [(x, y) for x in range(bx, min(bx + block, x1 + 1)) for y in range(by, min(by + block, y1 + 1))]
 
 
-def _seed_level(store: Store, cache: TileCache, state: LayerState, tms_id: str, z: int,
-                only: set[tuple[int, int]] | None, block: int, report: SeedReport) -> int:
-    """Build and cache level ``z``'s tiles over the layer (only those in ``only`` when given)."""
-    found = level_range(tms_id, z, state)
+def _seed_levels(store: Store, cache: TileCache, state: LayerState, tms_id: str, zooms: list[int],
+                 only: dict[int, set[tuple[int, int]] | None], block: int, report: SeedReport,
+                 tell: Callable[[int], None]) -> None:
+    """Build and cache the tiles of ``zooms`` (one level, or a pyramid of consecutive levels) over the layer.
+
+    The blocks are the tiles of the first level grouped ``block × block`` (for a pyramid: the first
+    level's tiles, each with every tile below it down to the last level), each read once.
+    """
+    top = zooms[0]
+    found = level_range(tms_id, top, state)
     if found is None:
-        return 0
-    built = 0
-    for tiles in _blocks(found, max(1, block)):
-        if only is not None:
-            tiles = [t for t in tiles if t in only]
-        if not tiles:
+        return
+    for roots in _blocks(found, 1 if len(zooms) > 1 else max(1, block)):
+        levels: dict[int, list[TileWindow]] = {}
+        for z in zooms:
+            factor = 2 ** (z - top)
+            wanted = only.get(z)
+            tiles = [(x * factor + i, y * factor + j) for x, y in roots for i in range(factor) for j in range(factor)]
+            within = level_range(tms_id, z, state)
+            tiles = [t for t in tiles if within[0] <= t[0] <= within[2] and within[1] <= t[1] <= within[3]
+                     and (wanted is None or t in wanted)]
+            if tiles:
+                levels[z] = [tile_window(tms_id, z, x, y) for x, y in tiles]
+        if not levels:
             continue
-        windows = [tile_window(tms_id, z, x, y) for x, y in tiles]
-        for (x, y), data in build_block(store, state, windows).items():
-            cache.put(TileKey(store.url, state.name, state.version, tms_id, z, x, y, "mvt", None), data)
-            built += 1
-            report.empty += not data
-    report.built += built
-    return built
+        for z, tiles in build_levels(store, state, levels).items():
+            for (x, y), data in tiles.items():
+                cache.put(TileKey(store.url, state.name, state.version, tms_id, z, x, y, "mvt", None), data)
+                report.empty += not data
+            report.built += len(tiles)
+            report.levels.setdefault(tms_id, {}).setdefault(z, 0)
+            report.levels[tms_id][z] += len(tiles)
+            tell(len(tiles))
 
 
-def build_block(store: Store, state: LayerState, windows: list[TileWindow]) -> dict[tuple[int, int], bytes]:
-    """The default-variant MVT tiles of a block of one level: (x, y) -> bytes."""
+def build_levels(store: Store, state: LayerState, levels: dict[int, list[TileWindow]]) -> dict[int, dict]:
+    """The default-variant MVT tiles of a block: level -> (x, y) -> bytes.
+
+    PostGIS builds each level's tiles in one statement; other stores read the block's features once
+    (the first level's tiles cover those below), reproject them once and cut and encode every tile.
+    """
     if _is_postgis(store):
         from onemap.services.tiles.mvt_postgis import postgis_tiles
 
-        return postgis_tiles(store, windows, state)
-    return _encoded_block(store, state, windows)
+        return {z: postgis_tiles(store, windows, state) for z, windows in levels.items()}
+    return _encoded_levels(store, state, levels)
 
 
-def _encoded_block(store: Store, state: LayerState, windows: list[TileWindow]) -> dict[tuple[int, int], bytes]:
-    """One read of the block's features, reprojected once, then each tile cut and encoded."""
-    result = {(w.x, w.y): b"" for w in windows}
-    boxes = {(w.x, w.y): query_bbox(w, state) for w in windows}
-    wanted = [b for b in boxes.values() if b is not None]
-    if not wanted:
+def _encoded_levels(store: Store, state: LayerState, levels: dict[int, list[TileWindow]]) -> dict[int, dict]:
+    result = {z: {(w.x, w.y): b"" for w in windows} for z, windows in levels.items()}
+    boxes = {(w.z, w.x, w.y): query_bbox(w, state) for windows in levels.values() for w in windows}
+    wanted = np.array([b for b in boxes.values() if b is not None])
+    if not len(wanted):
         return result
-    union = np.array(wanted)
-    bbox = (union[:, 0].min(), union[:, 1].min(), union[:, 2].max(), union[:, 3].max())
-    overview = windows[0].overview
-    minimum = min(min_feature_size(w, state) for w in windows) if overview else None
+    bbox = (wanted[:, 0].min(), wanted[:, 1].min(), wanted[:, 2].max(), wanted[:, 3].max())
+    windows = [w for ws in levels.values() for w in ws]
+    minimum = min(min_feature_size(w, state) for w in windows) if all(w.overview for w in windows) else None
     frame = read_features(store, state, tuple(float(v) for v in bbox), min_size=minimum)
     if frame.empty:
         return result
     geometries = frame.geometry.to_numpy()
     projected = to_tms_crs(geometries, state.epsg, windows[0].epsg)
     bounds = shapely.bounds(geometries)
+    columns = feature_columns(frame, attribute_columns(frame, None))
     for window in windows:
-        box = boxes[(window.x, window.y)]
+        box = boxes[(window.z, window.x, window.y)]
         if box is None:
             continue
         near = np.flatnonzero((bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
                               & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1]))
-        if len(near):
-            tile = cut_tile(frame.iloc[near], projected[near], window, state, EXTENT)
-            result[(window.x, window.y)] = encode_features(state.name, tile)
+        if not len(near):
+            continue
+        rows, tiled = tile_geometries(geometries[near], projected[near], window, state, EXTENT)
+        if len(rows):
+            picked = near[rows].tolist()
+            values = {name: [column[i] for i in picked] for name, column in columns.items()}
+            result[window.z][(window.x, window.y)] = encode_layer(state.name, tiled, values, EXTENT)
     return result
