@@ -22,6 +22,7 @@ def seed(
     max_zoom: Annotated[int, typer.Option("--max-zoom", help="预生成到第几级(含)")] = 16,
     version: Annotated[int | None, typer.Option("--version", help="图层版本(默认当前版本)")] = None,
     full: Annotated[bool, typer.Option("--full", help="全部重新生成,不沿用旧版本未变化的瓦片")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="并行线程数(每个线程一个数据库连接)")] = 2,
     cache_dir: Annotated[str | None, typer.Option("--cache-dir", help="瓦片缓存目录(默认 数据目录/tiles)")] = None,
 ) -> None:
     """预生成图层某一版本的矢量瓦片;缓存中已有旧版本时只重建变化要素所在的瓦片,其余以硬链接沿用。"""
@@ -35,7 +36,7 @@ def seed(
         with open_store(store or get_settings().store_url) as opened, progress_bar(f"预生成 {layer}") as update:
             report = seed_layer(opened, layer, tms_ids=tms_ids, max_zoom=max_zoom, version=version,
                                 cache=TileCache(cache_dir) if cache_dir else None, incremental=not full,
-                                progress=update)
+                                workers=workers, progress=update)
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from None

@@ -45,7 +45,7 @@ SELECT w.x, w.y, m.tile FROM unnest({arrays}) AS w({names}), LATERAL (
  ) AS q WHERE q.{mvt_geom} IS NOT NULL
 ) AS m
 """
-# At overview levels, as in the Python path: features below a screen pixel are dropped (tested on the
+# At overview levels, as in the Python path: features below MIN_FEATURE_PIXELS are dropped (tested on the
 # stored bounding box, before any reprojection) and the rest simplified by half a pixel.
 _SIZE_FILTER = "\n    AND {size} >= w.min_size"
 _TRANSFORMED = ", LATERAL (SELECT ST_Transform(t.{geom}, %(tms_srid)s::integer) AS g) AS tg"

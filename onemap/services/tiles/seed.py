@@ -21,8 +21,11 @@ changed feature (:meth:`onemap.store.base.Store.changed_bounds`) meets the tile 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,12 +86,13 @@ class SeedReport:
 def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...] = DEFAULT_TMS,
                max_zoom: int = DEFAULT_MAX_ZOOM, version: int | None = None, cache: TileCache | None = None,
                incremental: bool = True, block: int = DEFAULT_BLOCK, pyramid: int = DEFAULT_PYRAMID,
-               progress: Progress | None = None) -> SeedReport:
+               workers: int = 1, progress: Progress | None = None) -> SeedReport:
     """Seed the cache with the MVT tiles of ``layer`` at ``version`` (current by default) to ``max_zoom``.
 
     With ``incremental`` (default) and an older version of the layer already in the cache for a tile
     matrix set, unchanged tiles are carried over from the newest such version and only touched tiles
-    are rebuilt; levels that version lacks are seeded in full.
+    are rebuilt; levels that version lacks are seeded in full. ``workers`` threads build blocks in
+    parallel, each with its own store connection.
     """
     cache = cache or TileCache()
     state = layer_state(store, layer, version)
@@ -107,30 +111,33 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
         report.from_version = max(v for v in previous.values() if v is not None)
     jobs = [(tms_id, zooms) for tms_id in tms_ids for zooms in _level_groups(tms_id, max_zoom, pyramid)]
     total = max(sum(_level_count(t, z, state) for t, zooms in jobs for z in zooms), 1)
-    done, changed = [0], {}
+    done, changed, pool = [0], {}, Workers(store, workers)
 
     def advance(count: int, label: str) -> None:
         done[0] += count
         tell(label, min(done[0] / total, 0.99))
 
-    for tms_id, zooms in jobs:
-        only: dict[int, set[tuple[int, int]] | None] = {}
-        before = previous[tms_id]
-        for z in zooms:
-            folder = cache.tms_folder(store.url, layer, before, tms_id) / str(z) if before is not None else None
-            if folder is None or not folder.is_dir():
-                only[z] = None  # nothing to carry over: the whole level
-                continue
-            if before not in changed:
-                changed[before] = store.changed_bounds(layer, before, state.version)
-            only[z] = touched_tiles(changed[before], state, tms_id, z)
-            report.carried += cache.carry_over(store.url, layer, tms_id, before, state.version, z,
-                                               lambda x, y, t=only[z]: (x, y) in t)
-        label = f"{tms_id} 第 {zooms[0]}–{zooms[-1]} 级" if len(zooms) > 1 else f"{tms_id} 第 {zooms[0]} 级"
-        tell(label, min(done[0] / total, 0.99))
-        if any(v is None or v for v in only.values()):
-            _seed_levels(store, cache, state, tms_id, zooms, only, block, report,
-                         lambda count, label=label: advance(count, label))
+    try:
+        for tms_id, zooms in jobs:
+            only: dict[int, set[tuple[int, int]] | None] = {}
+            before = previous[tms_id]
+            for z in zooms:
+                folder = cache.tms_folder(store.url, layer, before, tms_id) / str(z) if before is not None else None
+                if folder is None or not folder.is_dir():
+                    only[z] = None  # nothing to carry over: the whole level
+                    continue
+                if before not in changed:
+                    changed[before] = store.changed_bounds(layer, before, state.version)
+                only[z] = touched_tiles(changed[before], state, tms_id, z)
+                report.carried += cache.carry_over(store.url, layer, tms_id, before, state.version, z,
+                                                   lambda x, y, t=only[z]: (x, y) in t)
+            label = f"{tms_id} 第 {zooms[0]}–{zooms[-1]} 级" if len(zooms) > 1 else f"{tms_id} 第 {zooms[0]} 级"
+            tell(label, min(done[0] / total, 0.99))
+            if any(v is None or v for v in only.values()):
+                _seed_levels(store, cache, state, tms_id, zooms, only, block, report,
+                             lambda count, label=label: advance(count, label), pool)
+    finally:
+        pool.close()
     tell("完成", 1.0)
     report.seconds, report.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return report
@@ -210,37 +217,92 @@ def _blocks(found: tuple[int, int, int, int], block: int) -> Iterator[list[tuple
 
 def _seed_levels(store: Store, cache: TileCache, state: LayerState, tms_id: str, zooms: list[int],
                  only: dict[int, set[tuple[int, int]] | None], block: int, report: SeedReport,
-                 tell: Callable[[int], None]) -> None:
+                 tell: Callable[[int], None], workers: Workers) -> None:
     """Build and cache the tiles of ``zooms`` (one level, or a pyramid of consecutive levels) over the layer.
 
     The blocks are the tiles of the first level grouped ``block × block`` (for a pyramid: the first
     level's tiles, each with every tile below it down to the last level), each read once.
     """
+
+    def run(levels: dict[int, list[TileWindow]]) -> dict[int, tuple[int, int]]:
+        counts = {}
+        for z, tiles in build_levels(workers.store(), state, levels).items():
+            for (x, y), data in tiles.items():
+                cache.put(TileKey(store.url, state.name, state.version, tms_id, z, x, y, "mvt", None), data)
+            counts[z] = (len(tiles), sum(1 for data in tiles.values() if not data))
+        return counts
+
+    for counts in workers.map(run, _level_blocks(state, tms_id, zooms, only, block)):
+        for z, (built, empty) in counts.items():
+            report.built += built
+            report.empty += empty
+            report.levels.setdefault(tms_id, {}).setdefault(z, 0)
+            report.levels[tms_id][z] += built
+            tell(built)
+
+
+def _level_blocks(state: LayerState, tms_id: str, zooms: list[int], only: dict[int, set[tuple[int, int]] | None],
+                  block: int) -> Iterator[dict[int, list[TileWindow]]]:
+    """The blocks of tiles to build: level -> tile windows."""
     top = zooms[0]
     found = level_range(tms_id, top, state)
     if found is None:
         return
+    ranges = {z: level_range(tms_id, z, state) for z in zooms}
     for roots in _blocks(found, 1 if len(zooms) > 1 else max(1, block)):
         levels: dict[int, list[TileWindow]] = {}
         for z in zooms:
-            factor = 2 ** (z - top)
-            wanted = only.get(z)
+            factor, wanted, (x0, y0, x1, y1) = 2 ** (z - top), only.get(z), ranges[z]
             tiles = [(x * factor + i, y * factor + j) for x, y in roots for i in range(factor) for j in range(factor)]
-            within = level_range(tms_id, z, state)
-            tiles = [t for t in tiles if within[0] <= t[0] <= within[2] and within[1] <= t[1] <= within[3]
-                     and (wanted is None or t in wanted)]
+            tiles = [t for t in tiles if x0 <= t[0] <= x1 and y0 <= t[1] <= y1 and (wanted is None or t in wanted)]
             if tiles:
                 levels[z] = [tile_window(tms_id, z, x, y) for x, y in tiles]
-        if not levels:
-            continue
-        for z, tiles in build_levels(store, state, levels).items():
-            for (x, y), data in tiles.items():
-                cache.put(TileKey(store.url, state.name, state.version, tms_id, z, x, y, "mvt", None), data)
-                report.empty += not data
-            report.built += len(tiles)
-            report.levels.setdefault(tms_id, {}).setdefault(z, 0)
-            report.levels[tms_id][z] += len(tiles)
-            tell(len(tiles))
+        if levels:
+            yield levels
+
+
+class Workers:
+    """Blocks built by ``count`` threads, each with its own store connection (PostGIS and GEOS work in
+    parallel; the GIL is released while they run). One thread uses the caller's store."""
+
+    def __init__(self, store: Store, count: int) -> None:
+        self.main, self.count = store, max(1, int(count))
+        self._local = threading.local()
+        self._opened: list[Store] = []
+        self._lock = threading.Lock()
+
+    def store(self) -> Store:
+        """The store of the calling thread."""
+        if self.count == 1:
+            return self.main
+        opened = getattr(self._local, "store", None)
+        if opened is None:
+            from onemap.store import open_store
+
+            opened = self._local.store = open_store(self.main.url)
+            with self._lock:
+                self._opened.append(opened)
+        return opened
+
+    def map(self, function: Callable, items: Iterator) -> Iterator:
+        """``function`` over ``items``, results in order, at most ``2 × count`` blocks in flight."""
+        if self.count == 1:
+            yield from map(function, items)
+            return
+        with ThreadPoolExecutor(self.count, thread_name_prefix="tile-seed") as pool:
+            pending: deque = deque()
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) >= 2 * self.count:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    def close(self) -> None:
+        """Close the stores the threads opened."""
+        for opened in self._opened:
+            opened.close()
+        self._opened.clear()
 
 
 def build_levels(store: Store, state: LayerState, levels: dict[int, list[TileWindow]]) -> dict[int, dict]:

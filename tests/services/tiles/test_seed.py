@@ -159,3 +159,32 @@ def test_the_tile_seed_process(store: Store, tmp_path: Path, monkeypatch) -> Non
         assert TILE_SEED.permission == "node:admin"
     finally:
         get_settings.cache_clear()
+
+
+def test_low_zoom_tiles_drop_tiny_features_in_the_store_query(store: Store, cache: TileCache, monkeypatch) -> None:
+    from onemap.services.tiles import get_tms
+    from onemap.services.tiles.features import MIN_FEATURE_PIXELS, layer_state, min_feature_size, tile_window
+    from tests.services.tiles.conftest import Transformer
+
+    big = shapely.box(X0 - 3000, Y0 - 3000, X0 + 3000, Y0 + 3000)  # 6 km: dozens of z10 pixels
+    specks = [shapely.box(X0 + 5000 + i * 100, Y0, X0 + 5030 + i * 100, Y0 + 30) for i in range(5)]  # 30 m
+    frame = gpd.GeoDataFrame({"BSM": ["BIG", *(f"S{i}" for i in range(5))], "DLBM": ["0301"] * 6},
+                             geometry=[big, *specks], crs=4527)
+    commit(store, frame)
+    lon, lat = Transformer.from_crs(4527, 4490, always_xy=True).transform(X0, Y0)
+    tile = get_tms("WebMercatorQuad").tile(lon, lat, 10)
+    window = tile_window("WebMercatorQuad", 10, tile.x, tile.y)
+    minimum = min_feature_size(window, layer_state(store, "DLTB"))
+    assert MIN_FEATURE_PIXELS * 100 < minimum < 6000  # a z10 pixel is about 130 m here
+    asked = []
+    read = type(store).read
+    monkeypatch.setattr(type(store), "read", lambda self, *a, **k: asked.append(k.get("min_size")) or read(self, *a, **k))
+    on_demand = decode(vector_tile(store, "DLTB", "WebMercatorQuad", 10, tile.x, tile.y))
+    assert set(on_demand) == {"BIG"}
+    if asked:  # the embedded store's path reads through Store.read: the size filter went with the query
+        assert asked == [pytest.approx(minimum)]
+    seed_layer(store, "DLTB", max_zoom=16, cache=cache)
+    seeded = cached_tiles(cache, store, 1, "WebMercatorQuad")
+    assert set(decode(seeded[(10, tile.x, tile.y)].read_bytes())) == {"BIG"}
+    detailed = [p for (z, _, _), p in seeded.items() if z == 16 and "S0" in decode(p.read_bytes())]
+    assert detailed  # the specks are drawn where they are big enough
