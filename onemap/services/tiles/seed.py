@@ -119,18 +119,7 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
 
     try:
         for tms_id, zooms in jobs:
-            only: dict[int, set[tuple[int, int]] | None] = {}
-            before = previous[tms_id]
-            for z in zooms:
-                folder = cache.tms_folder(store.url, layer, before, tms_id) / str(z) if before is not None else None
-                if folder is None or not folder.is_dir():
-                    only[z] = None  # nothing to carry over: the whole level
-                    continue
-                if before not in changed:
-                    changed[before] = store.changed_bounds(layer, before, state.version)
-                only[z] = touched_tiles(changed[before], state, tms_id, z)
-                report.carried += cache.carry_over(store.url, layer, tms_id, before, state.version, z,
-                                                   lambda x, y, t=only[z]: (x, y) in t)
+            only = _carry_over(store, cache, state, tms_id, zooms, previous[tms_id], changed, report)
             label = f"{tms_id} 第 {zooms[0]}–{zooms[-1]} 级" if len(zooms) > 1 else f"{tms_id} 第 {zooms[0]} 级"
             tell(label, min(done[0] / total, 0.99))
             if any(v is None or v for v in only.values()):
@@ -141,6 +130,25 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
     tell("完成", 1.0)
     report.seconds, report.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return report
+
+
+def _carry_over(store: Store, cache: TileCache, state: LayerState, tms_id: str, zooms: list[int],
+                before: int | None, changed: dict[int, np.ndarray], report: SeedReport,
+                ) -> dict[int, set[tuple[int, int]] | None]:
+    """Per level, the tiles to build: None for all (no older version cached at that level), else the
+    tiles the change touched, after hard-linking every other tile of version ``before``."""
+    only: dict[int, set[tuple[int, int]] | None] = {}
+    for z in zooms:
+        folder = cache.tms_folder(store.url, state.name, before, tms_id) / str(z) if before is not None else None
+        if folder is None or not folder.is_dir():
+            only[z] = None
+            continue
+        if before not in changed:
+            changed[before] = store.changed_bounds(state.name, before, state.version)
+        only[z] = touched_tiles(changed[before], state, tms_id, z)
+        report.carried += cache.carry_over(store.url, state.name, tms_id, before, state.version, z,
+                                           lambda x, y, t=only[z]: (x, y) in t)
+    return only
 
 
 def _level_groups(tms_id: str, max_zoom: int, pyramid: int) -> list[list[int]]:

@@ -178,7 +178,12 @@ def test_low_zoom_tiles_drop_tiny_features_in_the_store_query(store: Store, cach
     assert MIN_FEATURE_PIXELS * 100 < minimum < 6000  # a z10 pixel is about 130 m here
     asked = []
     read = type(store).read
-    monkeypatch.setattr(type(store), "read", lambda self, *a, **k: asked.append(k.get("min_size")) or read(self, *a, **k))
+
+    def recording(self, *args, **kwargs):
+        asked.append(kwargs.get("min_size"))
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "read", recording)
     on_demand = decode(vector_tile(store, "DLTB", "WebMercatorQuad", 10, tile.x, tile.y))
     assert set(on_demand) == {"BIG"}
     if asked:  # the embedded store's path reads through Store.read: the size filter went with the query
@@ -188,3 +193,14 @@ def test_low_zoom_tiles_drop_tiny_features_in_the_store_query(store: Store, cach
     assert set(decode(seeded[(10, tile.x, tile.y)].read_bytes())) == {"BIG"}
     detailed = [p for (z, _, _), p in seeded.items() if z == 16 and "S0" in decode(p.read_bytes())]
     assert detailed  # the specks are drawn where they are big enough
+
+
+def test_parallel_seeding_writes_the_same_tiles(store: Store, tmp_path: Path) -> None:
+    commit(store, grid())
+    one, two = TileCache(tmp_path / "one"), TileCache(tmp_path / "two")
+    first = seed_layer(store, "DLTB", max_zoom=17, cache=one, workers=1, block=2)
+    second = seed_layer(store, "DLTB", max_zoom=17, cache=two, workers=2, block=2)
+    assert first.built == second.built and first.levels == second.levels
+    a, b = cached_tiles(one, store, 1, "WebMercatorQuad"), cached_tiles(two, store, 1, "WebMercatorQuad")
+    assert set(a) == set(b)
+    assert all(decode(a[t].read_bytes()) == decode(b[t].read_bytes()) for t in a)
