@@ -49,7 +49,7 @@ from onemap.services.tiles.features import (
     transformer,
 )
 from onemap.services.tiles.mvt import _is_postgis, feature_columns
-from onemap.services.tiles.mvt_encode import encode_layer
+from onemap.services.tiles.mvt_encode import encode_rows, value_table
 from onemap.services.tiles.tms import get_tms, tms_epsg
 from onemap.store.base import Store
 
@@ -341,7 +341,7 @@ def _encoded_levels(store: Store, state: LayerState, levels: dict[int, list[Tile
     geometries = frame.geometry.to_numpy()
     projected = to_tms_crs(geometries, state.epsg, windows[0].epsg)
     bounds = shapely.bounds(geometries)
-    columns = feature_columns(frame, attribute_columns(frame, None))
+    table = value_table(feature_columns(frame, attribute_columns(frame, None)))
     for window in windows:
         box = boxes[(window.z, window.x, window.y)]
         if box is None:
@@ -352,7 +352,5 @@ def _encoded_levels(store: Store, state: LayerState, levels: dict[int, list[Tile
             continue
         rows, tiled = tile_geometries(geometries[near], projected[near], window, state, EXTENT)
         if len(rows):
-            picked = near[rows].tolist()
-            values = {name: [column[i] for i in picked] for name, column in columns.items()}
-            result[window.z][(window.x, window.y)] = encode_layer(state.name, tiled, values, EXTENT)
+            result[window.z][(window.x, window.y)] = encode_rows(state.name, tiled, table, near[rows], EXTENT)
     return result
