@@ -11,8 +11,9 @@ dropped afterwards). Printed per store:
   (target ≤ 100 ms), and the overview tile holding the whole county (z10);
 * an incremental reseed after a new version changes 50 parcels: tiles rebuilt and carried over.
 
-Wall times on a shared machine are noisy; CPU times are this process's only (PostGIS works in its
-own server processes, so for PostGIS the wall time is the figure).
+Wall times on a shared machine are noisy, so CPU seconds are printed too: this process's, plus on
+PostGIS the server backend's (read from /proc; exact with one worker, the main connection only otherwise).
+Pass ``gpkg`` or ``postgis`` as a third argument to run one store only.
 """
 
 from __future__ import annotations
@@ -57,13 +58,28 @@ def changed_version(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return new
 
 
+def server_cpu(store: Store) -> float:
+    """CPU seconds the PostgreSQL backend of ``store``'s connection has used (0 for other stores)."""
+    connection = getattr(store, "_conn", None)
+    pid = getattr(getattr(connection, "info", None), "backend_pid", None)
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def seed_figures(store: Store, cache: TileCache, tms_id: str, max_zoom: int, workers: int) -> None:
+    server = server_cpu(store)
     report = seed_layer(store, "DLTB", tms_ids=[tms_id], max_zoom=max_zoom, cache=cache, workers=workers,
                         incremental=False)
+    server = server_cpu(store) - server
     folder = cache.tms_folder(store.url, "DLTB", report.version, tms_id)
     size = sum(p.stat().st_size for p in folder.rglob("*.mvt")) / 2**20
     print(f"  seed {tms_id:16} z0–{max_zoom}: {report.built:6d} tiles ({report.empty} empty, {size:5.0f} MB) "
-          f"in {report.seconds:6.1f} s wall, {report.cpu_seconds:6.1f} s CPU (this process)")
+          f"in {report.seconds:6.1f} s wall; CPU {report.cpu_seconds:6.1f} s here + {server:6.1f} s in the database")
 
 
 def cold_figures(store: Store, cache: TileCache) -> None:
@@ -73,13 +89,13 @@ def cold_figures(store: Store, cache: TileCache) -> None:
         wall, cpu, sizes = [], [], []
         for path in largest:
             x, y = int(path.parent.name), int(path.name.split("-")[0])
-            started, cpu0 = time.perf_counter(), time.process_time()
+            started, cpu0, server = time.perf_counter(), time.process_time(), server_cpu(store)
             data = vector_tile(store, "DLTB", "WebMercatorQuad", z, x, y)
             wall.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - cpu0) * 1000)
+            cpu.append((time.process_time() - cpu0 + server_cpu(store) - server) * 1000)
             sizes.append(len(data) / 1024)
         print(f"  cold WebMercatorQuad z{z} (largest {count}): median {statistics.median(wall):6.0f} ms wall, "
-              f"{statistics.median(cpu):6.0f} ms CPU, {statistics.median(sizes):5.0f} KB "
+              f"{statistics.median(cpu):6.0f} ms CPU (incl. database), {statistics.median(sizes):5.0f} KB "
               f"(all: {', '.join(f'{w:.0f}' for w in wall)} ms)")
 
 
@@ -93,7 +109,7 @@ def reseed_figures(store: Store, cache: TileCache, frame: gpd.GeoDataFrame, max_
 def bench(store: Store, frame: gpd.GeoDataFrame, label: str, max_zoom: int, workers: int) -> None:
     started = time.perf_counter()
     store.commit([build_batch(frame, meta(frame), source="benchmark")])
-    print(f"{label}: layer written in {time.perf_counter() - started:.1f} s")
+    print(f"{label}: layer written in {time.perf_counter() - started:.1f} s (load average {os.getloadavg()[0]:.1f})")
     folder = tempfile.mkdtemp(prefix="bench-seed-")
     try:
         cache = TileCache(folder)
@@ -105,11 +121,14 @@ def bench(store: Store, frame: gpd.GeoDataFrame, label: str, max_zoom: int, work
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def main(max_zoom: int, workers: int) -> None:
+def main(max_zoom: int, workers: int, only: str | None = None) -> None:
     frame = county_layer(COUNT)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; seeding with {workers} worker(s)")
-    with tempfile.TemporaryDirectory() as folder, open_store(f"gpkg://{folder}/store.gpkg") as store:
-        bench(store, frame, "GeoPackage", max_zoom, workers)
+    if only in (None, "gpkg"):
+        with tempfile.TemporaryDirectory() as folder, open_store(f"gpkg://{folder}/store.gpkg") as store:
+            bench(store, frame, "GeoPackage", max_zoom, workers)
+    if only not in (None, "postgis"):
+        return
     schema = f"bench_seed_{uuid.uuid4().hex[:8]}"
     try:
         with open_store(f"{DSN}?schema={schema}") as store:
@@ -120,4 +139,5 @@ def main(max_zoom: int, workers: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 16, int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 16, int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+         sys.argv[3] if len(sys.argv) > 3 else None)

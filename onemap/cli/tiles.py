@@ -43,3 +43,26 @@ def seed(
     console.print(f"[green]{report.summary_zh()}[/green](CPU {report.cpu_seconds:.1f} 秒)")
     for tms_id, levels in report.levels.items():
         console.print(f"  {tms_id}: " + ",".join(f"{z} 级 {n}" for z, n in levels.items() if n))
+
+
+@tiles_app.command("prepare")
+def prepare(
+    layer: Annotated[str, typer.Argument(help="图层名称,如 DLTB")],
+    store: Annotated[str | None, typer.Option("--store", help="PostGIS 存储地址 postgresql://…")] = None,
+) -> None:
+    """为早先导入的 PostGIS 图层补建瓦片派生列(3857/4490 几何、外包框尺寸及索引),冷瓦片不再逐要素投影。"""
+    from onemap.config import get_settings
+    from onemap.store import open_store
+    from onemap.store.postgis import PostGISStore
+
+    try:
+        with open_store(store or get_settings().store_url) as opened:
+            if not isinstance(opened, PostGISStore):
+                console.print("GeoPackage 存储无需派生列:瓦片按需投影,尺寸筛选使用空间索引。")
+                return
+            opened.entry(layer)
+            added = opened.add_tile_columns(layer)
+    except OnemapError as error:
+        console.print(f"[red]错误:{error.message_zh}[/red]")
+        raise typer.Exit(code=2) from None
+    console.print(f"[green]图层 {layer}:{'已补建 ' + '、'.join(added) if added else '派生列齐全,无需补建'}[/green]")

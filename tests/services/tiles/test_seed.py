@@ -204,3 +204,20 @@ def test_parallel_seeding_writes_the_same_tiles(store: Store, tmp_path: Path) ->
     a, b = cached_tiles(one, store, 1, "WebMercatorQuad"), cached_tiles(two, store, 1, "WebMercatorQuad")
     assert set(a) == set(b)
     assert all(decode(a[t].read_bytes()) == decode(b[t].read_bytes()) for t in a)
+
+
+def test_the_command_line_prepares_an_old_postgis_table(store_url: str, store: Store) -> None:
+    from onemap.store.postgis import PostGISStore
+
+    commit(store, grid())
+    result = CliRunner().invoke(app, ["tiles", "prepare", "DLTB", "--store", store_url])
+    assert result.exit_code == 0, result.output
+    if not isinstance(store, PostGISStore):
+        assert "无需派生列" in result.output
+        return
+    assert "派生列齐全" in result.output
+    store._conn.execute(f'ALTER TABLE "{store.schema}"."DLTB" DROP COLUMN _geom_3857')
+    result = CliRunner().invoke(app, ["tiles", "prepare", "DLTB", "--store", store_url])
+    assert result.exit_code == 0 and "_geom_3857" in result.output
+    assert "_geom_3857" in store.derived_columns("DLTB")
+    assert CliRunner().invoke(app, ["tiles", "prepare", "NOPE", "--store", store_url]).exit_code == 2
