@@ -14,8 +14,9 @@ level from the set's first one to ``max_zoom``; empty tiles are cached too (zero
 
 Incremental: when the cache already holds an older version of the layer, the tiles the change did
 not touch are hard-linked from that version (:meth:`.cache.TileCache.carry_over`) and only the
-touched ones are rebuilt. A tile is touched when the bounding box of an old or new geometry of a
-changed feature (:meth:`onemap.store.base.Store.changed_bounds`) meets the tile with its buffer.
+touched ones (and any the older version lacked) are built. A tile is touched when the bounding box of
+an old or new geometry of a changed feature (:meth:`onemap.store.base.Store.changed_bounds`) meets
+the tile with its buffer.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
     """Seed the cache with the MVT tiles of ``layer`` at ``version`` (current by default) to ``max_zoom``.
 
     With ``incremental`` (default) and an older version of the layer already in the cache for a tile
-    matrix set, unchanged tiles are carried over from the newest such version and only touched tiles
-    are rebuilt; levels that version lacks are seeded in full. ``workers`` threads build blocks in
+    matrix set, unchanged tiles are carried over from the newest such version; touched tiles and tiles
+    that version lacks are built. ``workers`` threads build blocks in
     parallel, each with its own store connection.
     """
     cache = cache or TileCache()
@@ -119,12 +120,11 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
 
     try:
         for tms_id, zooms in jobs:
-            only = _carry_over(store, cache, state, tms_id, zooms, previous[tms_id], changed, report)
+            skip = _carry_over(store, cache, state, tms_id, zooms, previous[tms_id], changed, report)
             label = f"{tms_id} 第 {zooms[0]}–{zooms[-1]} 级" if len(zooms) > 1 else f"{tms_id} 第 {zooms[0]} 级"
             tell(label, min(done[0] / total, 0.99))
-            if any(v is None or v for v in only.values()):
-                _seed_levels(store, cache, state, tms_id, zooms, only, block, report,
-                             lambda count, label=label: advance(count, label), pool)
+            _seed_levels(store, cache, state, tms_id, zooms, skip, block, report,
+                         lambda count, label=label: advance(count, label), pool)
     finally:
         pool.close()
     tell("完成", 1.0)
@@ -133,22 +133,33 @@ def seed_layer(store: Store, layer: str, *, tms_ids: list[str] | tuple[str, ...]
 
 
 def _carry_over(store: Store, cache: TileCache, state: LayerState, tms_id: str, zooms: list[int],
-                before: int | None, changed: dict[int, np.ndarray], report: SeedReport,
-                ) -> dict[int, set[tuple[int, int]] | None]:
-    """Per level, the tiles to build: None for all (no older version cached at that level), else the
-    tiles the change touched, after hard-linking every other tile of version ``before``."""
-    only: dict[int, set[tuple[int, int]] | None] = {}
+                before: int | None, changed: dict[int, np.ndarray], report: SeedReport) -> dict[int, set]:
+    """Hard-link the tiles of version ``before`` the change did not touch; per level, the tiles (x, y)
+    now present (nothing left to build there)."""
+    skip: dict[int, set[tuple[int, int]]] = {}
     for z in zooms:
         folder = cache.tms_folder(store.url, state.name, before, tms_id) / str(z) if before is not None else None
         if folder is None or not folder.is_dir():
-            only[z] = None
+            skip[z] = set()
             continue
         if before not in changed:
             changed[before] = store.changed_bounds(state.name, before, state.version)
-        only[z] = touched_tiles(changed[before], state, tms_id, z)
+        touched = touched_tiles(changed[before], state, tms_id, z)
         report.carried += cache.carry_over(store.url, state.name, tms_id, before, state.version, z,
-                                           lambda x, y, t=only[z]: (x, y) in t)
-    return only
+                                           lambda x, y, t=touched: (x, y) in t)
+        skip[z] = _seeded(cache, store, state, tms_id, z) - touched
+    return skip
+
+
+def _seeded(cache: TileCache, store: Store, state: LayerState, tms_id: str, z: int) -> set[tuple[int, int]]:
+    """The tiles (x, y) of level ``z`` whose default variant is in the cache for ``state``'s version."""
+    sample = cache.path(TileKey(store.url, state.name, state.version, tms_id, z, 0, 0, "mvt", None))
+    suffix = sample.name.split("-", 1)[1]
+    level = sample.parent.parent
+    if not level.is_dir():
+        return set()
+    return {(int(column.name), int(tile.name.split("-", 1)[0])) for column in level.iterdir() if column.is_dir()
+            for tile in column.glob(f"*-{suffix}")}
 
 
 def _level_groups(tms_id: str, max_zoom: int, pyramid: int) -> list[list[int]]:
@@ -224,7 +235,7 @@ def _blocks(found: tuple[int, int, int, int], block: int) -> Iterator[list[tuple
 
 
 def _seed_levels(store: Store, cache: TileCache, state: LayerState, tms_id: str, zooms: list[int],
-                 only: dict[int, set[tuple[int, int]] | None], block: int, report: SeedReport,
+                 skip: dict[int, set[tuple[int, int]]], block: int, report: SeedReport,
                  tell: Callable[[int], None], workers: Workers) -> None:
     """Build and cache the tiles of ``zooms`` (one level, or a pyramid of consecutive levels) over the layer.
 
@@ -240,7 +251,7 @@ def _seed_levels(store: Store, cache: TileCache, state: LayerState, tms_id: str,
             counts[z] = (len(tiles), sum(1 for data in tiles.values() if not data))
         return counts
 
-    for counts in workers.map(run, _level_blocks(state, tms_id, zooms, only, block)):
+    for counts in workers.map(run, _level_blocks(state, tms_id, zooms, skip, block)):
         for z, (built, empty) in counts.items():
             report.built += built
             report.empty += empty
@@ -249,9 +260,9 @@ def _seed_levels(store: Store, cache: TileCache, state: LayerState, tms_id: str,
             tell(built)
 
 
-def _level_blocks(state: LayerState, tms_id: str, zooms: list[int], only: dict[int, set[tuple[int, int]] | None],
+def _level_blocks(state: LayerState, tms_id: str, zooms: list[int], skip: dict[int, set[tuple[int, int]]],
                   block: int) -> Iterator[dict[int, list[TileWindow]]]:
-    """The blocks of tiles to build: level -> tile windows."""
+    """The blocks of tiles to build (level -> tile windows), without the tiles in ``skip``."""
     top = zooms[0]
     found = level_range(tms_id, top, state)
     if found is None:
@@ -260,9 +271,9 @@ def _level_blocks(state: LayerState, tms_id: str, zooms: list[int], only: dict[i
     for roots in _blocks(found, 1 if len(zooms) > 1 else max(1, block)):
         levels: dict[int, list[TileWindow]] = {}
         for z in zooms:
-            factor, wanted, (x0, y0, x1, y1) = 2 ** (z - top), only.get(z), ranges[z]
+            factor, done, (x0, y0, x1, y1) = 2 ** (z - top), skip.get(z, set()), ranges[z]
             tiles = [(x * factor + i, y * factor + j) for x, y in roots for i in range(factor) for j in range(factor)]
-            tiles = [t for t in tiles if x0 <= t[0] <= x1 and y0 <= t[1] <= y1 and (wanted is None or t in wanted)]
+            tiles = [t for t in tiles if x0 <= t[0] <= x1 and y0 <= t[1] <= y1 and t not in done]
             if tiles:
                 levels[z] = [tile_window(tms_id, z, x, y) for x, y in tiles]
         if levels:

@@ -90,8 +90,25 @@ def test_a_new_version_reseeds_only_the_tiles_it_touched(store: Store, cache: Ti
         assert "G0000" not in decode(new[tile].read_bytes())
         assert decode(new[tile].read_bytes()) == decode(vector_tile(store, "DLTB", "WebMercatorQuad", *tile))
     assert any("G0000" in decode(new[t].read_bytes()) for t in rebuilt)
-    # The version-1 tiles are untouched.
+    # The version-1 tiles are untouched, and version 1 still reads as it was (on PostGIS: its derived columns).
     assert decode(old[at].read_bytes())["G0000"]["properties"]["DLBM"] == "0101"
+    past = decode(vector_tile(store, "DLTB", "WebMercatorQuad", *at, version=1))
+    assert past == decode(old[at].read_bytes()) and past["G0000"]["properties"]["DLBM"] == "0101"
+
+
+def test_an_incremental_seed_fills_tiles_the_older_version_lacked(store: Store, cache: TileCache) -> None:
+    commit(store, grid())
+    seed_layer(store, "DLTB", max_zoom=18, cache=cache)
+    full = cached_tiles(cache, store, 1, "WebMercatorQuad")
+    kept = next(t for t, p in full.items() if t[0] == 18 and p.stat().st_size and "G0000" not in decode(p.read_bytes()))
+    for tile, path in full.items():  # as if version 1 had been cached by requests only: one z18 tile
+        if tile != kept:
+            path.unlink()
+    commit(store, grid(changed="G0000"))
+    report = seed_layer(store, "DLTB", max_zoom=18, cache=cache)
+    new = cached_tiles(cache, store, 2, "WebMercatorQuad")
+    assert set(new) == set(full) and report.carried == 1 and report.built == len(full) - 1
+    assert new[kept].stat().st_ino == full[kept].stat().st_ino
 
 
 def test_a_full_reseed_carries_nothing_over(store: Store, cache: TileCache) -> None:
