@@ -144,11 +144,26 @@ def _carry_over(store: Store, cache: TileCache, state: LayerState, tms_id: str, 
             continue
         if before not in changed:
             changed[before] = store.changed_bounds(state.name, before, state.version)
-        touched = touched_tiles(changed[before], state, tms_id, z)
+        touched = touched_tiles(_visible(changed[before], state, tms_id, z), state, tms_id, z)
         report.carried += cache.carry_over(store.url, state.name, tms_id, before, state.version, z,
                                            lambda x, y, t=touched: (x, y) in t)
         skip[z] = _seeded(cache, store, state, tms_id, z) - touched
     return skip
+
+
+def _visible(boxes: np.ndarray, state: LayerState, tms_id: str, z: int) -> np.ndarray:
+    """The changed boxes that can show on level ``z``: on overview levels, a feature smaller than the
+    level's minimum feature size (:func:`.features.min_feature_size`, with a 10 % margin for its
+    variation across the level) is drawn in neither version, so its change touches no tile there."""
+    found = level_range(tms_id, z, state)
+    if found is None or not len(boxes):
+        return boxes
+    corners = [tile_window(tms_id, z, x, y) for x in (found[0], found[2]) for y in (found[1], found[3])]
+    if not corners[0].overview:
+        return boxes
+    threshold = 0.9 * min(min_feature_size(w, state) for w in corners)
+    size = np.fmax(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    return boxes[size >= threshold]
 
 
 def _seeded(cache: TileCache, store: Store, state: LayerState, tms_id: str, z: int) -> set[tuple[int, int]]:

@@ -84,6 +84,7 @@ def test_a_new_version_reseeds_only_the_tiles_it_touched(store: Store, cache: Ti
     rebuilt = [t for t in new if new[t].stat().st_ino != old[t].stat().st_ino]
     carried = [t for t in new if new[t].stat().st_ino == old[t].stat().st_ino]
     assert report.carried == len(carried) > len(rebuilt) > 0
+    assert min(z for z, _, _ in rebuilt) >= 12  # a 60 m parcel is drawn on no overview tile below z12
     for tile in rebuilt:  # each rebuilt tile is what the new version draws
         assert decode(new[tile].read_bytes()) == decode(vector_tile(store, "DLTB", "WebMercatorQuad", *tile))
     for tile in carried:  # the change is on none of the carried tiles
@@ -174,6 +175,10 @@ def test_the_tile_seed_process(store: Store, tmp_path: Path, monkeypatch) -> Non
         with pytest.raises(InputError):
             TILE_SEED.run(store, {"layer": "DLTB", "tms": ["Nope"]}, ctx)
         assert TILE_SEED.permission == "node:admin"
+        from onemap.services import processes as service
+
+        assert service.get_process("tile-seed") is TILE_SEED
+        assert {"layer", "tms", "max_zoom", "version", "full"} == set(TILE_SEED.description_document()["inputs"])
     finally:
         get_settings.cache_clear()
 
