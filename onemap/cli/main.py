@@ -16,6 +16,7 @@ from onemap.cli.progress import console, progress_bar
 from onemap.cli.qc import qc as qc_command
 from onemap.cli.review import check_project as check_project_command
 from onemap.cli.security import admin_app, audit_app, config_app, user_app
+from onemap.cli.tiles import tiles_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
 
@@ -33,6 +34,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(map_app, name="map")
 app.add_typer(documents_app, name="documents")
+app.add_typer(tiles_app, name="tiles")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
                                                            "默认为本节点的内置 GeoPackage 存储")]

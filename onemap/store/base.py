@@ -293,8 +293,16 @@ class Store(ABC):
 
     @abstractmethod
     def _read(self, name: str, version: int, bbox: tuple[float, float, float, float] | None,
-              columns: list[str] | None) -> gpd.GeoDataFrame:
-        """Features of ``name`` at ``version`` (system columns included)."""
+              columns: list[str] | None, min_size: float | None = None) -> gpd.GeoDataFrame:
+        """Features of ``name`` at ``version`` (system columns included).
+
+        ``min_size`` (layer units) may drop features whose bounding box is smaller on both sides; a
+        provider may return a superset (callers that need exactness test the sizes again).
+        """
+
+    @abstractmethod
+    def _changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        """Bounding boxes (n × 4, layer CRS) of the rows written or retired by versions ``v1``+1 … ``v2``."""
 
     @abstractmethod
     def close(self) -> None:
@@ -416,10 +424,15 @@ class Store(ABC):
 
     def read(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
              bbox: tuple[float, float, float, float] | None = None, columns: list[str] | None = None,
-             system_columns: bool = False) -> gpd.GeoDataFrame:
-        """Features of a layer as of a version or date (current by default)."""
+             system_columns: bool = False, min_size: float | None = None) -> gpd.GeoDataFrame:
+        """Features of a layer as of a version or date (current by default).
+
+        ``min_size`` (layer CRS units) keeps only features whose bounding box is at least that long on
+        one side (at least those: a provider may keep a few smaller ones). Overview tiles use it so the
+        store, not Python, drops what is too small to be drawn.
+        """
         number = self.resolve_version(name, version, as_of)
-        frame = self._read(name, number, bbox, columns)
+        frame = self._read(name, number, bbox, columns, min_size)
         if not system_columns:
             frame = frame.drop(columns=[c for c in (HASH, VFROM, VTO) if c in frame.columns])
         return frame
@@ -441,6 +454,18 @@ class Store(ABC):
         finally:
             self._catalog_memo = None
         return [p.info for p in plans]
+
+    def changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        """Where a layer changed from version ``v1`` to a later ``v2``: the bounding boxes (n × 4, layer CRS,
+        minx miny maxx maxy) of the old and the new geometry of every feature added, changed or removed.
+
+        Read from the version columns alone (no key comparison), so it is cheap on big layers; boxes may
+        be slightly larger than the geometries (index precision). Tiles outside them did not change.
+        """
+        first, last = self.resolve_version(name, v1), self.resolve_version(name, v2)
+        if last <= first:
+            raise InputError(f"版本 {v2} 不晚于版本 {v1}", f"{name}: v2 {v2} <= v1 {v1}")
+        return np.asarray(self._changed_bounds(name, first, last), dtype=float).reshape(-1, 4)
 
     def diff(self, name: str, v1: int, v2: int) -> Diff:
         """Features added, removed and changed from version ``v1`` to ``v2``."""

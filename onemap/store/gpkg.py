@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import sqlalchemy as sa
@@ -99,13 +100,40 @@ class GeoPackageStore(Store):
         sql = f'SELECT "{KEY}", "{HASH}" FROM "{name}" WHERE {_at_version_sql(version)}'
         return pd.read_sql(sql, self._conn)
 
-    def _read(self, name, version, bbox, columns) -> gpd.GeoDataFrame:
+    def _read(self, name, version, bbox, columns, min_size=None) -> gpd.GeoDataFrame:
         wanted = None if columns is None else [*columns, KEY, HASH, VFROM, VTO, "_valid"]
-        frame = pyogrio.read_dataframe(
-            self.path, layer=name, where=_at_version_sql(version), bbox=bbox, columns=wanted,
-            use_arrow=True,
-        )
+        if min_size is None:
+            frame = pyogrio.read_dataframe(
+                self.path, layer=name, where=_at_version_sql(version), bbox=bbox, columns=wanted,
+                use_arrow=True,
+            )
+        else:
+            frame = self._read_sized(name, version, bbox, wanted, float(min_size))
         return frame.rename_geometry(GEOMETRY) if frame.geometry.name != GEOMETRY else frame
+
+    def _read_sized(self, name: str, version: int, bbox: Box | None, wanted: list[str] | None,
+                    min_size: float) -> gpd.GeoDataFrame:
+        """Features whose R-tree box is at least ``min_size`` long on one side (the R-tree's float32 boxes
+        are rounded outwards: a superset), chosen in SQL without decoding a geometry, then read by fid."""
+        where, params = ["(r.maxx - r.minx >= ? OR r.maxy - r.miny >= ?)"], [min_size, min_size]
+        if bbox is not None:
+            where.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
+            params += [bbox[2], bbox[0], bbox[3], bbox[1]]
+        rows = self._conn.execute(
+            f'SELECT t.fid FROM main."rtree_{name}_{_GEOM}" AS r JOIN main."{name}" AS t ON t.fid = r.id '
+            f'WHERE {" AND ".join(where)} AND {_at_version_sql(version, "t.")} ORDER BY t.fid', params).fetchall()
+        if not rows:
+            return pyogrio.read_dataframe(self.path, layer=name, where="0", columns=wanted, use_arrow=True)
+        frame = pyogrio.read_dataframe(self.path, layer=name, fids=[r[0] for r in rows], columns=wanted,
+                                       use_arrow=True)
+        return frame.reset_index(drop=True)
+
+    def _changed_bounds(self, name: str, v1: int, v2: int) -> np.ndarray:
+        rows = self._conn.execute(
+            f'SELECT r.minx, r.miny, r.maxx, r.maxy FROM main."rtree_{name}_{_GEOM}" AS r '
+            f'JOIN main."{name}" AS t ON t.fid = r.id WHERE (t."{VFROM}" > ? AND t."{VFROM}" <= ?) '
+            f'OR (t."{VTO}" > ? AND t."{VTO}" <= ?)', (int(v1), int(v2), int(v1), int(v2))).fetchall()
+        return np.array(rows, dtype=float).reshape(-1, 4)
 
     # -- querying (OGC API Features) -------------------------------------------------------------
     def _stored_types(self, name: str) -> dict[str, str]:
@@ -248,9 +276,9 @@ class GeoPackageStore(Store):
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 
 
-def _at_version_sql(version: int) -> str:
+def _at_version_sql(version: int, prefix: str = "") -> str:
     number = int(version)
-    return f'"{VFROM}" <= {number} AND ("{VTO}" IS NULL OR "{VTO}" > {number})'
+    return f'{prefix}"{VFROM}" <= {number} AND ({prefix}"{VTO}" IS NULL OR {prefix}"{VTO}" > {number})'
 
 
 def _write_staging(staging: Path, plan: VersionPlan) -> bool:

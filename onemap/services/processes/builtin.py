@@ -1,10 +1,11 @@
-"""The built-in processes: 查询统计 (area-statistics) and 叠加分析 (overlay-matrix)."""
+"""The built-in processes: 查询统计 (area-statistics), 叠加分析 (overlay-matrix), 瓦片预生成 (tile-seed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from onemap.analysis import area_statistics, overlay_matrix, to_xlsx
+from onemap.errors import InputError
 from onemap.services.processes import inputs as read
 from onemap.services.processes.model import Process, RunContext
 from onemap.services.processes.registry import register
@@ -85,4 +86,43 @@ OVERLAY_MATRIX = register(Process(
                                                           "contentMediaType": XLSX}},
     },
     run=_run_overlay,
+))
+
+
+def _run_tile_seed(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    from onemap.services.tiles.seed import seed_layer
+    from onemap.services.tiles.tms import list_tms
+
+    tms_ids = inputs.get("tms") or ["WebMercatorQuad"]
+    if not isinstance(tms_ids, list) or not all(isinstance(t, str) and t in list_tms() for t in tms_ids):
+        raise InputError(f"瓦片矩阵集不合法:{str(tms_ids)[:80]}(可用 {'、'.join(list_tms()[:2])} 及高斯投影格网)",
+                         f"bad tms input {str(tms_ids)[:80]}")
+    max_zoom, full = read.integer(inputs, "max_zoom", 0, 20), inputs.get("full", False)
+    if not isinstance(full, bool):
+        raise InputError("输入参数 full 应为 true 或 false", "bad full input")
+    report = seed_layer(
+        store, read.text(inputs, "layer"), tms_ids=tms_ids, max_zoom=16 if max_zoom is None else max_zoom,
+        version=read.integer(inputs, "version", 1, 10**9), incremental=not full,
+        progress=lambda step, fraction: ctx.progress(int(fraction * 99), step))
+    return {"seed": {"layer": report.layer, "version": report.version, "tms": report.tms_ids,
+                     "max_zoom": report.max_zoom, "built": report.built, "empty": report.empty,
+                     "carried": report.carried, "from_version": report.from_version,
+                     "seconds": round(report.seconds, 2), "summary": report.summary_zh()}}
+
+
+TILE_SEED = register(Process(
+    id="tile-seed", title="矢量瓦片预生成",
+    description="为图层某一版本预生成矢量瓦片缓存(按瓦片块批量生成);缓存中已有旧版本时只重建变化要素所在的瓦片,"
+                "其余瓦片沿用。仅系统管理员可运行。",
+    permission="node:admin", layer_inputs=("layer",), keywords=("瓦片", "切片", "缓存"),
+    inputs={
+        "layer": _input("图层", _LAYER, "图层名称,如 DLTB"),
+        "tms": _input("瓦片矩阵集", {"type": "array", "items": {"type": "string", "maxLength": 64}, "minItems": 1,
+                                    "maxItems": 8}, "默认 [\"WebMercatorQuad\"],可加 \"CGCS2000Quad\"", 0),
+        "max_zoom": _input("最大级别", {"type": "integer", "minimum": 0, "maximum": 20}, "默认 16", 0),
+        "version": _input("图层版本", _VERSION, "默认当前版本", 0),
+        "full": _input("全部重建", {"type": "boolean"}, "true 时不沿用旧版本瓦片", 0),
+    },
+    outputs={"seed": {"title": "预生成结果", "schema": {"type": "object", "contentMediaType": "application/json"}}},
+    run=_run_tile_seed,
 ))

@@ -6,6 +6,8 @@ holds the store, the layer, the *resolved* version, the tile matrix set, z/x/y a
 served for it. Files live under ``<root>/<store digest>/<layer>/<version>/<tms>/<z>/<x>/``; empty
 tiles are cached too (zero-length files). Writes go to a temporary file renamed into place, so a
 reader never sees half a tile. :meth:`TileCache.invalidate` drops a layer's tiles (all versions).
+:meth:`TileCache.carry_over` hard-links a version's unchanged tiles into a newer version's folder
+(the seeder's incremental path, see :mod:`.seed`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -98,6 +101,41 @@ class TileCache:
         except OSError as exc:
             log.warning("tile cache: cannot write %s: %s", target, exc)
 
+    def tms_folder(self, store_url: str, layer: str, version: int, tms_id: str) -> Path:
+        """The folder of one layer version's tiles in one tile matrix set (``<z>/<x>/<y>-<variant>.<kind>``)."""
+        return self._store_folder(store_url) / _folder_name(layer) / str(int(version)) / _folder_name(tms_id)
+
+    def cached_versions(self, store_url: str, layer: str, tms_id: str) -> list[int]:
+        """The versions of ``layer`` with any tile of ``tms_id`` in the cache, oldest first."""
+        folder = self._store_folder(store_url) / _folder_name(layer)
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.name) for p in folder.iterdir()
+                      if p.name.isdigit() and (p / _folder_name(tms_id)).is_dir())
+
+    def carry_over(self, store_url: str, layer: str, tms_id: str, from_version: int, to_version: int, z: int,
+                   changed: Callable[[int, int], bool]) -> int:
+        """Hard-link level ``z``'s tiles of ``from_version`` into ``to_version`` where ``changed(x, y)`` is false.
+
+        Every variant (properties, region scope, raster style) of an unchanged tile is carried over, as
+        its content depends only on the features on the tile. Existing files are left alone; where the
+        file system cannot link, the tile is copied. The number of files carried over.
+        """
+        source = self.tms_folder(store_url, layer, from_version, tms_id) / str(int(z))
+        target = self.tms_folder(store_url, layer, to_version, tms_id) / str(int(z))
+        if not source.is_dir():
+            return 0
+        count = 0
+        for column in source.iterdir():
+            if not column.name.isdigit():
+                continue
+            for tile in column.iterdir():
+                row = tile.name.split("-", 1)[0]
+                if not row.isdigit() or changed(int(column.name), int(row)):
+                    continue
+                count += _link(tile, target / column.name / tile.name)
+        return count
+
     def invalidate(self, layer: str, *, store_url: str | None = None) -> int:
         """Remove every cached tile of ``layer`` (of one store, or of all); the number of files removed."""
         if not self.root.is_dir():
@@ -149,3 +187,17 @@ class TileCache:
             data = raster_tile(store, layer, tms_id, z, x, y, version=number, style=style, region=region)
             self.put(key, data)
         return data
+
+
+def _link(source: Path, target: Path) -> int:
+    """Hard-link ``source`` to ``target`` (a copy across file systems); 1 if a file was made, else 0."""
+    if target.exists():
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return 0
+    except OSError:
+        shutil.copy2(source, target)
+    return 1

@@ -25,6 +25,9 @@ from onemap.store.base import GEOMETRY, KEY, Store
 EXTENT = 4096  # MVT tile units across a tile
 BUFFER = 64  # MVT tile units kept beyond each edge (so strokes and labels join across tiles)
 OVERVIEW_PIXEL_M = 10.0  # screen pixels coarser than this (≈ WebMercatorQuad z13 and above) are overviews
+# On overview tiles, features whose bounding box is shorter than this many screen pixels (of 256 per tile)
+# on both sides are not drawn: a 1-pixel rule kept 40 000 parcels (7 MB) in a z10 tile of a 300k county.
+MIN_FEATURE_PIXELS = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class TileWindow:
 
     @property
     def overview(self) -> bool:
-        """Whether the tile is an overview: simplified, features below a screen pixel dropped."""
+        """Whether the tile is an overview: simplified, features below MIN_FEATURE_PIXELS dropped."""
         return self.pixel_m > OVERVIEW_PIXEL_M
 
 
@@ -103,23 +106,30 @@ def _transformer(source: int, target: int, thread: int) -> Transformer:
     return Transformer.from_crs(CRS.from_epsg(source), CRS.from_epsg(target), always_xy=True)
 
 
-def to_tile_units(geometries: np.ndarray, window: TileWindow, extent: int, source: int | None = None) -> np.ndarray:
-    """Geometries in tile units: 0..extent from the tile's top-left corner, y pointing down.
+def to_tms_crs(geometries: np.ndarray, source: int, target: int) -> np.ndarray:
+    """Geometries reprojected from EPSG:``source`` to the tile matrix set's EPSG:``target`` (vectorised)."""
+    if source == target:
+        return geometries
+    forward = transformer(source, target)
+    return shapely.transform(geometries, lambda x, y: forward.transform(x, y), interleaved=False)
 
-    With ``source`` (an EPSG code other than the tile matrix set's) the geometries are reprojected
-    in the same vectorised pass.
-    """
+
+def scale_to_tile(geometries: np.ndarray, window: TileWindow, extent: int) -> np.ndarray:
+    """Geometries in the tile matrix set's CRS in tile units: 0..extent from the top-left corner, y down."""
     left, _, _, top = window.bounds
     width, height = window.span
     sx, sy = extent / width, extent / height
-    forward = transformer(source, window.epsg) if source not in (None, window.epsg) else None
+    return shapely.transform(geometries, lambda x, y: ((x - left) * sx, (top - y) * sy), interleaved=False)
 
-    def units(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if forward is not None:
-            x, y = forward.transform(x, y)
-        return (x - left) * sx, (top - y) * sy
 
-    return shapely.transform(geometries, units, interleaved=False)
+def to_tile_units(geometries: np.ndarray, window: TileWindow, extent: int, source: int | None = None) -> np.ndarray:
+    """Geometries in tile units (see :func:`scale_to_tile`), reprojected first from EPSG:``source`` if given.
+
+    Reprojecting and scaling are two steps so a seeder can reproject a block once and scale per tile
+    with exactly the arithmetic of a single tile.
+    """
+    projected = geometries if source is None else to_tms_crs(geometries, source, window.epsg)
+    return scale_to_tile(projected, window, extent)
 
 
 def layer_units_per_tile_unit(window: TileWindow, state: LayerState, extent: int) -> float:
@@ -154,39 +164,70 @@ def read_tile_features(store: Store, window: TileWindow, state: LayerState, exte
                        columns: list[str] | None = None, region: Region | None = None) -> gpd.GeoDataFrame:
     """The layer's features on the buffered tile, in tile units of ``extent`` (y down), clipped.
 
-    Overview tiles drop features smaller than a screen pixel (tested on the stored bounds, before
-    any reprojection) and simplify the rest by half a pixel, so a z8 tile of a 300k-parcel county
-    stays small; detailed tiles keep every vertex.
+    Overview tiles drop features smaller than two screen pixels (in the store's query where it can, see
+    ``Store.read(min_size=…)``, and exactly in :func:`cut_tile`) and simplify the rest by half a pixel,
+    so a z10 tile of a 300k-parcel county never reads the whole layer; detailed tiles keep every vertex.
     """
     bbox = query_bbox(window, state)
     if bbox is None:
-        return gpd.GeoDataFrame({KEY: []}, geometry=gpd.GeoSeries([]))
+        return _empty()
+    minimum = min_feature_size(window, state) if window.overview else None
+    frame = read_features(store, state, bbox, columns, region, minimum)
+    return cut_tile(frame, to_tms_crs(frame.geometry.to_numpy(), state.epsg, window.epsg), window, state, extent)
+
+
+def _empty() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({KEY: []}, geometry=gpd.GeoSeries([]))
+
+
+def read_features(store: Store, state: LayerState, bbox: tuple[float, float, float, float],
+                  columns: list[str] | None = None, region: Region | None = None,
+                  min_size: float | None = None) -> gpd.GeoDataFrame:
+    """The layer's features near ``bbox`` (layer CRS) in the reader's region, at least ``min_size`` big."""
     wanted = None if columns is None or region is None else sorted({*columns, region.field})
-    frame = store.read(state.name, version=state.version, bbox=bbox, columns=wanted or columns)
+    frame = store.read(state.name, version=state.version, bbox=bbox, columns=wanted or columns, min_size=min_size)
     if region is not None:
         frame = frame[frame[region.field].astype("string").str.startswith(region.prefix).fillna(False)]
         if columns is not None and region.field not in columns:
             frame = frame.drop(columns=[region.field])
-    geometries = frame.geometry.to_numpy()
+    return frame
+
+
+def cut_tile(frame: gpd.GeoDataFrame, projected: np.ndarray, window: TileWindow, state: LayerState,
+             extent: int) -> gpd.GeoDataFrame:
+    """One tile's features: ``frame`` (layer CRS) with its geometries ``projected`` to the tile matrix
+    set's CRS, sized, scaled to tile units, simplified at overviews and clipped to the buffered tile."""
+    rows, geometries = tile_geometries(frame.geometry.to_numpy(), projected, window, state, extent)
+    attributes = frame.drop(columns=frame.geometry.name).iloc[rows].reset_index(drop=True)
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometries).rename(GEOMETRY))
+
+
+def tile_geometries(geometries: np.ndarray, projected: np.ndarray, window: TileWindow, state: LayerState,
+                    extent: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows drawn on the tile and their geometries in tile units (see :func:`cut_tile`).
+
+    ``geometries`` are in the layer's CRS (for the size test), ``projected`` the same in the tile
+    matrix set's CRS.
+    """
     keep = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
     if window.overview:
         bounds = shapely.bounds(geometries)
         size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
         keep &= size >= min_feature_size(window, state)
-    frame = frame[keep]
-    geometries = to_tile_units(geometries[keep], window, extent, source=state.epsg)
+    rows = np.flatnonzero(keep)
+    tiled = scale_to_tile(projected[rows], window, extent)
     if window.overview:
-        geometries = shapely.simplify(geometries, extent / 512, preserve_topology=True)
+        tiled = shapely.simplify(tiled, extent / 512, preserve_topology=True)
     buffer = BUFFER * extent / EXTENT
-    geometries = _clip(geometries, (-buffer, -buffer, extent + buffer, extent + buffer))
-    keep = ~shapely.is_empty(geometries)
-    attributes = frame.drop(columns=frame.geometry.name)[keep].reset_index(drop=True)
-    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geometries[keep]).rename(GEOMETRY))
+    tiled = _clip(tiled, (-buffer, -buffer, extent + buffer, extent + buffer))
+    drawn = ~shapely.is_empty(tiled)
+    return rows[drawn], tiled[drawn]
 
 
 def min_feature_size(window: TileWindow, state: LayerState) -> float:
-    """One screen pixel (1/256 of the tile) in the layer's CRS units; features smaller are not drawn."""
-    return layer_units_per_tile_unit(window, state, 256)
+    """:data:`MIN_FEATURE_PIXELS` screen pixels (of 256 per tile) in the layer's CRS units; on overview
+    tiles, features smaller on both sides are not drawn."""
+    return MIN_FEATURE_PIXELS * layer_units_per_tile_unit(window, state, 256)
 
 
 def _clip(geometries: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:

@@ -56,11 +56,16 @@ def _is_postgis(store: Store) -> bool:
 def encoded_tile(store: Store, window: TileWindow, state: LayerState, properties: list[str] | None,
                  region: Region | None = None) -> bytes:
     """The tile built in Python from ``store.read`` (the embedded store's path; works on any store)."""
-    frame = read_tile_features(store, window, state, EXTENT, properties, region)
+    return encode_features(state.name, read_tile_features(store, window, state, EXTENT, properties, region),
+                           properties)
+
+
+def encode_features(layer: str, frame: gpd.GeoDataFrame, properties: list[str] | None = None) -> bytes:
+    """The MVT bytes of one tile's features (tile units, see :func:`.features.cut_tile`); ``b""`` if none."""
     if frame.empty:
         return b""
     columns = feature_columns(frame, attribute_columns(frame, properties))
-    return encode_layer(state.name, frame.geometry.to_numpy(), columns, EXTENT)
+    return encode_layer(layer, frame.geometry.to_numpy(), columns, EXTENT)
 
 
 def feature_columns(frame: gpd.GeoDataFrame, attributes: list[str]) -> dict[str, list]:

@@ -10,6 +10,8 @@ with positive area in tile coordinates (clockwise on screen), holes negative.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -154,17 +156,52 @@ def _points(geometries: np.ndarray, dimensions: np.ndarray, commands: list, kind
             kinds[feature] = POINT
 
 
+@dataclass(frozen=True)
+class ValueTable:
+    """The attribute values of many features, factorised once (a seeder encodes many tiles from one table).
+
+    ``codes[row, column]`` indexes ``values`` (-1 where missing); values are told apart by type too
+    (MVT keeps 1 and 1.0 apart; a Python dict would merge them).
+    """
+
+    names: list[str]
+    codes: np.ndarray  # rows × columns, int64
+    values: list
+
+
+def value_table(columns: dict[str, list]) -> ValueTable:
+    """Factorise attribute ``columns`` (None where missing) into one :class:`ValueTable`."""
+    index: dict[tuple[type, object], int] = {}
+    count = len(next(iter(columns.values()))) if columns else 0
+    codes = np.full((count, len(columns)), -1, dtype=np.int64)
+    for position, values in enumerate(columns.values()):
+        found, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        table = np.array([index.setdefault((type(v), v), len(index)) for v in uniques], dtype=np.int64)
+        known = found >= 0
+        codes[known, position] = table[found[known]]
+    return ValueTable(list(columns), codes, [value for _, value in index])
+
+
 def encode_layer(name: str, geometries: np.ndarray, columns: dict[str, list], extent: int) -> bytes:
     """One MVT layer of ``geometries`` (tile units) with attribute ``columns`` (None where missing).
 
     Features whose geometry vanished on the grid are left out; ``b""`` when none is left.
     """
+    return encode_rows(name, geometries, value_table(columns), np.arange(len(geometries)), extent)
+
+
+def encode_rows(name: str, geometries: np.ndarray, table: ValueTable, rows: np.ndarray, extent: int) -> bytes:
+    """One MVT layer of ``geometries`` (tile units) whose attributes are ``rows`` of ``table``.
+
+    Only the values these rows use go into the layer's value table.
+    """
     kinds, commands = geometry_commands(snap(geometries))
     tile = vector_tile_pb2.tile()
     layer = tile.layers.add()
     layer.name, layer.version, layer.extent = name, 2, extent
-    layer.keys.extend(columns)
-    for kind, geometry, tags in zip(kinds, commands, _tags(layer, columns, len(geometries)), strict=True):
+    layer.keys.extend(table.names)
+    for kind, geometry, tags in zip(kinds, commands, _tags(layer, table, np.asarray(rows, dtype=np.int64)),
+                                    strict=True):
         if geometry:
             feature = layer.features.add()
             feature.type = int(kind)
@@ -173,28 +210,21 @@ def encode_layer(name: str, geometries: np.ndarray, columns: dict[str, list], ex
     return tile.SerializeToString() if layer.features else b""
 
 
-def _tags(layer, columns: dict[str, list], count: int) -> list[list[int]]:
-    """Per feature, its (key index, value index) pairs; fills the layer's value table on the way.
-
-    Values are told apart by type too (MVT keeps 1 and 1.0 apart; a Python dict would merge them).
-    """
-    index: dict[tuple[type, object], int] = {}
-    pairs = np.full((count, 2 * len(columns)), -1, dtype=np.int64)
-    for key, values in enumerate(columns.values()):
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        known = codes >= 0
-        table = np.array([_value_index(index, layer, v) for v in uniques], dtype=np.int64)
-        pairs[known, 2 * key] = key
-        pairs[known, 2 * key + 1] = table[codes[known]]
-    return [[t for t in row if t >= 0] for row in pairs.tolist()]
-
-
-def _value_index(index: dict, layer, value: object) -> int:
-    typed = (type(value), value)
-    if typed not in index:
-        index[typed] = len(index)
-        _set_value(layer.values.add(), value)
-    return index[typed]
+def _tags(layer, table: ValueTable, rows: np.ndarray) -> list[list[int]]:
+    """Per feature, its (key index, value index) pairs; fills the layer's value table on the way."""
+    codes = table.codes[rows]
+    used = np.unique(codes[codes >= 0])
+    for code in used.tolist():
+        _set_value(layer.values.add(), table.values[code])
+    remap = np.full(len(table.values) + 1, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    pairs = np.empty((len(rows), 2 * codes.shape[1]), dtype=np.int64)
+    pairs[:, 0::2] = np.arange(codes.shape[1])
+    pairs[:, 1::2] = remap[codes]  # -1 (missing) maps to the sentinel -1
+    present = np.repeat(codes >= 0, 2, axis=1)
+    flat = pairs[present].tolist()
+    ends = np.cumsum(present.sum(axis=1)).tolist()
+    return [flat[begin:end] for begin, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _set_value(slot, value: str | bool | int | float) -> None:
