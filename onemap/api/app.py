@@ -4,6 +4,9 @@ No ``from __future__ import annotations`` in the api package: FastAPI must see t
 ``Annotated`` dependencies.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 
 from onemap import __version__
@@ -16,11 +19,16 @@ from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.routes import audit, auth, catalog, imports
+from onemap.api.serving import ServeSettings, get_serve_settings
+from onemap.api.session_cache import SessionCache
+from onemap.api.stores import StorePool
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
 from onemap.security.deployment import assert_deployable
+from onemap.security.read_audit import ReadAudit
+from onemap.security.session_epoch import epoch_path
 from onemap.security.settings import SecuritySettings, get_security_settings
 from onemap.services.tiles import TileCache
 from onemap.store import open_store
@@ -29,8 +37,21 @@ BODY_LIMIT = 1024 * 1024  # JSON bodies: filters, logins, process inputs
 UPLOAD_LIMIT = 2 * 1024**3  # uploads of deliveries (zip of a county's 三调 database)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The job runner and the read-audit flusher start and stop with the server; pooled stores close."""
+    ctx: AppContext = app.state.ctx
+    ctx.reads.start()
+    try:
+        async with ogc_processes.lifespan(app):
+            yield
+    finally:
+        ctx.reads.stop()
+        ctx.stores.close()
+
+
 def create_app(store_url: str | None = None, *, records_url: str | None = None, settings: Settings | None = None,
-               security: SecuritySettings | None = None) -> FastAPI:
+               security: SecuritySettings | None = None, serve: ServeSettings | None = None) -> FastAPI:
     """The application serving one node: its store and its records database.
 
     Refuses to start with a placeholder secret outside development mode (``onemap config check``).
@@ -40,11 +61,14 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     assert_deployable(security)
     url = store_url or settings.store_url
     open_store(url).close()  # create the embedded store now, fail fast on a bad URL
-    ctx = AppContext(url, open_records(records_url or default_records_url(settings)), settings, security,
-                     TileCache(settings.data_dir / "tiles"))
+    serve = serve or get_serve_settings()
+    records = open_records(records_url or default_records_url(settings))
+    ctx = AppContext(url, records, settings, security, TileCache(settings.data_dir / "tiles"), serve,
+                     StorePool(url, serve.store_pool_size, fresh_catalog=serve.catalog_cache_seconds <= 0),
+                     SessionCache(serve.auth_cache_seconds, epoch_path(records)), ReadAudit(records))
     app = FastAPI(title="onemap 国土空间规划“一张图”", version=__version__,
                   description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。",
-                  lifespan=ogc_processes.lifespan)  # the job runner starts and stops with the server
+                  lifespan=lifespan)
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=BODY_LIMIT, upload_limit=UPLOAD_LIMIT)
