@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from onemap import __version__
 from onemap.api import errors, hardening
 from onemap.api.context import AppContext
+from onemap.api.fastpath import CachedTiles
 from onemap.api.ogc import common as ogc_common
 from onemap.api.ogc import features as ogc_features
 from onemap.api.ogc import processes as ogc_processes
@@ -72,6 +73,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=BODY_LIMIT, upload_limit=UPLOAD_LIMIT)
+    app.add_middleware(CachedTiles)  # outermost: a cached tile is answered before anything else runs
     routers = (auth.router, catalog.router, imports.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
                ogc_processes.router)
