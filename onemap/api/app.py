@@ -87,3 +87,10 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
         return {"status": "ok", "version": __version__, "edition": request.app.state.ctx.security.edition}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application factory of ``onemap serve`` (each worker process calls it): store from
+    ``ONEMAP_STORE``, records database from ``ONEMAP_RECORDS_URL``, the rest from the settings."""
+    serve = get_serve_settings()
+    return create_app(get_settings().store_url, records_url=serve.records_url, serve=serve)

@@ -27,6 +27,7 @@ class ServeSettings(BaseSettings):
     catalog_cache_seconds: float = Field(
         1.0, ge=0, description="瓦片快速通道使用的数据资源目录快照的有效时间(秒)")
     store_pool_size: int = Field(8, ge=0, description="每个进程保留的已打开存储连接数")
+    records_url: str | None = Field(None, description="应用记录库地址(默认 <data_dir>/records.sqlite)")
 
 
 def get_serve_settings() -> ServeSettings:
