@@ -92,5 +92,5 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
 def app_from_environment() -> FastAPI:
     """The application factory of ``onemap serve`` (each worker process calls it): store from
     ``ONEMAP_STORE``, records database from ``ONEMAP_RECORDS_URL``, the rest from the settings."""
-    serve = get_serve_settings()
-    return create_app(get_settings().store_url, records_url=serve.records_url, serve=serve)
+    serve = get_serve_settings()  # read now, not from a cache filled before ``onemap serve`` set the variables
+    return create_app(Settings().store_url, records_url=serve.records_url, serve=serve)

@@ -32,6 +32,7 @@ from onemap.store import CatalogEntry
 MVT = "application/vnd.mapbox-vector-tile"
 _TILE = re.compile(r"^/ogc/collections/([^/]{1,200})/tiles/([A-Za-z0-9_\-]{1,64})/(\d{1,2})/(\d{1,10})/(\d{1,10})$")
 _QUERIES = (b"", b"f=mvt")
+MAX_PATHS = 100_000
 
 
 class CatalogSnapshot:
@@ -50,11 +51,14 @@ class CatalogSnapshot:
         return None
 
     def reload(self) -> dict[str, CatalogEntry]:
-        """Read the catalog now (blocking: call it in a thread)."""
-        with self.stores.store() as store:
-            store._catalog_memo = None  # the snapshot's age is what the setting promises
-            entries = {entry.meta.name: entry for entry in store.catalog()}
+        """Read the catalog now (blocking: call it in a thread); concurrent callers share one read."""
+        asked = time.monotonic()
         with self._lock:
+            if self._read_at >= asked or (self.seconds > 0 and asked - self._read_at < self.seconds):
+                return self._entries  # another request read it meanwhile
+            with self.stores.store() as store:
+                store._catalog_memo = None  # the snapshot's age is what the setting promises
+                entries = {entry.meta.name: entry for entry in store.catalog()}
             self._entries, self._read_at = entries, time.monotonic()
         return entries
 
@@ -77,6 +81,15 @@ class CachedTiles:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.snapshot: CatalogSnapshot | None = None
+        self._paths: dict[TileKey, str] = {}  # TileCache.path is a few digests and Path joins
+
+    def _path(self, ctx: AppContext, key: TileKey) -> str:
+        path = self._paths.get(key)
+        if path is None:
+            if len(self._paths) >= MAX_PATHS:
+                self._paths.clear()
+            path = self._paths[key] = str(ctx.tiles.path(key))
+        return path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["query_string"] in _QUERIES
@@ -110,7 +123,7 @@ class CachedTiles:
         version = entry.current.version
         key = TileKey(ctx.store_url, name, version, tms_id, int(z), int(col), int(row), "mvt", None)
         try:
-            with open(ctx.tiles.path(key), "rb") as handle:
+            with open(self._path(ctx, key), "rb") as handle:
                 data = handle.read()
         except OSError:
             return False

@@ -27,6 +27,8 @@ class ServeSettings(BaseSettings):
     catalog_cache_seconds: float = Field(
         1.0, ge=0, description="瓦片快速通道使用的数据资源目录快照的有效时间(秒)")
     store_pool_size: int = Field(8, ge=0, description="每个进程保留的已打开存储连接数")
+    access_log: bool = Field(
+        False, description="逐请求访问日志;默认关闭(吞吐量约降三分之一;安全相关读取见审计日志)")
     records_url: str | None = Field(None, description="应用记录库地址(默认 <data_dir>/records.sqlite)")
 
 
