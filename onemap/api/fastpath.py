@@ -139,7 +139,7 @@ class CachedTiles:
 
 
 async def _send_tile(send: Send, data: bytes, version: int, if_none_match: str, *, head: bool) -> None:
-    headers = {**SECURE_HEADERS, **tile_headers(data, version)}
+    headers = {**SECURE_HEADERS, **tile_headers(data, version), "X-Onemap-Cache": "hit"}
     status = status_of(data, if_none_match, headers)
     body = data if status == 200 and not head else b""
     if status == 200:

@@ -29,6 +29,8 @@ class ServeSettings(BaseSettings):
     store_pool_size: int = Field(8, ge=0, description="每个进程保留的已打开存储连接数")
     access_log: bool = Field(
         False, description="逐请求访问日志;默认关闭(吞吐量约降三分之一;安全相关读取见审计日志)")
+    worker_start_seconds: int = Field(
+        60, ge=5, description="等待服务进程启动(导入依赖、连接存储)的时限(秒);超时的进程会被重启")
     records_url: str | None = Field(None, description="应用记录库地址(默认 <data_dir>/records.sqlite)")
 
 

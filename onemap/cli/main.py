@@ -236,7 +236,7 @@ def serve(
     if records:
         os.environ["ONEMAP_RECORDS_URL"] = records
     uvicorn.run("onemap.api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers or settings.workers,
+                workers=workers or settings.workers, timeout_worker_healthcheck=settings.worker_start_seconds,
                 access_log=settings.access_log if access_log is None else access_log)
 
 
