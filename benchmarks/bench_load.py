@@ -10,7 +10,8 @@ wrk (Debian package ``wrk``; a Lua script cycles through the tile URLs and sends
 
 - cached tiles, anonymous, public layer DLTB;
 - cached tiles, signed-in reader (领导, 内部 clearance), 内部 layer YJJBNTBHTB (each read is audited);
-- items pages (limit 10, distinct cursors), anonymous on the public GHFQ and signed-in on the 内部 layer;
+- items pages (limit 10, distinct cursors): anonymous on the public GHFQ (规划分区, large polygons), a
+  signed-in reader on DLTB (parcels) and on the 内部 layer;
 - a bare ASGI hello-world under the same uvicorn settings: the ceiling of this machine.
 
 Targets (issue 6, 2 cores, PostGIS): ≥ 3,000 cached tiles/s with p99 < 500 ms; items ≥ 500/s. Figures on a
@@ -217,8 +218,9 @@ def wrk(server_base: str, paths: list[str], *, cookie: str = "", duration: int, 
     script.write_text(LUA)
     listing.write_text("\n".join(paths) + "\n")
     env = {**os.environ, "BENCH_PATHS": str(listing), "BENCH_COOKIE": cookie}
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(script),
-                          server_base], env=env, capture_output=True, text=True, check=True).stdout
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(script),
+               server_base]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     rate, p50, p99, requests, errors = line.split()[1:]
     return {"rps": float(rate), "p50": float(p50), "p99": float(p99), "requests": int(requests),
@@ -230,7 +232,7 @@ def measure(label: str, server: Server, paths: list[str], args: argparse.Namespa
     result = wrk(server.base, paths, cookie=cookie, duration=args.duration, connections=args.connections)
     cpu = server.cpu_seconds() - before
     per_k = 1000 * cpu / max(1, result["requests"])
-    print(f"  {label:<48} {result['rps']:>8.0f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms"
+    print(f"  {label:<52} {result['rps']:>8.0f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms"
           f"  errors {result['errors']}  server CPU {per_k:.2f} s/1k req", flush=True)
 
 
@@ -264,8 +266,11 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
     try:
         paths = tile_paths(server, PUBLIC_LAYER, "")
         measure("cached z14 tiles, anonymous, 公开 DLTB", server, paths, args)
-        measure(f"items limit=10, anonymous, 公开 {ITEMS_LAYER}", server, item_paths(ITEMS_LAYER, features=24_000),
-                args)
+        measure(f"items limit=10, anonymous, 公开 {ITEMS_LAYER} (large polygons)", server,
+                item_paths(ITEMS_LAYER, features=24_000), args)
+        cookie = reader_cookie(server)
+        measure("items limit=10, reader cookie, 公开 DLTB", server, item_paths(PUBLIC_LAYER, features=300_000),
+                args, cookie)
     finally:
         server.stop()
     print(f"== {kind}: private copy (内部 layer, signed-in reader)", flush=True)
