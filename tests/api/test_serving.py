@@ -111,3 +111,23 @@ def test_login_still_works_with_the_cache(api: Api) -> None:
     api.user(["领导"])
     answer = api.client.post("/api/auth/login", json={"username": "user1", "password": PASSWORD})
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+
+
+def test_the_catalog_snapshot_follows_a_new_version_within_its_time(store_url: str, tmp_path: Path) -> None:
+    import time
+
+    from onemap.api.serving import ServeSettings
+
+    app = create_app(store_url, records_url=f"sqlite:///{tmp_path / 'records.sqlite'}",
+                     serve=ServeSettings(catalog_cache_seconds=0.5))
+    with TestClient(app) as client:
+        api = Api(client, app.state.ctx.records, store_url, tmp_path)
+        api.add_layer("GHFQ", "公开")
+        path = _tile_path(api, "GHFQ", {})
+        client.get(path)
+        assert client.get(path).headers["x-onemap-cache"] == "hit"
+        api.add_layer("GHFQ", "公开", n=6)  # version 2
+        time.sleep(0.6)
+        fresh = client.get(path)
+        assert fresh.headers["x-onemap-version"] == "2" and "x-onemap-cache" not in fresh.headers  # generated
+        assert client.get(path).headers["x-onemap-cache"] == "hit"
