@@ -227,7 +227,15 @@ def wrk(server_base: str, paths: list[str], *, cookie: str = "", duration: int, 
             "errors": int(errors)}
 
 
+def warm(server: Server, paths: list[str], cookie: str, count: int = 24) -> None:
+    """A few requests first: each fresh worker process and thread pays its imports and PROJ set-up once."""
+    headers = {"Cookie": cookie} if cookie else {}
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda p: get(server.base + p, headers), paths[:count]))
+
+
 def measure(label: str, server: Server, paths: list[str], args: argparse.Namespace, cookie: str = "") -> None:
+    warm(server, paths, cookie)
     before = server.cpu_seconds()
     result = wrk(server.base, paths, cookie=cookie, duration=args.duration, connections=args.connections)
     cpu = server.cpu_seconds() - before
