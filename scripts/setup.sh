@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15-postgis-3 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gdal-bin python3-qgis qgis-providers chromium)
+APT_PACKAGES=(postgresql-15-postgis-3 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gdal-bin python3-qgis qgis-providers chromium wrk)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

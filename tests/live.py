@@ -27,7 +27,7 @@ def served(store_url: str, records_url: str, *, env: dict[str, str] | None = Non
     """The base URL of ``onemap serve`` over the store and records database, stopped afterwards."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", store_url,
-                               "--records", records_url, "--port", str(port)],
+                               "--records", records_url, "--port", str(port), "--workers", "1"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -4,11 +4,15 @@ No ``from __future__ import annotations`` in the api package: FastAPI must see t
 ``Annotated`` dependencies.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 
 from onemap import __version__
 from onemap.api import errors, hardening
 from onemap.api.context import AppContext
+from onemap.api.fastpath import CachedTiles
 from onemap.api.ogc import common as ogc_common
 from onemap.api.ogc import features as ogc_features
 from onemap.api.ogc import processes as ogc_processes
@@ -16,18 +20,36 @@ from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.routes import audit, auth, catalog, documents, imports, maps, projects, qc
+from onemap.api.serving import ServeSettings, get_serve_settings
+from onemap.api.session_cache import SessionCache
+from onemap.api.stores import StorePool
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
 from onemap.security.deployment import assert_deployable
+from onemap.security.read_audit import ReadAudit
+from onemap.security.session_epoch import epoch_path
 from onemap.security.settings import SecuritySettings, get_security_settings
 from onemap.services.tiles import TileCache
 from onemap.store import open_store
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The job runner and the read-audit flusher start and stop with the server; pooled stores close."""
+    ctx: AppContext = app.state.ctx
+    ctx.reads.start()
+    try:
+        async with ogc_processes.lifespan(app):
+            yield
+    finally:
+        ctx.reads.stop()
+        ctx.stores.close()
+
+
 def create_app(store_url: str | None = None, *, records_url: str | None = None, settings: Settings | None = None,
-               security: SecuritySettings | None = None) -> FastAPI:
+               security: SecuritySettings | None = None, serve: ServeSettings | None = None) -> FastAPI:
     """The application serving one node: its store and its records database.
 
     Refuses to start with a placeholder secret outside development mode (``onemap config check``).
@@ -37,15 +59,19 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     assert_deployable(security)
     url = store_url or settings.store_url
     open_store(url).close()  # create the embedded store now, fail fast on a bad URL
-    ctx = AppContext(url, open_records(records_url or default_records_url(settings)), settings, security,
-                     TileCache(settings.data_dir / "tiles"))
+    serve = serve or get_serve_settings()
+    records = open_records(records_url or default_records_url(settings))
+    ctx = AppContext(url, records, settings, security, TileCache(settings.data_dir / "tiles"), serve,
+                     StorePool(url, serve.store_pool_size, fresh_catalog=serve.catalog_cache_seconds <= 0),
+                     SessionCache(serve.auth_cache_seconds, epoch_path(records)), ReadAudit(records))
     app = FastAPI(title="onemap 国土空间规划“一张图”", version=__version__,
                   description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。",
-                  lifespan=ogc_processes.lifespan)  # the job runner starts and stops with the server
+                  lifespan=lifespan)
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
                       upload_paths=(imports.router.prefix, qc.router.prefix))
+    app.add_middleware(CachedTiles)  # outermost: a cached tile is answered before anything else runs
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
                ogc_processes.router, projects.router, maps.router, documents.router)
@@ -59,3 +85,10 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
         return {"status": "ok", "version": __version__, "edition": request.app.state.ctx.security.edition}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application factory of ``onemap serve`` (each worker process calls it): store from
+    ``ONEMAP_STORE``, records database from ``ONEMAP_RECORDS_URL``, the rest from the settings."""
+    serve = get_serve_settings()  # read now, not from a cache filled before ``onemap serve`` set the variables
+    return create_app(Settings().store_url, records_url=serve.records_url, serve=serve)

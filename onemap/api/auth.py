@@ -24,8 +24,12 @@ def current_session(request: Request) -> Session | None:
     if token is None:
         return None
     ctx = context(request)
-    with ctx.records.begin() as conn:
-        session = resolve_session(conn, token, settings=ctx.security)
+    session = ctx.sessions.get(token)
+    if session is None:
+        epoch = ctx.sessions.epoch()  # read before the database: a change meanwhile makes the entry stale
+        with ctx.records.begin() as conn:
+            session = resolve_session(conn, token, settings=ctx.security)
+        ctx.sessions.put(token, session, epoch)
     if from_cookie and request.method not in SAFE_METHODS:
         check_csrf(session, request.headers.get(CSRF_HEADER), settings=ctx.security)
     request.state.session = session

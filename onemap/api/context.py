@@ -9,8 +9,12 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from onemap.api.hardening import RateLimiter
+from onemap.api.serving import ServeSettings
+from onemap.api.session_cache import SessionCache
+from onemap.api.stores import StorePool
 from onemap.config import Settings
 from onemap.security import User
+from onemap.security.read_audit import ReadAudit
 from onemap.security.settings import SecuritySettings
 from onemap.services.tiles import TileCache
 from onemap.store import Store, open_store
@@ -31,6 +35,10 @@ class AppContext:
     settings: Settings
     security: SecuritySettings
     tiles: TileCache
+    serve: ServeSettings
+    stores: StorePool
+    sessions: SessionCache
+    reads: ReadAudit
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=10, seconds=60))
     # Heavy work (imports, process executions): per account, so one client cannot starve a node.
     heavy_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=20, seconds=60))
@@ -51,6 +59,12 @@ def client_ip(request: Request) -> str:
 
 
 def opened_store(request: Request) -> Iterator[Store]:
-    """FastAPI dependency: a store opened for one request."""
+    """FastAPI dependency: a store for one request (from the pool of opened stores)."""
+    with context(request).stores.store() as store:
+        yield store
+
+
+def writable_store(request: Request) -> Iterator[Store]:
+    """FastAPI dependency: a newly opened store for a request that writes (never a pooled one)."""
     with context(request).store() as store:
         yield store

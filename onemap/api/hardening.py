@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -82,17 +82,35 @@ class RateLimiter:
         return True
 
 
+class SecureHeaders:
+    """Secure headers on every response (a plain ASGI middleware: no per-request task or body copy)."""
+
+    _RAW = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURE_HEADERS.items()]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith("/api/auth")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if not (no_store and k == b"cache-control")]
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self._RAW if k not in present]
+                if no_store:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install(app: FastAPI, *, body_limit: int, upload_limit: int,
             upload_paths: tuple[str, ...] = ("/api/imports",)) -> None:
     """Secure headers on every response; body caps (the upload endpoints under ``upload_paths`` get their own)."""
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURE_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/api/auth"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(SecureHeaders)
     app.add_middleware(BodyLimit, default=body_limit, overrides=dict.fromkeys(upload_paths, upload_limit))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -220,17 +221,29 @@ def serve(
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     records: Annotated[str | None, typer.Option(
         help="应用记录库(账号、会话、审计):sqlite:///… 或 postgresql://…")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="服务进程数(默认 ONEMAP_WORKERS,否则等于 CPU 核数);任务执行器只在其中一个进程运行")] = None,
+    access_log: Annotated[bool | None, typer.Option(
+        help="逐请求访问日志(默认 ONEMAP_ACCESS_LOG,否则关闭;开启时吞吐量约降三分之一)")] = None,
 ) -> None:
     """启动服务:数据资源目录、登录与权限、导入、审计,以及中文首页。"""
     import uvicorn
 
     from onemap.api.app import create_app
+    from onemap.api.serving import get_serve_settings
 
+    url, settings = _store_url(store), get_serve_settings()
     try:
-        application = create_app(_store_url(store), records_url=records)
+        create_app(url, records_url=records)  # check the configuration once, with a clear message
     except OnemapError as error:
         _fail(error)
-    uvicorn.run(application, host=host, port=port)
+    # Each worker process builds its own application from the environment (uvicorn factory).
+    os.environ["ONEMAP_STORE"] = url
+    if records:
+        os.environ["ONEMAP_RECORDS_URL"] = records
+    uvicorn.run("onemap.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers or settings.workers, timeout_worker_healthcheck=settings.worker_start_seconds,
+                access_log=settings.access_log if access_log is None else access_log)
 
 
 @app.command()

@@ -26,7 +26,8 @@ from sqlalchemy.exc import DBAPIError
 
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_log
-from onemap.security import clock
+from onemap.security import clock, session_epoch
+from onemap.security.audit_policy import ends_cached_sessions
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.roles import AUDIT_ADMIN, can
 from onemap.security.settings import SecuritySettings, resolve_settings
@@ -119,6 +120,8 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     digest = chain_hash(prev, **fields)
     row_id = conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=digest)
                           .returning(audit_log.c.id)).scalar_one()
+    if ends_cached_sessions(action):  # every account change is audited: the one place to invalidate caches
+        session_epoch.bump(conn)
     return AuditEntry(row_id, at, username, ip, action, object, result, detail, prev, digest)
 
 

@@ -13,6 +13,7 @@ account holds its roles in its own region and acts in every region inside it, ne
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -204,8 +205,21 @@ def can(user: User, action: str, obj: str = ANY, *, region: str | None = None,
         return False
     target = normalize_region(region) if region is not None else user.region_code
     policy = load_policy(tuple(resolve_settings(settings).extra_policy))
-    enforcer = _enforcer(user.username, user.roles, user.region_code, user.grants, policy)
-    return enforcer.enforce(f"user:{user.username}", _domain(target), obj, action)
+    return _decide(user.username, user.roles, user.region_code, user.grants, policy, _domain(target), obj, action)
+
+
+# pycasbin's Enforcer is not thread-safe (concurrent ``enforce`` calls corrupt its expression parser and
+# answer False for allowed requests), and each call re-parses the matcher. A decision depends only on the
+# arguments below, so it is memoised, and the enforcer is only ever entered under one lock.
+_ENFORCE_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=65_536)
+def _decide(username: str, roles: tuple[str, ...], region: str, grants: tuple[tuple[str, str], ...],
+            policy: tuple[PolicyRule, ...], domain: str, obj: str, action: str) -> bool:
+    with _ENFORCE_LOCK:
+        enforcer = _enforcer(username, roles, region, grants, policy)
+        return bool(enforcer.enforce(f"user:{username}", domain, obj, action))
 
 
 def require(user: User, action: str, obj: str = ANY, *, region: str | None = None,

@@ -17,11 +17,11 @@ What a client sees:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import geopandas as gpd
+import orjson
 import pandas as pd
 import shapely
 
@@ -167,7 +167,7 @@ def _chosen(types: dict[str, str], properties: list[str] | None) -> list[str]:
 def _features(frame: gpd.GeoDataFrame, epsg: int, output: ogc_crs.OgcCRS, types: dict[str, str]) -> list[dict]:
     """GeoJSON features (id = ``_key``) with geometries in ``output`` and JSON-typed properties."""
     geometries = ogc_crs.from_layer(frame.geometry.to_numpy(), epsg, output)
-    shapes = [None if text is None else json.loads(text) for text in shapely.to_geojson(geometries)]
+    shapes = [None if text is None else orjson.loads(text) for text in shapely.to_geojson(geometries)]
     names = list(types)
     columns = [_json_values(frame[_STORED.get(name, name)], types[name]) for name in names]
     rows = zip(*columns, strict=True) if columns else ([] for _ in range(len(frame)))

@@ -100,7 +100,10 @@ def parse_crs(value: str | int | None, *, what: str = "crs") -> OgcCRS:
 
 @lru_cache(maxsize=256)
 def _transformer(source: str, target: str) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
+    """The transformation, re-made from its PROJ pipeline: pyproj builds a transformer anew in every thread
+    that uses it, and from the CRS pair that is an operation search (~0.9 s); from the pipeline 0.2 ms."""
+    found = Transformer.from_crs(source, target, always_xy=True)
+    return Transformer.from_pipeline(found.definition) if found.definition else found
 
 
 def _swap(coords: np.ndarray) -> np.ndarray:

@@ -44,15 +44,22 @@ def sandiao_to_ydyh() -> dict[str, str]:
     return dict(zip(one_to_one["sandiao_code"], one_to_one["ydyh_code"], strict=True))
 
 
+_RANKS: list = [None, {}]  # (the security_levels table, its code → rank): every read path asks, many times
+
+
 def security_rank(level: str) -> int:
     """Numeric rank of a security level (公开 0 …); unknown levels raise."""
     from onemap.errors import InputError
 
-    row = get_table("security_levels").row(level)
-    if row is None:
-        known = "、".join(get_table("security_levels").frame["code"])
+    table = get_table("security_levels")
+    if _RANKS[0] is not table:  # the table object changes when the configuration is reloaded
+        _RANKS[:] = [table, {str(code): int(rank) for code, rank in zip(table.frame["code"], table.frame["rank"],
+                                                                          strict=True)}]
+    rank = _RANKS[1].get(level)
+    if rank is None:
+        known = "、".join(table.frame["code"])
         raise InputError(f"未知的数据安全等级“{level}”,可选:{known}", f"unknown security level {level}")
-    return int(row["rank"])
+    return rank
 
 
 def catalog_categories() -> list[str]:

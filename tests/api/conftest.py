@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from onemap.api.app import create_app
+from onemap.api.serving import ServeSettings
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.security.accounts import create_user
 from onemap.security.settings import SecuritySettings
@@ -54,7 +55,9 @@ class Api:
 
 
 def _api(store_url: str, folder: Path, security: SecuritySettings | None = None) -> Iterator[Api]:
-    app = create_app(store_url, records_url=f"sqlite:///{folder / 'records.sqlite'}", security=security)
+    # Tests add layers behind the server's back and read them at once: no catalog caching between requests.
+    app = create_app(store_url, records_url=f"sqlite:///{folder / 'records.sqlite'}", security=security,
+                     serve=ServeSettings(catalog_cache_seconds=0))
     with TestClient(app) as client:
         yield Api(client, app.state.ctx.records, store_url, folder)
 

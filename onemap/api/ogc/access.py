@@ -7,7 +7,7 @@ from fastapi import Request
 from onemap.api.context import client_ip, context
 from onemap.catalog import visible_entry
 from onemap.errors import NotFoundError
-from onemap.security import User, audit
+from onemap.security import User
 from onemap.standards.codes import region_fields, security_rank
 from onemap.store import CatalogEntry, Store
 
@@ -35,8 +35,7 @@ def readable_layer(request: Request, store: Store, user: User, name: str, action
     """The layer's entry if ``user`` may ``action`` it (404 otherwise); reads of non-public layers are audited."""
     ctx = context(request)
     entry = visible_entry(store, name, user, ctx.security, action=action)
-    if security_rank(entry.meta.security_level) > 0:  # reads of non-public data are audited
-        with ctx.records.begin() as conn:
-            audit.record(conn, user=user, ip=client_ip(request), action=action, object=name, result="success",
+    if security_rank(entry.meta.security_level) > 0:  # reads of non-public data are audited (aggregated)
+        ctx.reads.record(user=user, ip=client_ip(request), action=action, object=name,
                          detail={"level": entry.meta.security_level, "path": request.url.path[:200]})
     return entry

@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -82,3 +83,13 @@ def landing(request: Request, user: Annotated[User, Depends(current_user)]) -> J
 @router.get("/conformance", summary="符合性声明")
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON encoded by orjson (several times faster than the standard library on feature collections).
+
+    Not-a-number values become ``null`` (the standard encoder would write invalid JSON or fail).
+    """
+
+    def render(self, content: object) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)

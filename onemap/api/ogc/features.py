@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc.access import readable_layer, region_scope
-from onemap.api.ogc.common import GEOJSON, JSON, link, url
+from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import visible_entries
@@ -113,7 +113,7 @@ def items(
                      link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
     if result.next_params:
         body["links"].append(_next_link(request, name, result.next_params))
-    return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
 
 
 @router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)")
@@ -128,7 +128,7 @@ def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreD
     body = result.body
     body["links"] = [link(str(request.url), "self", GEOJSON),
                      link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
-    return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
 
 
 @router.get("/collections/{name}/queryables", summary="可查询属性(JSON Schema,含代码表)")

@@ -10,6 +10,7 @@ from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc.access import readable_layer, region_scope
 from onemap.api.ogc.common import JSON, link, url
+from onemap.api.ogc.tile_http import status_of, tile_headers
 from onemap.errors import InputError
 from onemap.security import User
 from onemap.services.tiles import list_tms, tms_description, tms_epsg, tms_id_for_epsg
@@ -77,11 +78,12 @@ def region_of(user: User, store: Store, entry: CatalogEntry) -> Region | None:
     return Region(scope.field, scope.prefix) if scope else None
 
 
-def tile_response(data: bytes, media: str, version: int) -> Response:
-    """A tile (204 when empty), cacheable by clients for a while, tagged with the layer version."""
-    headers = {"Cache-Control": "private, max-age=300", "X-Onemap-Version": str(version)}
-    if not data:
-        return Response(status_code=204, headers=headers)
+def tile_response(request: Request, data: bytes, media: str, version: int) -> Response:
+    """A tile (204 when empty, 304 when the client holds it), cacheable for a while, tagged with its version."""
+    headers = tile_headers(data, version)
+    status = status_of(data, request.headers.get("If-None-Match"), headers)
+    if status != 200:
+        return Response(status_code=status, headers=headers)
     return Response(data, media_type=media, headers=headers)
 
 
@@ -97,8 +99,8 @@ def tile(name: str, tms_id: str, z: int, row: int, col: int, request: Request, u
     number = store.resolve_version(name, version, as_of)
     if f == "png":
         data = cache.raster_tile(store, name, tms_id, z, col, row, version=number, style=style, region=region)
-        return tile_response(data, PNG, number)
+        return tile_response(request, data, PNG, number)
     if style:
         raise InputError("矢量瓦片不使用 style 参数", "style on mvt")
-    return tile_response(cache.vector_tile(store, name, tms_id, z, col, row, version=number, region=region),
+    return tile_response(request, cache.vector_tile(store, name, tms_id, z, col, row, version=number, region=region),
                          MVT, number)

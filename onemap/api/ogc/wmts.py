@@ -42,7 +42,7 @@ def _get_tile(request: Request, user: User, store: Store, layer: str, style: str
     chosen = None if style in (None, "", "default") else style
     data = context(request).tiles.raster_tile(store, layer, tms_id, z, col, row, version=version, style=chosen,
                                               region=region_of(user, store, entry))
-    return tile_response(data, PNG, version)
+    return tile_response(request, data, PNG, version)
 
 
 @router.get("", summary="WMTS KVP:GetCapabilities / GetTile")

@@ -48,6 +48,7 @@ def sign_out(request: Request, response: Response) -> dict:
         token = request.headers.get("Authorization", "")[7:].strip() or request.cookies.get(SESSION_COOKIE, "")
         with ctx.records.begin() as conn:
             logout(conn, token, ip=client_ip(request), settings=ctx.security)
+        ctx.sessions.drop(token)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"status": "ok"}
 

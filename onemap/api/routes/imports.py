@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from onemap.api.auth import current_user
-from onemap.api.context import client_ip, context, opened_store
+from onemap.api.context import client_ip, context, writable_store
 from onemap.errors import InputError, OnemapError, RateLimitedError
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.security import User, audit
@@ -35,7 +35,7 @@ def _suffix(filename: str) -> str:
 def upload(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    store: Annotated[Store, Depends(opened_store)],
+    store: Annotated[Store, Depends(writable_store)],
     file: Annotated[UploadFile, File(description="zip/tar 压缩包、GeoPackage 或 GeoJSON")],
     name: Annotated[str | None, Form()] = None,
     category: Annotated[str | None, Form()] = None,
