@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from onemap.analysis.edge_overlay import edge_overlay
 from onemap.analysis.layers import piece_areas, polygonal
 
 WORKERS = 2
@@ -104,8 +105,12 @@ def _identical(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pairs["a"].to_numpy(dtype=np.intp), pairs["b"].to_numpy(dtype=np.intp)
 
 
-def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut: bool) -> Pieces:
-    ia, ib = candidate_pairs(a, b)
+def _pair_pieces(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int, coverages: bool,
+                 shortcut: bool) -> Pieces:
+    """Pieces of the given candidate pairs by GEOS: containment first, then clipping.
+
+    With ``coverages`` the list must hold every candidate pair of the features it names.
+    """
     shapely.prepare(a)
     shapely.prepare(b)
     if shortcut and len(ia):
@@ -122,13 +127,38 @@ def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut:
     return Pieces(ia, ib, area)
 
 
+def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut: bool) -> Pieces:
+    ia, ib = candidate_pairs(a, b)
+    return _pair_pieces(a, b, ia, ib, epsg, coverages, shortcut)
+
+
+def _pairs_of(a: np.ndarray, b: np.ndarray, only_a: np.ndarray, only_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate pair naming a feature of ``only_a`` (indices in a) or of ``only_b``."""
+    ia, ib = candidate_pairs(a[only_a], b)
+    ja, jb = candidate_pairs(a, b[only_b])
+    ia, jb = only_a[ia], only_b[jb]
+    keep = ~np.isin(ja, only_a)
+    return np.concatenate([ia, ja[keep]]), np.concatenate([ib, jb[keep]])
+
+
+def _coverage_overlay(a: np.ndarray, b: np.ndarray, epsg: int) -> Pieces:
+    """Two coverages: areas by their edges (:mod:`.edge_overlay`); GEOS for the polygons it is unsure of."""
+    found = edge_overlay(a, b, epsg)
+    ia, ib = _pairs_of(a, b, np.flatnonzero(found.unsure_a), np.flatnonzero(found.unsure_b))
+    rest = _pair_pieces(a, b, ia, ib, epsg, True, True)
+    return Pieces(np.concatenate([found.a, rest.a]), np.concatenate([found.b, rest.b]),
+                  np.concatenate([found.area, rest.area]))
+
+
 def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool = True,
                    shortcut: bool = True) -> Pieces:
     """The overlapping pieces of polygons ``a`` and ``b`` (same CRS ``epsg``) with their areas.
 
     For two coverages, features present unchanged in both layers (a 用地用海 parcel copied from 三调) are
-    settled first by a hash join and leave the spatial part altogether. ``shortcut=False`` intersects
-    every pair (the reference the tests compare the shortcuts with).
+    settled first by a hash join; the others by their edges (:func:`edge_overlay`), with GEOS only for
+    the features whose edges touch the other layer's. ``coverages=False`` (layers whose features may
+    overlap) intersects candidate pairs with GEOS, skipping the clip where one feature contains the
+    other; ``shortcut=False`` intersects every pair (the reference the tests compare the shortcuts with).
     """
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if not (coverages and shortcut) or len(a) == 0 or len(b) == 0:
@@ -137,7 +167,12 @@ def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool =
         same_a, same_b = _identical(a, b)
         rest_a = np.setdiff1d(np.arange(len(a)), same_a)
         rest_b = np.setdiff1d(np.arange(len(b)), same_b)
-        inner = _overlay(a[rest_a], b[rest_b], epsg, coverages, shortcut)
+        rest_a = rest_a[~shapely.is_empty(a[rest_a])]
+        rest_b = rest_b[~shapely.is_empty(b[rest_b])]
+        if len(rest_a) and len(rest_b):
+            inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
+        else:
+            inner = Pieces(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
         areas = _parallel(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
         found = Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
                        np.concatenate([areas, inner.area]))
