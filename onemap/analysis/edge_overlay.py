@@ -30,6 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from onemap.analysis.edges import NONE, Crossings, Edges, coverage_edges, crossings
+from onemap.analysis.parallel import both
 from onemap.geometry.area import _ARCSEC, _to_geographic, _trapezoids, area_method
 
 UNKNOWN = -2
@@ -223,15 +224,15 @@ def _mark(edges: Edges, bad: np.ndarray, size: int) -> np.ndarray:
 
 def edge_overlay(a_geoms: np.ndarray, b_geoms: np.ndarray, epsg: int) -> AreaPieces:
     """The ellipsoid area of every piece A∩B of two coverages, by their edges (see the module doc)."""
-    a, b = coverage_edges(a_geoms), coverage_edges(b_geoms)
+    a, b = both(coverage_edges, a_geoms, b_geoms)
     found, bad_a, bad_b = crossings(a, b)
     offsets = (0, len(a.nodes), len(a.nodes) + len(b.nodes))
-    parts_a, bad_a = edge_parts(a, found, True, bad_a, b, b_geoms, offsets[0], offsets[2])
-    parts_b, bad_b = edge_parts(b, found, False, bad_b, a, a_geoms, offsets[1], offsets[2])
+    (parts_a, bad_a), (parts_b, bad_b) = both(
+        lambda side: edge_parts(*side, offsets[2]),
+        (a, found, True, bad_a, b, b_geoms, offsets[0]), (b, found, False, bad_b, a, a_geoms, offsets[1]))
     unsure_a, unsure_b = _mark(a, bad_a, len(a_geoms)), _mark(b, bad_b, len(b_geoms))
     points = np.vstack([a.nodes, b.nodes, found.point])
-    ta = part_trapezoids(points, parts_a.p, parts_a.q, epsg)
-    tb = part_trapezoids(points, parts_b.p, parts_b.q, epsg)
+    ta, tb = both(lambda parts: part_trapezoids(points, parts.p, parts.q, epsg), parts_a, parts_b)
     pair_a = np.concatenate([parts_a.left, parts_a.right, parts_b.inside, parts_b.inside])
     pair_b = np.concatenate([parts_a.inside, parts_a.inside, parts_b.left, parts_b.right])
     weight = np.concatenate([ta, -ta, tb, -tb])

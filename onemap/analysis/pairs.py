@@ -1,18 +1,21 @@
 """The overlapping pieces of two polygon layers and their ellipsoid areas (叠加分析的核心).
 
-The algorithm follows PERFORMANCE.md: features identical in both layers are paired by a hash join;
-for the others an STRtree over the bigger layer queried with the smaller one;
-a pair whose boxes nest is tested for containment, and a contained feature is its own piece (no clip,
-5× faster); only the remaining pairs are intersected. When both layers are coverages (三调 DLTB and
-用地用海 are, by QC), a feature contained in one feature of the other layer cannot overlap any other,
-so its remaining pairs — the neighbours it only touches — are skipped as well. Shapely releases the GIL,
-so the clipping runs on a few threads.
+Two coverages (三调 DLTB and 用地用海 are, by QC): features identical in both layers are paired by a
+hash join; all other pieces get their areas from the layers' edges (:mod:`.edge_overlay`, no
+intersection is built); GEOS intersects only the pairs of features whose edges touch the other
+layer's (shared or collinear boundaries, a vertex on an edge).
+
+GEOS path (and layers that may overlap, ``coverages=False``): an STRtree over the bigger layer queried
+with the smaller one; a pair whose boxes nest is tested for containment, and a contained feature is
+its own piece (no clip, 5× faster, PERFORMANCE.md); only the remaining pairs are intersected. For
+coverages, a feature contained in one feature of the other layer cannot overlap any other, so its
+remaining pairs — the neighbours it only touches — are skipped as well. Shapely releases the GIL, so
+the clipping runs on a few threads; predicates on prepared geometries do not (GEOS's prepared
+geometries are not thread-safe: libgeos/geos#825; it crashed on the 300k county).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,9 +24,7 @@ import shapely
 
 from onemap.analysis.edge_overlay import edge_overlay
 from onemap.analysis.layers import piece_areas, polygonal
-
-WORKERS = 2
-CHUNK = 20_000
+from onemap.analysis.parallel import both, chunked
 
 
 @dataclass
@@ -38,15 +39,6 @@ class Pieces:
 def _nested(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return ((inner[:, 0] >= outer[:, 0]) & (inner[:, 1] >= outer[:, 1])
             & (inner[:, 2] <= outer[:, 2]) & (inner[:, 3] <= outer[:, 3]))
-
-
-def _parallel(function: Callable[[np.ndarray], np.ndarray], index: np.ndarray) -> np.ndarray:
-    """``function`` over chunks of ``index`` on a few threads, results concatenated in order."""
-    if len(index) <= CHUNK:
-        return function(index)
-    chunks = np.array_split(index, max(WORKERS, len(index) // CHUNK))
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return np.concatenate(list(pool.map(function, chunks)))
 
 
 def candidate_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,10 +62,10 @@ def _contained(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> 
     # on two identical polygons is 1,000× slower, every vertex lies on the other's boundary).
     same = shapely.equals_exact(a[ia[test]], b[ib[test]], 0.0)
     test = test[~same]
-    a_in_b[test] = _parallel(lambda k: shapely.contains(b[ib[k]], a[ia[k]]), test)
+    a_in_b[test] = shapely.contains(b[ib[test]], a[ia[test]])
     test = np.flatnonzero(b_in_a & ~a_in_b)
     b_in_a[:] = False
-    b_in_a[test] = _parallel(lambda k: shapely.contains(a[ia[k]], b[ib[k]]), test)
+    b_in_a[test] = shapely.contains(a[ia[test]], b[ib[test]])
     return a_in_b, b_in_a
 
 
@@ -81,28 +73,37 @@ def _areas_of(geoms: np.ndarray, index: np.ndarray, epsg: int) -> np.ndarray:
     """Ellipsoid areas of ``geoms[index]`` (array aligned with ``geoms``; 0 elsewhere)."""
     areas = np.zeros(len(geoms))
     wanted = np.unique(index)
-    areas[wanted] = _parallel(lambda k: piece_areas(geoms[k], epsg), wanted)
+    areas[wanted] = chunked(lambda k: piece_areas(geoms[k], epsg), wanted)
     return areas
 
 
 def _clipped_areas(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int) -> np.ndarray:
-    def run(k: np.ndarray) -> np.ndarray:
-        hit = shapely.intersects(a[ia[k]], b[ib[k]])
-        areas = np.zeros(len(k))
-        if hit.any():
-            pieces = polygonal(shapely.intersection(a[ia[k[hit]]], b[ib[k[hit]]]))
-            areas[hit] = piece_areas(pieces, epsg)
-        return areas
+    """Areas of the intersections of the pairs; the clipping runs on threads, the prepared tests do not."""
+    hit = np.flatnonzero(shapely.intersects(a[ia], b[ib]))
 
-    return _parallel(run, np.arange(len(ia)))
+    def run(k: np.ndarray) -> np.ndarray:
+        return piece_areas(polygonal(shapely.intersection(a[ia[k]], b[ib[k]])), epsg)
+
+    areas = np.zeros(len(ia))
+    areas[hit] = chunked(run, hit)
+    return areas
+
+
+def _signature(geoms: np.ndarray) -> pd.DataFrame:
+    bounds = shapely.bounds(geoms)
+    return pd.DataFrame({"x0": bounds[:, 0], "y0": bounds[:, 1], "x1": bounds[:, 2], "y1": bounds[:, 3],
+                         "n": shapely.get_num_coordinates(geoms), "i": np.arange(len(geoms))})
 
 
 def _identical(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of byte-identical geometries, found by a hash join on their WKB (no tree, no GEOS)."""
-    left = pd.DataFrame({"key": shapely.to_wkb(a), "a": np.arange(len(a))})
-    right = pd.DataFrame({"key": shapely.to_wkb(b), "b": np.arange(len(b))})
-    pairs = left.merge(right, on="key")
-    return pairs["a"].to_numpy(dtype=np.intp), pairs["b"].to_numpy(dtype=np.intp)
+    """Pairs of identical geometries: a hash join on box and vertex count, confirmed coordinate by coordinate."""
+    left, right = both(_signature, a, b)
+    pairs = left.merge(right, on=["x0", "y0", "x1", "y1", "n"], suffixes=("_a", "_b"))
+    ia, ib = pairs["i_a"].to_numpy(dtype=np.intp), pairs["i_b"].to_numpy(dtype=np.intp)
+    same = shapely.equals_exact(a[ia], b[ib], 0.0)
+    ia, ib = ia[same], ib[same]
+    once = ~pd.Series(ia).duplicated().to_numpy() & ~pd.Series(ib).duplicated().to_numpy()
+    return ia[once], ib[once]
 
 
 def _pair_pieces(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int, coverages: bool,
@@ -173,7 +174,7 @@ def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool =
             inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
         else:
             inner = Pieces(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
-        areas = _parallel(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
+        areas = chunked(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
         found = Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
                        np.concatenate([areas, inner.area]))
     keep = found.area > 0
