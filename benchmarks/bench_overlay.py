@@ -16,7 +16,9 @@ Cases (issue 5 target: ≤ 10 s for 300k on 2 cores):
 Prints per phase wall and CPU seconds (CPU of this process and its children, i.e. all cores):
 reading both layers, the overlay (pieces and their areas), the matrix aggregation, and end to end.
 ``--floor`` also times the plain pairwise pipeline phase by phase (STRtree, intersects, GEOS
-intersection of every overlapping pair — the floor of any pairwise method — and the ellipsoid areas).
+intersection of every overlapping pair — the floor of any pairwise method — and the ellipsoid areas);
+``--geos`` the GEOS path that two coverages took before the edge overlay (containment shortcut, then
+clipping on 2 threads).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import shapely
 
 from onemap.analysis import overlay_matrix
 from onemap.analysis.layers import piece_areas, polygonal, read_layer
-from onemap.analysis.pairs import candidate_pairs, overlay_pieces
+from onemap.analysis.pairs import _overlay, candidate_pairs, overlay_pieces
 
 OUT = Path(__file__).parent / "out"
 WARP_M = (6.0, 5.0)  # amplitudes (m) of the displacement field
@@ -125,6 +127,22 @@ def _floor(a: np.ndarray, b: np.ndarray, epsg: int) -> None:
     print(f"  pairwise floor: {len(ia)} box pairs, {hit.sum()} overlapping; {tree}, {test}, {clip}, {area}")
 
 
+def _compare(mine, geos, a_codes: np.ndarray, b_codes: np.ndarray) -> None:
+    """Differences between the overlay's pieces and the GEOS path's, per piece and per matrix cell."""
+    import pandas as pd
+
+    def frame(pieces) -> pd.DataFrame:
+        keep = pieces.area > 0
+        return pd.DataFrame({"a": pieces.a[keep], "b": pieces.b[keep], "area": pieces.area[keep]})
+
+    both = frame(mine).merge(frame(geos), on=["a", "b"], how="outer", suffixes=("", "_geos")).fillna(0.0)
+    diff = (both["area"] - both["area_geos"]).abs()
+    both["ca"], both["cb"] = a_codes[both["a"].astype(int)], b_codes[both["b"].astype(int)]
+    cells = both.groupby(["ca", "cb"])[["area", "area_geos"]].sum()
+    print(f"  vs GEOS: {int((diff > 0.005).sum())} of {len(both)} pieces differ (max {diff.max():.2f} m²); "
+          f"{len(cells)} cells, max cell difference {(cells['area'] - cells['area_geos']).abs().max():.2f} m²")
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -134,6 +152,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--case", choices=("warp", "copy"), default="warp")
     parser.add_argument("--floor", action="store_true", help="also time the plain pairwise pipeline")
+    parser.add_argument("--geos", action="store_true", help="also time the GEOS path (before the edge overlay)")
     args = parser.parse_args()
     sample, count = (args.sample, args.parcels or 0) if args.sample else _sample(args.parcels)
     plan = "GHWARP" if args.case == "warp" else "GHYDYH"
@@ -154,6 +173,11 @@ def main() -> None:
             print(f"run {run}: {len(ga)} × {len(gb)} features, {len(pieces.area)} pieces; {read}, {overlay}; "
                   f"{total}; {len(result.matrix.cells)} cells, {len(result.by_admin)} towns, "
                   f"total {result.matrix.total / 1e6:.4f} km²")
+        if args.geos:
+            clock = Clock()
+            geos = _overlay(ga, gb, a.epsg, True, True)
+            print(f"  GEOS path: {(geos.area > 0).sum()} pieces, {clock.lap('overlay')}")
+            _compare(pieces, geos, a.frame["YDYHFLDM"].to_numpy(), b.frame["DLBM"].to_numpy())
         if args.floor:
             _floor(ga, gb, a.epsg)
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")

@@ -52,7 +52,7 @@ def _ring_owner(kind: shapely.GeometryType, offsets: tuple[np.ndarray, ...]) -> 
 def coverage_edges(geoms: np.ndarray) -> Edges:
     """The distinct edges of a coverage of (multi)polygons, interiors oriented to the left."""
     oriented = shapely.orient_polygons(geoms, exterior_cw=False)
-    kind, coords, offsets = shapely.to_ragged_array(oriented)
+    kind, coords, offsets = shapely.to_ragged_array(oriented, include_z=False)
     ring_offsets = offsets[0]
     point_id, first_point = _factorize(coords[:, 0] + 1j * coords[:, 1])
     last = np.zeros(len(coords), dtype=bool)

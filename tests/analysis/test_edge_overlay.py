@@ -122,3 +122,10 @@ def test_part_trapezoids_of_a_ring_give_its_ellipsoid_area() -> None:
     total = (sign * part_trapezoids(edges.nodes, edges.node[:, 0], edges.node[:, 1], EPSG)).sum()
     expected = ellipsoid_area(np.array([ring], dtype=object), EPSG, rounded=False)[0]
     assert total == pytest.approx(expected, abs=1e-6)
+
+
+def test_three_dimensional_polygons_are_overlaid_in_plan() -> None:
+    a = _grid(4, 50.0)
+    b = _voronoi(20, shapely.box(X0 - 5, Y0 - 5, X0 + 205, Y0 + 205), seed=4)
+    a3 = shapely.force_3d(a, 12.5)
+    _assert_equal(_found(a3, b), _reference(a, b))
