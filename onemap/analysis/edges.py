@@ -124,9 +124,11 @@ def crossings(a: Edges, b: Edges) -> tuple[Crossings, np.ndarray, np.ndarray]:
     e, f = a.xy[ea], b.xy[eb]
     o1, c1 = _orient(e[:, 0], e[:, 1], e[:, 2], e[:, 3], f[:, 0], f[:, 1])
     o2, c2 = _orient(e[:, 0], e[:, 1], e[:, 2], e[:, 3], f[:, 2], f[:, 3])
+    near = ~(c1 & c2 & (np.sign(o1) == np.sign(o2)))  # b's edge not wholly on one side of a's
+    ea, eb, e, f, o1, c1, o2, c2 = ea[near], eb[near], e[near], f[near], o1[near], c1[near], o2[near], c2[near]
     o3, c3 = _orient(f[:, 0], f[:, 1], f[:, 2], f[:, 3], e[:, 0], e[:, 1])
     o4, c4 = _orient(f[:, 0], f[:, 1], f[:, 2], f[:, 3], e[:, 2], e[:, 3])
-    apart = (c1 & c2 & (np.sign(o1) == np.sign(o2))) | (c3 & c4 & (np.sign(o3) == np.sign(o4)))
+    apart = c3 & c4 & (np.sign(o3) == np.sign(o4))
     cross = c1 & c2 & c3 & c4 & (np.sign(o1) != np.sign(o2)) & (np.sign(o3) != np.sign(o4))
     point = _crossing_point(e[cross], f[cross])
     clean = np.isfinite(point).all(axis=1) & _in_box(point, e[cross]) & _in_box(point, f[cross])

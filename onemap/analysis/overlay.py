@@ -135,9 +135,9 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     result = OverlayResult(a_layer, a_field, b_layer, b_field, epsg, {a_layer: a.version, b_layer: b.version},
                            _describe(region), _matrix(frame), by_admin)
     if by_admin:
-        admin = _codes(b, by_admin, pieces.b)
+        admin = b.frame[by_admin].fillna("").astype(str)
         if admin_digits:
-            admin = np.array([code[:admin_digits] for code in admin], dtype=object)
-        frame["admin"] = admin
+            admin = admin.str[:admin_digits]
+        frame["admin"] = admin.to_numpy()[pieces.b]
         result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin")}
     return result
