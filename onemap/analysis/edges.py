@@ -10,11 +10,13 @@ are reported as unclean instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 import shapely
+
+from onemap.analysis.parallel import both
 
 ORIENT_ERROR = 1e-15  # relative error bound of a floating-point orientation (Shewchuk's is 3.3e-16)
 NONE = -1  # no polygon (outside the layer)
@@ -117,10 +119,8 @@ class Crossings:
     point: np.ndarray
 
 
-def crossings(a: Edges, b: Edges) -> tuple[Crossings, np.ndarray, np.ndarray]:
-    """The proper crossings of the two edge sets, and the edges of each that meet the other uncleanly."""
-    tree = shapely.STRtree(shapely.linestrings(b.xy.reshape(-1, 2, 2)))
-    ea, eb = tree.query(shapely.linestrings(a.xy.reshape(-1, 2, 2)))  # pairs whose boxes meet
+def _classify(a: Edges, b: Edges, ea: np.ndarray, eb: np.ndarray) -> tuple[Crossings, np.ndarray, np.ndarray]:
+    """Of the edge pairs whose boxes meet: the proper crossings, and the pairs (ea, eb) that meet uncleanly."""
     e, f = a.xy[ea], b.xy[eb]
     o1, c1 = _orient(e[:, 0], e[:, 1], e[:, 2], e[:, 3], f[:, 0], f[:, 1])
     o2, c2 = _orient(e[:, 0], e[:, 1], e[:, 2], e[:, 3], f[:, 2], f[:, 3])
@@ -135,13 +135,23 @@ def crossings(a: Edges, b: Edges) -> tuple[Crossings, np.ndarray, np.ndarray]:
     unclean = ~(apart | cross)
     unclean[np.flatnonzero(cross)[~clean]] = True
     cross[np.flatnonzero(cross)[~clean]] = False
-    point = point[clean]
-    bad_a = np.zeros(len(a.xy), dtype=bool)
-    bad_b = np.zeros(len(b.xy), dtype=bool)
-    bad_a[ea[unclean]] = True
-    bad_b[eb[unclean]] = True
     k = np.flatnonzero(cross)
-    found = Crossings(ea[k], eb[k], o3[k] / (o3[k] - o4[k]), o1[k] / (o1[k] - o2[k]), o3[k] > 0, o1[k] > 0, point)
-    return found, bad_a | a.unsure, bad_b | b.unsure
+    found = Crossings(ea[k], eb[k], o3[k] / (o3[k] - o4[k]), o1[k] / (o1[k] - o2[k]), o3[k] > 0, o1[k] > 0,
+                      point[clean])
+    return found, ea[unclean], eb[unclean]
+
+
+def crossings(a: Edges, b: Edges) -> tuple[Crossings, np.ndarray, np.ndarray]:
+    """The proper crossings of the two edge sets, and the edges of each that meet the other uncleanly."""
+    lines_a, lines_b = both(lambda xy: shapely.linestrings(xy.reshape(-1, 2, 2)), a.xy, b.xy)
+    ea, eb = shapely.STRtree(lines_b).query(lines_a)  # pairs whose boxes meet
+    half = len(ea) // 2
+    first, second = both(lambda part: _classify(a, b, ea[part], eb[part]), slice(0, half), slice(half, None))
+    found = Crossings(**{f.name: np.concatenate([getattr(first[0], f.name), getattr(second[0], f.name)])
+                         for f in fields(Crossings)})
+    bad_a, bad_b = a.unsure.copy(), b.unsure.copy()
+    bad_a[np.concatenate([first[1], second[1]])] = True
+    bad_b[np.concatenate([first[2], second[2]])] = True
+    return found, bad_a, bad_b
 
 
