@@ -129,3 +129,16 @@ def test_three_dimensional_polygons_are_overlaid_in_plan() -> None:
     b = _voronoi(20, shapely.box(X0 - 5, Y0 - 5, X0 + 205, Y0 + 205), seed=4)
     a3 = shapely.force_3d(a, 12.5)
     _assert_equal(_found(a3, b), _reference(a, b))
+
+
+def test_piece_areas_survive_slivers_among_many_pieces() -> None:
+    from onemap.analysis.layers import piece_areas
+
+    sliver = shapely.Polygon([(X0, Y0), (X0 + 0.00002, Y0), (X0, Y0 + 0.00002)])  # one point at 0.1 mm
+    squares = [shapely.box(X0 + i, Y0, X0 + i + 1, Y0 + 1) for i in range(999)]
+    geoms = np.array(squares[:500] + [sliver] + squares[500:], dtype=object)
+    with pytest.raises(shapely.errors.GEOSException):
+        ellipsoid_area(geoms, EPSG)  # the area method alone refuses the whole array
+    areas = piece_areas(geoms, EPSG)
+    assert areas[500] < 0.01
+    assert np.array_equal(np.delete(areas, 500), ellipsoid_area(np.array(squares, dtype=object), EPSG))
