@@ -236,7 +236,7 @@ def edge_overlay(a_geoms: np.ndarray, b_geoms: np.ndarray, epsg: int) -> AreaPie
     pair_a = np.concatenate([parts_a.left, parts_a.right, parts_b.inside, parts_b.inside])
     pair_b = np.concatenate([parts_a.inside, parts_a.inside, parts_b.left, parts_b.right])
     weight = np.concatenate([ta, -ta, tb, -tb])
-    keep = (pair_a != NONE) & (pair_b != NONE)
+    keep = (pair_a >= 0) & (pair_b >= 0)  # NONE: the part lies outside the other layer
     keep[keep] = ~unsure_a[pair_a[keep]] & ~unsure_b[pair_b[keep]]
     key = pair_a[keep].astype(np.int64) * len(b_geoms) + pair_b[keep]
     ids, pairs = pd.factorize(key)
