@@ -26,12 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from onemap.analysis.edges import NONE, Crossings, Edges, coverage_edges, crossings
 from onemap.analysis.parallel import both
-from onemap.geometry.area import _ARCSEC, _to_geographic, _trapezoids, area_method
+from onemap.geometry.area import _ARCSEC, _METRES_PER_DEGREE, _to_geographic, _trapezoids, area_method
 
 UNKNOWN = -2
 
@@ -163,9 +164,12 @@ def _precise(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _geographic(points: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
-    """Plane points → longitude and latitude in radians, rounded in arc-seconds as the 三调 method says."""
+    """Points → longitude and latitude in radians, rounded in arc-seconds as the 三调 method says."""
     method = area_method()
-    lon, lat = _to_geographic(epsg).transform(points[:, 0], points[:, 1])
+    if CRS.from_epsg(epsg).is_geographic:
+        lon, lat = points[:, 0], points[:, 1]
+    else:
+        lon, lat = _to_geographic(epsg).transform(points[:, 0], points[:, 1])
     lon = np.round(np.asarray(lon) * 3600.0, method.arcsec_decimals) * _ARCSEC
     lat = np.round(np.asarray(lat) * 3600.0, method.arcsec_decimals) * _ARCSEC
     return lon, lat
@@ -179,26 +183,30 @@ def _trapezoid(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.nd
 def part_trapezoids(points: np.ndarray, p: np.ndarray, q: np.ndarray, epsg: int) -> np.ndarray:
     """The trapezoid sum of each part ``points[p] → points[q]`` as :func:`ellipsoid_area` takes it.
 
-    Points are rounded to 0.1 mm, parts longer than 70 m cut into equal pieces like GEOS's Densifier does
-    (each new point rounded to 0.1 mm too), then the trapezoids of the geographic coordinates summed.
+    Plane points are rounded to 0.1 mm, parts longer than 70 m (in degrees for EPSG:4490, as the area
+    method takes it) cut into equal pieces like GEOS's Densifier does (each new plane point rounded to
+    0.1 mm too), then the trapezoids of the geographic coordinates summed.
     """
     method = area_method()
-    scale = 10.0**method.plane_decimals
-    plane = _precise(points, scale)
+    geographic = CRS.from_epsg(epsg).is_geographic
+    scale = None if geographic else 10.0**method.plane_decimals  # plane coordinates only are rounded
+    plane = points if geographic else _precise(points, scale)
     lon, lat = _geographic(plane, epsg)
     result = _trapezoid(lon[p], lat[p], lon[q], lat[q])
     delta = plane[q] - plane[p]
     length = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
-    long = np.flatnonzero(length > method.max_edge_m)
+    max_edge = method.max_edge_m / (_METRES_PER_DEGREE if geographic else 1.0)
+    long = np.flatnonzero(length > max_edge)
     if len(long) == 0:
         return result
-    count = np.ceil(length[long] / method.max_edge_m).astype(np.int64)
+    count = np.ceil(length[long] / max_edge).astype(np.int64)
     owner = np.repeat(np.arange(len(long)), count - 1)
     step = np.arange(len(owner)) - np.repeat(np.cumsum(count - 1) - (count - 1), count - 1) + 1
     segment = (length[long] / count)[owner]
     fraction = (step * segment) / length[long][owner]
     start = plane[p[long]][owner]
-    inner = _precise(start + fraction[:, None] * delta[long][owner], scale)
+    inner = start + fraction[:, None] * delta[long][owner]
+    inner = inner if geographic else _precise(inner, scale)
     inner_lon, inner_lat = _geographic(inner, epsg)
     # the chain p, inner points…, q of each long part, its consecutive edges summed per part
     chain_lon = np.empty(len(owner) + 2 * len(long))

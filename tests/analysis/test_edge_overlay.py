@@ -142,3 +142,17 @@ def test_piece_areas_survive_slivers_among_many_pieces() -> None:
     areas = piece_areas(geoms, EPSG)
     assert areas[500] < 0.01
     assert np.array_equal(np.delete(areas, 500), ellipsoid_area(np.array(squares, dtype=object), EPSG))
+
+
+def test_layers_in_geographic_coordinates() -> None:
+    import geopandas as gpd
+
+    a = _grid(5, 160.0)  # 160 m edges: densified in degrees as the area method does for EPSG:4490
+    b = _voronoi(40, shapely.box(X0 - 5, Y0 - 5, X0 + 805, Y0 + 805), seed=6)
+    a4490 = np.asarray(gpd.GeoSeries(a, crs=EPSG).to_crs(4490).array)
+    b4490 = np.asarray(gpd.GeoSeries(b, crs=EPSG).to_crs(4490).array)
+    pieces = overlay_pieces(a4490, b4490, 4490)
+    found = {(int(i), int(j)): float(v) for i, j, v in zip(pieces.a, pieces.b, pieces.area, strict=True)}
+    ia, ib = shapely.STRtree(b4490).query(a4490, predicate="intersects")
+    expected = ellipsoid_area(shapely.intersection(a4490[ia], b4490[ib]), 4490)
+    _assert_equal(found, {(int(i), int(j)): float(v) for i, j, v in zip(ia, ib, expected, strict=True) if v > 0})
