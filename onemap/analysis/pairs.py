@@ -145,6 +145,8 @@ def _pairs_of(a: np.ndarray, b: np.ndarray, only_a: np.ndarray, only_b: np.ndarr
 def _coverage_overlay(a: np.ndarray, b: np.ndarray, epsg: int) -> Pieces:
     """Two coverages: areas by their edges (:mod:`.edge_overlay`); GEOS for the polygons it is unsure of."""
     found = edge_overlay(a, b, epsg)
+    if not (found.unsure_a.any() or found.unsure_b.any()):
+        return Pieces(found.a, found.b, found.area)
     ia, ib = _pairs_of(a, b, np.flatnonzero(found.unsure_a), np.flatnonzero(found.unsure_b))
     rest = _pair_pieces(a, b, ia, ib, epsg, True, True)
     return Pieces(np.concatenate([found.a, rest.a]), np.concatenate([found.b, rest.b]),
