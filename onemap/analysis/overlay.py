@@ -82,14 +82,18 @@ class OverlayResult:
         return body
 
 
-def _codes(layer: LayerFrame, name: str, index: np.ndarray) -> np.ndarray:
-    return layer.frame[name].fillna("").astype(str).to_numpy()[index]
+def _codes(values: pd.Series, index: np.ndarray, digits: int | None = None) -> pd.Categorical:
+    """The codes of the features ``index`` (a category per distinct code, so grouping is by integers)."""
+    text = values.fillna("").astype(str)
+    codes = pd.Categorical(text.str[:digits] if digits else text)
+    return codes[index]
 
 
 def _matrix(frame: pd.DataFrame) -> Matrix:
-    cells = frame.groupby(["a", "b"], as_index=False)["area_m2"].sum()
+    cells = frame.groupby(["a", "b"], as_index=False, observed=True)["area_m2"].sum()
     cells["area_m2"] = cells["area_m2"].round(2)
-    return Matrix(cells[cells["area_m2"] > 0].reset_index(drop=True))
+    cells = cells[cells["area_m2"] > 0].reset_index(drop=True)
+    return Matrix(cells.astype({"a": str, "b": str}))
 
 
 def _describe(region: Region) -> str | None:
@@ -120,7 +124,9 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     ``region``: a polygon in layer a's CRS, or a 行政区划代码 prefix matched against the layers' region
     fields. ``by_admin``: a field of layer b (e.g. ZLDWDM; ``admin_digits`` cuts codes, 9 = 乡镇) giving
     one matrix per unit. Layer b is reprojected to a's CRS when they differ. ``coverages``: both layers
-    are coverages (no overlaps inside a layer), which lets contained features skip their neighbours.
+    are coverages (no overlaps inside a layer, as 质检 requires of DLTB and 用地用海): pieces then get their
+    areas from the layers' edges and GEOS clips only where boundaries touch (docs/analysis.md); set it
+    False for layers whose features may overlap.
     """
     region = check_region(region)
     epsg = store.entry(a_layer).meta.epsg
@@ -130,14 +136,11 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     _select(a, b, region)
     pieces = overlay_pieces(np.asarray(a.frame.geometry.array), np.asarray(b.frame.geometry.array), epsg,
                             coverages=coverages, shortcut=shortcut)
-    frame = pd.DataFrame({"a": _codes(a, a_field, pieces.a), "b": _codes(b, b_field, pieces.b),
+    frame = pd.DataFrame({"a": _codes(a.frame[a_field], pieces.a), "b": _codes(b.frame[b_field], pieces.b),
                           "area_m2": pieces.area})
     result = OverlayResult(a_layer, a_field, b_layer, b_field, epsg, {a_layer: a.version, b_layer: b.version},
                            _describe(region), _matrix(frame), by_admin)
     if by_admin:
-        admin = _codes(b, by_admin, pieces.b)
-        if admin_digits:
-            admin = np.array([code[:admin_digits] for code in admin], dtype=object)
-        frame["admin"] = admin
-        result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin")}
+        frame["admin"] = _codes(b.frame[by_admin], pieces.b, admin_digits)
+        result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin", observed=True)}
     return result

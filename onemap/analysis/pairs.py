@@ -1,28 +1,30 @@
 """The overlapping pieces of two polygon layers and their ellipsoid areas (叠加分析的核心).
 
-The algorithm follows PERFORMANCE.md: features identical in both layers are paired by a hash join;
-for the others an STRtree over the bigger layer queried with the smaller one;
-a pair whose boxes nest is tested for containment, and a contained feature is its own piece (no clip,
-5× faster); only the remaining pairs are intersected. When both layers are coverages (三调 DLTB and
-用地用海 are, by QC), a feature contained in one feature of the other layer cannot overlap any other,
-so its remaining pairs — the neighbours it only touches — are skipped as well. Shapely releases the GIL,
-so the clipping runs on a few threads.
+Two coverages (三调 DLTB and 用地用海 are, by QC): features identical in both layers are paired by a
+hash join; all other pieces get their areas from the layers' edges (:mod:`.edge_overlay`, no
+intersection is built); GEOS intersects only the pairs of features whose edges touch the other
+layer's (shared or collinear boundaries, a vertex on an edge).
+
+GEOS path (and layers that may overlap, ``coverages=False``): an STRtree over the bigger layer queried
+with the smaller one; a pair whose boxes nest is tested for containment, and a contained feature is
+its own piece (no clip, 5× faster, PERFORMANCE.md); only the remaining pairs are intersected. For
+coverages, a feature contained in one feature of the other layer cannot overlap any other, so its
+remaining pairs — the neighbours it only touches — are skipped as well. Shapely releases the GIL, so
+the clipping runs on a few threads; predicates on prepared geometries do not (GEOS's prepared
+geometries are not thread-safe: libgeos/geos#825; it crashed on the 300k county).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from onemap.analysis.edge_overlay import edge_overlay
 from onemap.analysis.layers import piece_areas, polygonal
-
-WORKERS = 2
-CHUNK = 20_000
+from onemap.analysis.parallel import both, chunked
 
 
 @dataclass
@@ -37,15 +39,6 @@ class Pieces:
 def _nested(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return ((inner[:, 0] >= outer[:, 0]) & (inner[:, 1] >= outer[:, 1])
             & (inner[:, 2] <= outer[:, 2]) & (inner[:, 3] <= outer[:, 3]))
-
-
-def _parallel(function: Callable[[np.ndarray], np.ndarray], index: np.ndarray) -> np.ndarray:
-    """``function`` over chunks of ``index`` on a few threads, results concatenated in order."""
-    if len(index) <= CHUNK:
-        return function(index)
-    chunks = np.array_split(index, max(WORKERS, len(index) // CHUNK))
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return np.concatenate(list(pool.map(function, chunks)))
 
 
 def candidate_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +62,10 @@ def _contained(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> 
     # on two identical polygons is 1,000× slower, every vertex lies on the other's boundary).
     same = shapely.equals_exact(a[ia[test]], b[ib[test]], 0.0)
     test = test[~same]
-    a_in_b[test] = _parallel(lambda k: shapely.contains(b[ib[k]], a[ia[k]]), test)
+    a_in_b[test] = shapely.contains(b[ib[test]], a[ia[test]])
     test = np.flatnonzero(b_in_a & ~a_in_b)
     b_in_a[:] = False
-    b_in_a[test] = _parallel(lambda k: shapely.contains(a[ia[k]], b[ib[k]]), test)
+    b_in_a[test] = shapely.contains(a[ia[test]], b[ib[test]])
     return a_in_b, b_in_a
 
 
@@ -80,32 +73,45 @@ def _areas_of(geoms: np.ndarray, index: np.ndarray, epsg: int) -> np.ndarray:
     """Ellipsoid areas of ``geoms[index]`` (array aligned with ``geoms``; 0 elsewhere)."""
     areas = np.zeros(len(geoms))
     wanted = np.unique(index)
-    areas[wanted] = _parallel(lambda k: piece_areas(geoms[k], epsg), wanted)
+    areas[wanted] = chunked(lambda k: piece_areas(geoms[k], epsg), wanted)
     return areas
 
 
 def _clipped_areas(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int) -> np.ndarray:
-    def run(k: np.ndarray) -> np.ndarray:
-        hit = shapely.intersects(a[ia[k]], b[ib[k]])
-        areas = np.zeros(len(k))
-        if hit.any():
-            pieces = polygonal(shapely.intersection(a[ia[k[hit]]], b[ib[k[hit]]]))
-            areas[hit] = piece_areas(pieces, epsg)
-        return areas
+    """Areas of the intersections of the pairs; the clipping runs on threads, the prepared tests do not."""
+    hit = np.flatnonzero(shapely.intersects(a[ia], b[ib]))
 
-    return _parallel(run, np.arange(len(ia)))
+    def run(k: np.ndarray) -> np.ndarray:
+        return piece_areas(polygonal(shapely.intersection(a[ia[k]], b[ib[k]])), epsg)
+
+    areas = np.zeros(len(ia))
+    areas[hit] = chunked(run, hit)
+    return areas
+
+
+def _signature(geoms: np.ndarray) -> pd.DataFrame:
+    bounds = shapely.bounds(geoms)
+    return pd.DataFrame({"x0": bounds[:, 0], "y0": bounds[:, 1], "x1": bounds[:, 2], "y1": bounds[:, 3],
+                         "n": shapely.get_num_coordinates(geoms), "i": np.arange(len(geoms))})
 
 
 def _identical(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of byte-identical geometries, found by a hash join on their WKB (no tree, no GEOS)."""
-    left = pd.DataFrame({"key": shapely.to_wkb(a), "a": np.arange(len(a))})
-    right = pd.DataFrame({"key": shapely.to_wkb(b), "b": np.arange(len(b))})
-    pairs = left.merge(right, on="key")
-    return pairs["a"].to_numpy(dtype=np.intp), pairs["b"].to_numpy(dtype=np.intp)
+    """Pairs of identical geometries: a hash join on box and vertex count, confirmed coordinate by coordinate."""
+    left, right = both(_signature, a, b)
+    pairs = left.merge(right, on=["x0", "y0", "x1", "y1", "n"], suffixes=("_a", "_b"))
+    ia, ib = pairs["i_a"].to_numpy(dtype=np.intp), pairs["i_b"].to_numpy(dtype=np.intp)
+    same = shapely.equals_exact(a[ia], b[ib], 0.0)
+    ia, ib = ia[same], ib[same]
+    once = ~pd.Series(ia).duplicated().to_numpy() & ~pd.Series(ib).duplicated().to_numpy()
+    return ia[once], ib[once]
 
 
-def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut: bool) -> Pieces:
-    ia, ib = candidate_pairs(a, b)
+def _pair_pieces(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int, coverages: bool,
+                 shortcut: bool) -> Pieces:
+    """Pieces of the given candidate pairs by GEOS: containment first, then clipping.
+
+    With ``coverages`` the list must hold every candidate pair of the features it names.
+    """
     shapely.prepare(a)
     shapely.prepare(b)
     if shortcut and len(ia):
@@ -122,13 +128,40 @@ def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut:
     return Pieces(ia, ib, area)
 
 
+def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut: bool) -> Pieces:
+    ia, ib = candidate_pairs(a, b)
+    return _pair_pieces(a, b, ia, ib, epsg, coverages, shortcut)
+
+
+def _pairs_of(a: np.ndarray, b: np.ndarray, only_a: np.ndarray, only_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate pair naming a feature of ``only_a`` (indices in a) or of ``only_b``."""
+    ia, ib = candidate_pairs(a[only_a], b)
+    ja, jb = candidate_pairs(a, b[only_b])
+    ia, jb = only_a[ia], only_b[jb]
+    keep = ~np.isin(ja, only_a)
+    return np.concatenate([ia, ja[keep]]), np.concatenate([ib, jb[keep]])
+
+
+def _coverage_overlay(a: np.ndarray, b: np.ndarray, epsg: int) -> Pieces:
+    """Two coverages: areas by their edges (:mod:`.edge_overlay`); GEOS for the polygons it is unsure of."""
+    found = edge_overlay(a, b, epsg)
+    if not (found.unsure_a.any() or found.unsure_b.any()):
+        return Pieces(found.a, found.b, found.area)
+    ia, ib = _pairs_of(a, b, np.flatnonzero(found.unsure_a), np.flatnonzero(found.unsure_b))
+    rest = _pair_pieces(a, b, ia, ib, epsg, True, True)
+    return Pieces(np.concatenate([found.a, rest.a]), np.concatenate([found.b, rest.b]),
+                  np.concatenate([found.area, rest.area]))
+
+
 def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool = True,
                    shortcut: bool = True) -> Pieces:
     """The overlapping pieces of polygons ``a`` and ``b`` (same CRS ``epsg``) with their areas.
 
     For two coverages, features present unchanged in both layers (a 用地用海 parcel copied from 三调) are
-    settled first by a hash join and leave the spatial part altogether. ``shortcut=False`` intersects
-    every pair (the reference the tests compare the shortcuts with).
+    settled first by a hash join; the others by their edges (:func:`edge_overlay`), with GEOS only for
+    the features whose edges touch the other layer's. ``coverages=False`` (layers whose features may
+    overlap) intersects candidate pairs with GEOS, skipping the clip where one feature contains the
+    other; ``shortcut=False`` intersects every pair (the reference the tests compare the shortcuts with).
     """
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if not (coverages and shortcut) or len(a) == 0 or len(b) == 0:
@@ -137,8 +170,13 @@ def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool =
         same_a, same_b = _identical(a, b)
         rest_a = np.setdiff1d(np.arange(len(a)), same_a)
         rest_b = np.setdiff1d(np.arange(len(b)), same_b)
-        inner = _overlay(a[rest_a], b[rest_b], epsg, coverages, shortcut)
-        areas = _parallel(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
+        rest_a = rest_a[~shapely.is_empty(a[rest_a])]
+        rest_b = rest_b[~shapely.is_empty(b[rest_b])]
+        if len(rest_a) and len(rest_b):
+            inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
+        else:
+            inner = Pieces(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
+        areas = chunked(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
         found = Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
                        np.concatenate([areas, inner.area]))
     keep = found.area > 0

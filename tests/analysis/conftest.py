@@ -15,7 +15,7 @@ from tests.conftest import _PG_PROBLEM, PG_DSN
 
 @pytest.fixture(scope="session", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
 def county_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a store holding the sample county's DLTB, GHYDYH, CJDCQ, STBHHX, GHSHIFT and DLTB4490."""
+    """The URL of a store holding the sample county's DLTB, GHYDYH, CJDCQ, STBHHX, GHSHIFT, GHWARP and DLTB4490."""
     folder = tmp_path_factory.mktemp(f"county-{request.param}")
     if request.param == "gpkg":
         url = f"gpkg://{folder / 'store.gpkg'}"

@@ -1,20 +1,33 @@
 """A sample county (2,000 parcels) imported into a store, plus derived layers for overlay tests.
 
 GHYDYH copies the DLTB parcels (every pair is identical or only touches); GHSHIFT is GHYDYH moved by
-(13.7 m, 7.3 m) so that nearly every pair is clipped; DLTB4490 is DLTB in EPSG:4490.
+(13.7 m, 7.3 m) so that nearly every pair is clipped; GHWARP is GHYDYH drawn independently of the
+parcels (moved by a smooth field of up to ~9 m, still a coverage); DLTB4490 is DLTB in EPSG:4490.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyogrio
+import shapely
 
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.sample import generate_county
 from onemap.store import open_store
 
 SHIFT = (13.7, 7.3)
+
+
+def warp(geoms: np.ndarray) -> np.ndarray:
+    """Polygons moved by a smooth field of the coordinates (shared vertices stay shared), 0.1 mm grid."""
+    def field(xy: np.ndarray) -> np.ndarray:
+        x, y = xy[:, 0], xy[:, 1]
+        moved = np.column_stack([x + 6 * np.sin(2 * np.pi * y / 1300) + 3, y + 5 * np.cos(2 * np.pi * x / 1700) + 2])
+        return np.round(moved, 4)
+
+    return shapely.transform(geoms, field)
 
 
 def build_county(folder: Path, store_url: str) -> Path:
@@ -25,11 +38,15 @@ def build_county(folder: Path, store_url: str) -> Path:
     shifted = ghydyh.copy()
     shifted["geometry"] = ghydyh.geometry.translate(*SHIFT)
     pyogrio.write_dataframe(shifted, folder / "shift.gpkg", layer="GHSHIFT")
+    warped = ghydyh.copy()
+    warped["geometry"] = warp(np.asarray(ghydyh.geometry.array))
+    pyogrio.write_dataframe(warped, folder / "warp.gpkg", layer="GHWARP")
     dltb = pyogrio.read_dataframe(sample, layer="DLTB")
     pyogrio.write_dataframe(dltb.to_crs(4490), folder / "dltb4490.gpkg", layer="DLTB4490")
     with open_store(store_url) as store:
         for layer in ("DLTB", "GHYDYH", "CJDCQ", "STBHHX"):
             import_path(sample, store, ImportOptions(layer=layer, year=2019))
         import_path(folder / "shift.gpkg", store, ImportOptions(name="GHSHIFT", year=2019, title="平移的规划用地"))
+        import_path(folder / "warp.gpkg", store, ImportOptions(name="GHWARP", year=2019, title="独立绘制的规划用地"))
         import_path(folder / "dltb4490.gpkg", store, ImportOptions(name="DLTB4490", year=2019, title="地类图斑4490"))
     return sample

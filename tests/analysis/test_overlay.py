@@ -25,10 +25,13 @@ def _polygon_part(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(polygons) if polygons else shapely.Polygon()
 
 
-def brute_force(store: Store, a_layer: str, a_field: str, b_layer: str, b_field: str) -> dict:
-    """Every pair with overlapping boxes (no tree, no shortcut): intersection, then ellipsoid area."""
+def brute_force(store: Store, a_layer: str, a_field: str, b_layer: str, b_field: str, admin: str | None = None) -> dict:
+    """Every pair with overlapping boxes (no tree, no shortcut): intersection, then ellipsoid area.
+
+    Cells keyed (a class, b class), or (a class, b class, b's ``admin`` value) when asked.
+    """
     a = store.read(a_layer, columns=[a_field])
-    b = store.read(b_layer, columns=[b_field]).to_crs(a.crs)
+    b = store.read(b_layer, columns=[b_field] + ([admin] if admin else [])).to_crs(a.crs)
     ga, gb = np.asarray(a.geometry.array), np.asarray(b.geometry.array)
     ba, bb = shapely.bounds(ga), shapely.bounds(gb)
     overlap = ((ba[:, None, 0] <= bb[None, :, 2]) & (bb[None, :, 0] <= ba[:, None, 2])
@@ -36,10 +39,11 @@ def brute_force(store: Store, a_layer: str, a_field: str, b_layer: str, b_field:
     ia, ib = np.nonzero(overlap)
     pieces = np.array([_polygon_part(g) for g in shapely.intersection(ga[ia], gb[ib])], dtype=object)
     areas = ellipsoid_area(pieces, a.crs.to_epsg())
-    cells: dict[tuple[str, str], float] = defaultdict(float)
+    cells: dict[tuple, float] = defaultdict(float)
     for i, j, area in zip(ia, ib, areas, strict=True):
         if area > 0:
-            cells[(a[a_field].iloc[i], b[b_field].iloc[j])] += area
+            key = (a[a_field].iloc[i], b[b_field].iloc[j]) + ((b[admin].iloc[j],) if admin else ())
+            cells[key] += area
     return dict(cells)
 
 
@@ -53,9 +57,21 @@ def _assert_same(found: dict, expected: dict, tolerance: float = CELL_TOLERANCE)
     assert worst <= tolerance, worst
 
 
-def test_matrix_equals_brute_force_where_every_pair_is_clipped(county: Store) -> None:
-    result = overlay_matrix(county, "GHSHIFT", "YDYHFLDM", "DLTB", "DLBM")
-    _assert_same(_cells(result), brute_force(county, "GHSHIFT", "YDYHFLDM", "DLTB", "DLBM"))
+@pytest.mark.parametrize("plan", ["GHSHIFT", "GHWARP"])
+def test_matrix_equals_brute_force_where_every_pair_is_clipped(county: Store, plan: str) -> None:
+    result = overlay_matrix(county, plan, "YDYHFLDM", "DLTB", "DLBM")
+    _assert_same(_cells(result), brute_force(county, plan, "YDYHFLDM", "DLTB", "DLBM"))
+
+
+def test_independent_plan_by_admin_equals_brute_force_per_town(county: Store) -> None:
+    result = overlay_matrix(county, "GHWARP", "YDYHFLDM", "DLTB", "DLBM", by_admin="ZLDWDM", admin_digits=9)
+    expected = brute_force(county, "GHWARP", "YDYHFLDM", "DLTB", "DLBM", admin="ZLDWDM")
+    towns: dict[str, dict] = defaultdict(lambda: defaultdict(float))
+    for (a, b, village), area in expected.items():
+        towns[village[:9]][(a, b)] += area
+    assert set(result.by_admin) == set(towns)
+    for town, matrix in result.by_admin.items():
+        _assert_same({(r.a, r.b): r.area_m2 for r in matrix.cells.itertuples()}, towns[town])
 
 
 def test_matrix_equals_brute_force_for_planning_by_current(county: Store) -> None:
@@ -81,7 +97,8 @@ def test_totals_equal_layer_areas(county: Store) -> None:
     assert body["total"]["area_mu"] == round(dltb_area / 666.6667, 4)
 
 
-@pytest.mark.parametrize(("a", "coverages"), [("GHYDYH", True), ("GHSHIFT", True), ("STBHHX", False)])
+@pytest.mark.parametrize(("a", "coverages"), [("GHYDYH", True), ("GHSHIFT", True), ("GHWARP", True),
+                                              ("STBHHX", False)])
 def test_contained_shortcut_gives_identical_numbers(county: Store, a: str, coverages: bool) -> None:
     field = "LHLX" if a == "STBHHX" else "YDYHFLDM"
     fast = overlay_matrix(county, a, field, "DLTB", "DLBM", coverages=coverages)
