@@ -139,7 +139,7 @@ def test_big_inputs_run_as_a_job_even_unasked(api: Api, worker: dict[str, str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from onemap.services.processes import access
 
-    monkeypatch.setattr(access, "SYNC_FEATURE_LIMIT", 4)  # the DLTB has 5 parcels
+    monkeypatch.setattr(access, "sync_feature_limit", lambda: 4)  # the DLTB has 5 parcels
     response = api.client.post("/ogc/processes/area-statistics/execution", json=STATS, headers=worker)
     assert response.status_code == 201 and "Preference-Applied" not in response.headers
     assert _finished(api, response.headers["Location"], worker)["status"] == "successful"

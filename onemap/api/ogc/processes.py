@@ -124,7 +124,7 @@ def execute(process_id: str, request: Request, user: UserDep, store: StoreDep,
         return _exception(400, "invalid-input", "输入不合法", "inputs 应为对象")
     asked_async = "respond-async" in (prefer or "")
     job = _accept(request, store, user, process, inputs, "async" if asked_async else "sync")
-    asynchronous = asked_async or access.workload(store, process, job.inputs) > access.SYNC_FEATURE_LIMIT
+    asynchronous = asked_async or access.workload(store, process, job.inputs) > access.sync_feature_limit()
     runner = _runner(request)
     if asynchronous:
         runner.submit(job.id)
