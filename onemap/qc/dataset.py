@@ -109,6 +109,7 @@ class Dataset:
     input: str
     layers: dict[str, Layer] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # layer name or "*" → Chinese reason
+    documents: dict[str, bytes] = field(default_factory=dict)  # tables delivered with the layers (name → bytes)
 
     def get(self, name: str) -> Layer | None:
         """The layer ``name`` if it was read."""
@@ -125,6 +126,36 @@ def _wanted_match(name: str, wanted: set[str]) -> str | None:
     return next((w for w in wanted if w.upper() == upper), None)
 
 
+DOCUMENT_SUFFIXES = (".xlsx",)
+MAX_DOCUMENTS, MAX_DOCUMENT_BYTES = 50, 20 * 1024**2
+
+
+def _document_files(path: Path, workdir: Path) -> list[Path]:
+    """The tables of a delivery: inside a folder or unpacked archive, or next to a single data file."""
+    unpacked = workdir / "unpacked"
+    if unpacked.is_dir():
+        candidates = unpacked.rglob("*")
+    elif path.is_dir() and path.suffix.lower() != ".gdb":
+        candidates = path.rglob("*")
+    else:
+        candidates = path.parent.glob("*")
+    found = [p for p in candidates if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
+             and not p.is_symlink() and not p.name.startswith("~$")]
+    return sorted(found)[:MAX_DOCUMENTS]
+
+
+def read_documents(files: list[Path]) -> dict[str, bytes]:
+    """File name → content of each readable table (oversized files are skipped)."""
+    documents = {}
+    for file in files:
+        try:
+            if file.stat().st_size <= MAX_DOCUMENT_BYTES:
+                documents[file.name] = file.read_bytes()
+        except OSError as exc:
+            log.warning("QC document %s unreadable: %s", file, exc)
+    return documents
+
+
 def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: str | None = None) -> Dataset:
     """Read the ``wanted`` layers of a file, folder or archive; failures become problems.
 
@@ -139,6 +170,7 @@ def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: st
             log.warning("QC input unreadable: %s", getattr(exc, "log", exc))
             dataset.problems["*"] = getattr(exc, "message_zh", f"无法读取数据:{exc}")
             return dataset
+        dataset.documents = read_documents(_document_files(Path(path), Path(workdir)))
         for source in sources:
             name = _wanted_match(source.layer if source.driver != "ESRI Shapefile" else source.dataset.stem, wanted)
             if name is None or name in dataset.layers:

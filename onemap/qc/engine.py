@@ -21,7 +21,7 @@ def wanted_layers(ruleset: Ruleset) -> set[str]:
     """Every layer a ruleset's rules name (including container/base layers in parameters)."""
     names = {name for spec in ruleset.rules for name in spec.layers}
     for spec in ruleset.rules:
-        for key in ("container", "parent", "base"):
+        for key in ("container", "parent", "base", "lines"):
             if isinstance(spec.params.get(key), str):
                 names.add(spec.params[key])
         names.update(spec.params.get("containers", []) or [])
