@@ -39,6 +39,8 @@ def qc(
     list_rules: Annotated[bool, typer.Option(
         "--list-rules", help="列出规则(编号、类别、严重程度、依据、参数)")] = False,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="是否生成 report.pdf")] = True,
+    indicators: Annotated[Path | None, typer.Option(
+        "--indicators", help="规划指标表(xlsx),用于图数一致性检查;默认取数据旁或压缩包内的 *指标表*.xlsx")] = None,
 ) -> None:
     """成果质检:按规则集检查数据,输出 qc.json、report.html/pdf、errors.xlsx、errors.gpkg;发现错误时退出码为 1。"""
     from onemap.qc.engine import check_path, check_store
@@ -56,9 +58,9 @@ def qc(
         with progress_bar(f"质检 {ruleset}") as update:
             if store:
                 names = [n.strip() for n in (layers or "").split(",") if n.strip()]
-                result, dataset = check_store(store, names, ruleset, progress=update)
+                result, dataset = check_store(store, names, ruleset, progress=update, indicators=indicators)
             else:
-                result, dataset = check_path(path, ruleset, progress=update)
+                result, dataset = check_path(path, ruleset, progress=update, indicators=indicators)
             update("写出报告", 0.99)
             paths = write_all(result, dataset, out, pdf=pdf)
         summary = result.summary()

@@ -110,6 +110,16 @@ class Dataset:
     layers: dict[str, Layer] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # layer name or "*" → Chinese reason
     documents: dict[str, bytes] = field(default_factory=dict)  # tables delivered with the layers (name → bytes)
+    indicator_table: str | None = None  # the document the user named as the 规划指标表 (``--indicators``)
+
+    def add_indicator_table(self, path: Path) -> None:
+        """Use ``path`` as the 规划指标表, whatever the delivery holds (unreadable: recorded, checked later)."""
+        try:
+            self.documents[path.name] = path.read_bytes()[:MAX_DOCUMENT_BYTES + 1]
+        except OSError as exc:
+            log.warning("indicator table %s unreadable: %s", path, exc)
+            self.documents[path.name] = b""
+        self.indicator_table = path.name
 
     def get(self, name: str) -> Layer | None:
         """The layer ``name`` if it was read."""

@@ -63,24 +63,27 @@ def run_qc(dataset: Dataset, ruleset: Ruleset, *, progress: Progress | None = No
 
 
 def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = None,
-               encoding: str | None = None) -> tuple[QCResult, Dataset]:
+               encoding: str | None = None, indicators: Path | None = None) -> tuple[QCResult, Dataset]:
     """Read ``path`` (file, folder or archive) and run the ruleset ``ruleset_name`` on it.
 
-    ``encoding``: the Shapefile attribute encoding, when known (detected otherwise).
+    ``encoding``: the Shapefile attribute encoding, when known (detected otherwise). ``indicators``: the
+    规划指标表 to use instead of the one delivered with the layers.
     """
     ruleset = load_ruleset(ruleset_name)
     clock = time.perf_counter()
     if progress:
         progress("读取数据", 0.0)
     dataset = from_path(path, wanted_layers(ruleset), ruleset.key_field, encoding)
+    if indicators is not None:
+        dataset.add_indicator_table(Path(indicators))
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset
 
 
-def check_store(url: str, layers: list[str], ruleset_name: str, *,
-                progress: Progress | None = None) -> tuple[QCResult, Dataset]:
-    """Run the ruleset on layers already in a store.
+def check_store(url: str, layers: list[str], ruleset_name: str, *, progress: Progress | None = None,
+                indicators: Path | None = None) -> tuple[QCResult, Dataset]:
+    """Run the ruleset on layers already in a store (``indicators``: the 规划指标表 file, for GH-YZ-01).
 
     ``layers`` empty: every layer the ruleset names; an optional one (not required, e.g. XZQJX) that the
     store lacks is skipped, a required one is a finding.
@@ -91,6 +94,8 @@ def check_store(url: str, layers: list[str], ruleset_name: str, *,
         progress("读取数据", 0.0)
     optional = set() if layers else wanted_layers(ruleset) - required_layers(ruleset)
     dataset = from_store(url, layers or sorted(wanted_layers(ruleset)), ruleset.key_field, optional=optional)
+    if indicators is not None:
+        dataset.add_indicator_table(Path(indicators))
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset

@@ -30,6 +30,8 @@ def table_file(data: Dataset, pattern: str) -> str | None:
     So ``规划指标表_sample_defects.xlsx`` belongs to ``sample_defects.gpkg`` while ``sample.gpkg`` in the same
     folder keeps ``规划指标表.xlsx``.
     """
+    if data.indicator_table is not None:
+        return data.indicator_table
     names = sorted((n for n in data.documents if fnmatch.fnmatch(n, pattern)), key=lambda n: (len(n), n))
     stem = Path(data.input.split("#")[0]).stem
     return next((n for n in names if n.endswith(f"_{stem}.xlsx") or n == f"{stem}.xlsx"),
