@@ -166,6 +166,36 @@ def read_documents(files: list[Path]) -> dict[str, bytes]:
     return documents
 
 
+def catalog_documents(records_url: str, data_dir: Path, layers: list[str]) -> dict[str, bytes]:
+    """The tables attached to the catalog entries of ``layers`` (规划成果文档, :mod:`onemap.documents`).
+
+    An unreachable records database or a missing file is logged and skipped: the QC rule then reports the
+    missing table.
+    """
+    from onemap.documents import document_path, list_documents
+    from onemap.records import open_records
+
+    found: dict[str, bytes] = {}
+    try:
+        engine = open_records(records_url)
+    except Exception as exc:  # noqa: BLE001 - no catalog documents is a finding of the rule, not a crash
+        log.warning("records %s unreachable for QC documents: %s", records_url, exc)
+        return found
+    try:
+        for layer in layers:
+            for document in list_documents(engine, layer):
+                if Path(document.filename).suffix.lower() in DOCUMENT_SUFFIXES:
+                    stored = document_path(data_dir, document)
+                    content = read_documents([stored]).get(stored.name)
+                    if content is not None:
+                        found[document.filename] = content
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("QC catalog documents unreadable: %s", exc)
+    finally:
+        engine.dispose()
+    return found
+
+
 def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: str | None = None) -> Dataset:
     """Read the ``wanted`` layers of a file, folder or archive; failures become problems.
 

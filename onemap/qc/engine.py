@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from onemap.qc.dataset import Dataset, from_path, from_store
+from onemap.config import get_settings
+from onemap.qc.dataset import Dataset, catalog_documents, from_path, from_store
 from onemap.qc.model import Finding, QCResult, RuleSpec
 from onemap.qc.registry import get_check
 from onemap.qc.rulesets import Ruleset, load_ruleset
@@ -82,8 +83,11 @@ def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = Non
 
 
 def check_store(url: str, layers: list[str], ruleset_name: str, *, progress: Progress | None = None,
-                indicators: Path | None = None) -> tuple[QCResult, Dataset]:
-    """Run the ruleset on layers already in a store (``indicators``: the 规划指标表 file, for GH-YZ-01).
+                indicators: Path | None = None, records: str | None = None) -> tuple[QCResult, Dataset]:
+    """Run the ruleset on layers already in a store.
+
+    The 规划指标表 (GH-YZ-01) is the file ``indicators`` when given, else the xlsx documents attached to the
+    checked layers' catalog entries in the records database ``records`` (when given).
 
     ``layers`` empty: every layer the ruleset names; an optional one (not required, e.g. XZQJX) that the
     store lacks is skipped, a required one is a finding.
@@ -96,6 +100,8 @@ def check_store(url: str, layers: list[str], ruleset_name: str, *, progress: Pro
     dataset = from_store(url, layers or sorted(wanted_layers(ruleset)), ruleset.key_field, optional=optional)
     if indicators is not None:
         dataset.add_indicator_table(Path(indicators))
+    elif records:
+        dataset.documents = catalog_documents(records, get_settings().data_dir, sorted(dataset.layers))
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset

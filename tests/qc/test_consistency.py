@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pyogrio
+import pytest
 import xlsxwriter
 
 from onemap.qc import check_path, check_store
@@ -153,24 +154,34 @@ def test_clean_sample_table_agrees_and_a_changed_one_does_not(sample_gpkg: Path,
     assert [f.rule for f in result.findings] == ["GH_YZ_TABLE"]
 
 
-def test_store_layers_with_indicators_option(store_url: str, sample_gpkg: Path, tmp_path: Path) -> None:
+def test_store_layers_with_indicators_option_or_catalog_documents(
+        store_url: str, sample_gpkg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onemap.config import get_settings
+    from onemap.documents import attach
     from onemap.ingest.importer import import_path
+    from onemap.records import open_records
     from onemap.store import open_store
 
     source = tmp_path / "plan.gpkg"
-    for name in ("STBHHX", "YJJBNTBHTB", "GHYDYH", "DLTB"):
+    names = ["STBHHX", "YJJBNTBHTB", "GHYDYH", "DLTB"]
+    for name in names:
         pyogrio.write_dataframe(pyogrio.read_dataframe(sample_gpkg, layer=name), source, layer=name)
     with open_store(store_url) as store:
         import_path(source, store)
     table = sample_gpkg.parent / "规划指标表.xlsx"
-    rule = next(r for r in load_ruleset("plan-county").rules if r.id == "GH_YZ_01")
-    from onemap.qc.engine import run_qc
-    from onemap.qc.rulesets import Ruleset
 
-    result, data = check_store(store_url, ["STBHHX", "YJJBNTBHTB", "GHYDYH", "DLTB"], "plan-county",
-                               indicators=table)
-    assert [f for f in result.findings if f.rule.startswith("GH_YZ")] == []
-    data.documents = {}
-    data.indicator_table = None
-    only = Ruleset("t", "", "", "BSM", (rule,))
-    assert run_qc(data, only).findings == []  # no table, nothing to compare: GH_YZ_TABLE's finding
+    def yz(result) -> list[tuple[str, str]]:
+        return [(f.rule, f.layer) for f in result.findings if f.rule.startswith("GH_YZ")]
+
+    assert yz(check_store(store_url, names, "plan-county", indicators=table)[0]) == []
+    assert yz(check_store(store_url, names, "plan-county")[0]) == [("GH_YZ_TABLE", "规划指标表")]
+    monkeypatch.setenv("ONEMAP_DATA_DIR", str(tmp_path / "node"))
+    get_settings.cache_clear()
+    records = f"sqlite:///{tmp_path / 'node' / 'records.sqlite'}"
+    engine = open_records(records)
+    attach(engine, tmp_path / "node", layer="GHYDYH", filename="规划指标表.xlsx", content=table.read_bytes(),
+           owner="t")
+    engine.dispose()
+    assert yz(check_store(store_url, names, "plan-county", records=records)[0]) == []
+    assert yz(check_store(store_url, ["STBHHX"], "plan-county", records=records)[0]) == [
+        ("GH_YZ_TABLE", "规划指标表")]  # documents of other layers do not count
