@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,12 @@ def read_mapping(name: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", encoding="utf-8")
 
 
+@lru_cache(maxsize=4096)
+def _sandiao_level1(code: str) -> str | None:
+    """三调 一级类 of a code, remembered (the code table lookup is slow and codes repeat)."""
+    return sandiao_level1(code)
+
+
 def _level1_ydyh(codes: np.ndarray) -> np.ndarray:
     level1 = get_table("ydyh_codes").mapping("level1_code")
     return np.array([level1.get(c, "") for c in codes], dtype=object)
@@ -100,7 +107,7 @@ def code_mask(codes: np.ndarray, tokens: str) -> np.ndarray:
     hit = np.zeros(len(unique), dtype=bool)
     for token in tokens.split():
         if token.startswith("sd:"):
-            hit |= np.array([sandiao_level1(c) == token[3:] for c in unique], dtype=bool)
+            hit |= np.array([_sandiao_level1(c) == token[3:] for c in unique], dtype=bool)
         elif token.startswith("yd:"):
             hit |= _level1_ydyh(unique) == token[3:]
         else:
