@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -166,20 +167,20 @@ def read_documents(files: list[Path]) -> dict[str, bytes]:
     return documents
 
 
-def catalog_documents(records_url: str, data_dir: Path, layers: list[str]) -> dict[str, bytes]:
+def catalog_documents(records: str | Any, data_dir: Path, layers: list[str]) -> dict[str, bytes]:
     """The tables attached to the catalog entries of ``layers`` (规划成果文档, :mod:`onemap.documents`).
 
-    An unreachable records database or a missing file is logged and skipped: the QC rule then reports the
-    missing table.
+    ``records``: the records database's URL, or an open SQLAlchemy engine on it (left open). An unreachable
+    records database or a missing file is logged and skipped: the QC rule then reports the missing table.
     """
     from onemap.documents import document_path, list_documents
     from onemap.records import open_records
 
     found: dict[str, bytes] = {}
     try:
-        engine = open_records(records_url)
+        engine = open_records(records) if isinstance(records, str) else records
     except Exception as exc:  # noqa: BLE001 - no catalog documents is a finding of the rule, not a crash
-        log.warning("records %s unreachable for QC documents: %s", records_url, exc)
+        log.warning("records %s unreachable for QC documents: %s", records, exc)
         return found
     try:
         for layer in layers:
@@ -192,7 +193,8 @@ def catalog_documents(records_url: str, data_dir: Path, layers: list[str]) -> di
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("QC catalog documents unreadable: %s", exc)
     finally:
-        engine.dispose()
+        if isinstance(records, str):
+            engine.dispose()
     return found
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from onemap.config import get_settings
 from onemap.qc.dataset import Dataset, catalog_documents, from_path, from_store
@@ -83,11 +84,11 @@ def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = Non
 
 
 def check_store(url: str, layers: list[str], ruleset_name: str, *, progress: Progress | None = None,
-                indicators: Path | None = None, records: str | None = None) -> tuple[QCResult, Dataset]:
+                indicators: Path | None = None, records: str | Any = None) -> tuple[QCResult, Dataset]:
     """Run the ruleset on layers already in a store.
 
     The 规划指标表 (GH-YZ-01) is the file ``indicators`` when given, else the xlsx documents attached to the
-    checked layers' catalog entries in the records database ``records`` (when given).
+    checked layers' catalog entries in the records database ``records`` (a URL or an engine; when given).
 
     ``layers`` empty: every layer the ruleset names; an optional one (not required, e.g. XZQJX) that the
     store lacks is skipped, a required one is a finding.

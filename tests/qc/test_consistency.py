@@ -181,7 +181,25 @@ def test_store_layers_with_indicators_option_or_catalog_documents(
     engine = open_records(records)
     attach(engine, tmp_path / "node", layer="GHYDYH", filename="规划指标表.xlsx", content=table.read_bytes(),
            owner="t")
+    assert yz(check_store(store_url, names, "plan-county", records=engine)[0]) == []
+    _process_uses_attached_table(store_url, names, engine, tmp_path)
     engine.dispose()
     assert yz(check_store(store_url, names, "plan-county", records=records)[0]) == []
     assert yz(check_store(store_url, ["STBHHX"], "plan-county", records=records)[0]) == [
         ("GH_YZ_TABLE", "规划指标表")]  # documents of other layers do not count
+
+
+def _process_uses_attached_table(store_url: str, names: list[str], engine, tmp_path: Path) -> None:
+    """The ``qc`` OGC process over store layers reads the 规划指标表 from the job's records database."""
+    import json
+
+    from onemap.qc.process import QC_PROCESS
+    from onemap.services.processes.model import RunContext
+    from onemap.store import open_store
+
+    ctx = RunContext(job_id="j", out_dir=tmp_path / "job", progress=lambda *_: None, records=engine)
+    ctx.out_dir.mkdir()
+    with open_store(store_url) as store:
+        QC_PROCESS.run(store, {"ruleset": "plan-county", "layers": names}, ctx)
+    report = json.loads((ctx.out_dir / "qc.json").read_text(encoding="utf-8"))
+    assert not any(e["rule"].startswith("GH_YZ") for e in report["errors"])
