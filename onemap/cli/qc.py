@@ -26,6 +26,15 @@ def _list_rules(ruleset: str | None) -> None:
     console.print(table)
 
 
+def _node_records() -> str | None:
+    """The node's embedded records database when it exists (its catalog documents hold the 规划指标表)."""
+    from onemap.config import get_settings
+    from onemap.records.database import default_records_url
+
+    settings = get_settings()
+    return default_records_url(settings) if (settings.data_dir / "records.sqlite").is_file() else None
+
+
 def qc(
     path: Annotated[Path | None, typer.Argument(help="FileGDB、GeoPackage、Shapefile 目录或 zip 压缩包")] = None,
     ruleset: Annotated[str | None, typer.Option("--ruleset", help="规则集:sandiao|plan-county|plan-city|supplementary")]
@@ -39,6 +48,10 @@ def qc(
     list_rules: Annotated[bool, typer.Option(
         "--list-rules", help="列出规则(编号、类别、严重程度、依据、参数)")] = False,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="是否生成 report.pdf")] = True,
+    indicators: Annotated[Path | None, typer.Option(
+        "--indicators", help="规划指标表(xlsx),用于图数一致性检查;默认取数据旁或压缩包内的 *指标表*.xlsx")] = None,
+    records: Annotated[str | None, typer.Option(
+        "--records", help="与 --store 合用:读取图层所附规划指标表的记录库(默认为本节点已有的内置记录库)")] = None,
 ) -> None:
     """成果质检:按规则集检查数据,输出 qc.json、report.html/pdf、errors.xlsx、errors.gpkg;发现错误时退出码为 1。"""
     from onemap.qc.engine import check_path, check_store
@@ -56,9 +69,10 @@ def qc(
         with progress_bar(f"质检 {ruleset}") as update:
             if store:
                 names = [n.strip() for n in (layers or "").split(",") if n.strip()]
-                result, dataset = check_store(store, names, ruleset, progress=update)
+                result, dataset = check_store(store, names, ruleset, progress=update, indicators=indicators,
+                                              records=records or _node_records())
             else:
-                result, dataset = check_path(path, ruleset, progress=update)
+                result, dataset = check_path(path, ruleset, progress=update, indicators=indicators)
             update("写出报告", 0.99)
             paths = write_all(result, dataset, out, pdf=pdf)
         summary = result.summary()

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -109,6 +110,17 @@ class Dataset:
     input: str
     layers: dict[str, Layer] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # layer name or "*" → Chinese reason
+    documents: dict[str, bytes] = field(default_factory=dict)  # tables delivered with the layers (name → bytes)
+    indicator_table: str | None = None  # the document the user named as the 规划指标表 (``--indicators``)
+
+    def add_indicator_table(self, path: Path) -> None:
+        """Use ``path`` as the 规划指标表, whatever the delivery holds (unreadable: recorded, checked later)."""
+        try:
+            self.documents[path.name] = path.read_bytes()[:MAX_DOCUMENT_BYTES + 1]
+        except OSError as exc:
+            log.warning("indicator table %s unreadable: %s", path, exc)
+            self.documents[path.name] = b""
+        self.indicator_table = path.name
 
     def get(self, name: str) -> Layer | None:
         """The layer ``name`` if it was read."""
@@ -125,6 +137,67 @@ def _wanted_match(name: str, wanted: set[str]) -> str | None:
     return next((w for w in wanted if w.upper() == upper), None)
 
 
+DOCUMENT_SUFFIXES = (".xlsx",)
+MAX_DOCUMENTS, MAX_DOCUMENT_BYTES = 50, 20 * 1024**2
+
+
+def _document_files(path: Path, workdir: Path) -> list[Path]:
+    """The tables of a delivery: inside a folder or unpacked archive, or next to a single data file."""
+    unpacked = workdir / "unpacked"
+    if unpacked.is_dir():
+        candidates = unpacked.rglob("*")
+    elif path.is_dir() and path.suffix.lower() != ".gdb":
+        candidates = path.rglob("*")
+    else:
+        candidates = path.parent.glob("*")
+    found = [p for p in candidates if p.suffix.lower() in DOCUMENT_SUFFIXES and p.is_file()
+             and not p.is_symlink() and not p.name.startswith("~$")]
+    return sorted(found)[:MAX_DOCUMENTS]
+
+
+def read_documents(files: list[Path]) -> dict[str, bytes]:
+    """File name → content of each readable table (oversized files are skipped)."""
+    documents = {}
+    for file in files:
+        try:
+            if file.stat().st_size <= MAX_DOCUMENT_BYTES:
+                documents[file.name] = file.read_bytes()
+        except OSError as exc:
+            log.warning("QC document %s unreadable: %s", file, exc)
+    return documents
+
+
+def catalog_documents(records: str | Any, data_dir: Path, layers: list[str]) -> dict[str, bytes]:
+    """The tables attached to the catalog entries of ``layers`` (规划成果文档, :mod:`onemap.documents`).
+
+    ``records``: the records database's URL, or an open SQLAlchemy engine on it (left open). An unreachable
+    records database or a missing file is logged and skipped: the QC rule then reports the missing table.
+    """
+    from onemap.documents import document_path, list_documents
+    from onemap.records import open_records
+
+    found: dict[str, bytes] = {}
+    try:
+        engine = open_records(records) if isinstance(records, str) else records
+    except Exception as exc:  # noqa: BLE001 - no catalog documents is a finding of the rule, not a crash
+        log.warning("records %s unreachable for QC documents: %s", records, exc)
+        return found
+    try:
+        for layer in layers:
+            for document in list_documents(engine, layer):
+                if Path(document.filename).suffix.lower() in DOCUMENT_SUFFIXES:
+                    stored = document_path(data_dir, document)
+                    content = read_documents([stored]).get(stored.name)
+                    if content is not None:
+                        found[document.filename] = content
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("QC catalog documents unreadable: %s", exc)
+    finally:
+        if isinstance(records, str):
+            engine.dispose()
+    return found
+
+
 def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: str | None = None) -> Dataset:
     """Read the ``wanted`` layers of a file, folder or archive; failures become problems.
 
@@ -139,6 +212,7 @@ def from_path(path: Path, wanted: set[str], key_field: str = "BSM", encoding: st
             log.warning("QC input unreadable: %s", getattr(exc, "log", exc))
             dataset.problems["*"] = getattr(exc, "message_zh", f"无法读取数据:{exc}")
             return dataset
+        dataset.documents = read_documents(_document_files(Path(path), Path(workdir)))
         for source in sources:
             name = _wanted_match(source.layer if source.driver != "ESRI Shapefile" else source.dataset.stem, wanted)
             if name is None or name in dataset.layers:

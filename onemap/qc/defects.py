@@ -189,6 +189,8 @@ def _outside(c: _County, container: str, rule: str) -> None:
     k = int(np.flatnonzero(shapely.covers(np.asarray(parent.geometry.values), geometry))[0])
     parent.loc[k, "geometry"] = shapely.difference(parent.geometry.iloc[k], geometry)
     c.expect("sandiao", rule, "DLTB", c.key("DLTB", i))
+    if f"{container}JX" in c.layers:  # the hole's ring has no 界线
+        c.expect("sandiao", f"SD_{container}_HAS_{container}JX", container, c.key(container, k))
     if container == "XZQ":
         cj = c.layers["CJDCQ"]
         village = int(np.flatnonzero(shapely.covers(np.asarray(cj.geometry.values), geometry))[0])
@@ -312,6 +314,16 @@ def _bump(c: _County, name: str, i: int, rule: str) -> None:
     bump = (coords[0] + coords[1]) / 2 + 5.0 * np.array([-u[1], u[0]])
     frame.loc[i, "geometry"] = shapely.LineString(np.vstack([coords[:1], bump, coords[1:]]))
     c.expect("sandiao", rule, name, c.key(name, i))
+    _expect_uncovered(c, name, shapely.Point((coords[0] + coords[1]) / 2))
+
+
+def _expect_uncovered(c: _County, line_layer: str, where: shapely.Point) -> None:
+    """The polygons whose edge passes ``where`` lost their 界线 there (界线 coverage findings)."""
+    polygons = line_layer.removesuffix("JX")
+    frame = c.layers[polygons]
+    edges = shapely.boundary(np.asarray(frame.geometry.values))
+    for k in np.flatnonzero(shapely.distance(edges, where) < 1e-6):
+        c.expect("sandiao", f"SD_{polygons}_HAS_{line_layer}", polygons, c.key(polygons, int(k)))
 
 
 def _lines(c: _County) -> None:
@@ -329,6 +341,7 @@ def _lines(c: _County) -> None:
     _bump(c, "CJDCQJX", displaced, "SD_CJDCQJX_ON_CJDCQ")
     line = cj.geometry.iloc[shortened]
     cj.loc[shortened, "geometry"] = shapely.ops.substring(line, 0, line.length - 10)
+    _expect_uncovered(c, "CJDCQJX", line.interpolate(line.length - 5))
     c.expect("sandiao", "SD_CJDCQJX_DANGLE", "CJDCQJX", c.key("CJDCQJX", shortened))
     copy = cj.iloc[[copied]].copy()
     copy["BSM"] = c.bsm()
@@ -347,8 +360,45 @@ def _with_loop(polygon: shapely.Polygon) -> shapely.Polygon:
     return shapely.Polygon(np.vstack([ring[:1], loop, ring[1:]]), [h.coords for h in polygon.interiors])
 
 
+TABLE_PATTERN = "*指标表*.xlsx"
+TABLE_DEFECT = ("林地保有量", "目标", 0.5)  # indicator, column header prefix, amount added (in the table's unit)
+
+
+def _source_table(sample_gpkg: Path) -> Path | None:
+    """The clean sample's 规划指标表 (the shortest matching name next to the sample)."""
+    tables = sorted(sample_gpkg.parent.glob(TABLE_PATTERN), key=lambda p: (len(p.name), p.name))
+    return tables[0] if tables else None
+
+
+def _indicator_table(c: _County, sample_gpkg: Path, out_gpkg: Path) -> None:
+    """规划指标表_<name>.xlsx next to the defective copy, with one indicator off (图数一致性, GH_YZ_01).
+
+    Without a table next to the clean sample, none is written: the missing table is then the finding.
+    """
+    import openpyxl
+
+    source = _source_table(sample_gpkg)
+    if source is None:
+        c.expect("plan-county", "GH_YZ_TABLE", "规划指标表", "规划指标表")
+        return
+    book = openpyxl.load_workbook(source)
+    sheet = book.worksheets[0]
+    name, prefix, delta = TABLE_DEFECT
+    rows = list(sheet.iter_rows())
+    header = next(r for r in rows if any(str(cell.value or "") == "指标名称" for cell in r))
+    column = next(cell.column for cell in header if str(cell.value or "").startswith(prefix))
+    name_column = next(cell.column for cell in header if str(cell.value or "") == "指标名称")
+    row = next(r for r in rows if r[name_column - 1].value == name)
+    row[column - 1].value = round(float(row[column - 1].value) + delta, 2)
+    book.save(out_gpkg.parent / f"规划指标表_{out_gpkg.stem}.xlsx")
+    c.expect("plan-county", "GH_YZ_01", "GHYDYH", name)
+
+
 def inject_defects(sample_gpkg: Path, out_gpkg: Path, *, seed: int = 1) -> list[ExpectedFinding]:
-    """Copy ``sample_gpkg`` to ``out_gpkg`` with one or more known defects per rule; returns what QC must find."""
+    """Copy ``sample_gpkg`` to ``out_gpkg`` with one or more known defects per rule; returns what QC must find.
+
+    The sample's 规划指标表 is copied next to ``out_gpkg`` as ``规划指标表_<stem>.xlsx`` with one value off.
+    """
     county = _County(Path(sample_gpkg), seed)
     _plan(county)
     _attributes(county)
@@ -366,6 +416,7 @@ def inject_defects(sample_gpkg: Path, out_gpkg: Path, *, seed: int = 1) -> list[
     for name, frame in county.layers.items():
         pyogrio.write_dataframe(frame, out_gpkg, layer=name, driver="GPKG", promote_to_multi=False,
                                 geometry_type="Unknown" if name == "DLTB" else None)
+    _indicator_table(county, Path(sample_gpkg), out_gpkg)
     return county.expected
 
 

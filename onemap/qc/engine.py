@@ -7,8 +7,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from onemap.qc.dataset import Dataset, from_path, from_store
+from onemap.config import get_settings
+from onemap.qc.dataset import Dataset, catalog_documents, from_path, from_store
 from onemap.qc.model import Finding, QCResult, RuleSpec
 from onemap.qc.registry import get_check
 from onemap.qc.rulesets import Ruleset, load_ruleset
@@ -21,7 +23,7 @@ def wanted_layers(ruleset: Ruleset) -> set[str]:
     """Every layer a ruleset's rules name (including container/base layers in parameters)."""
     names = {name for spec in ruleset.rules for name in spec.layers}
     for spec in ruleset.rules:
-        for key in ("container", "parent", "base"):
+        for key in ("container", "parent", "base", "lines"):
             if isinstance(spec.params.get(key), str):
                 names.add(spec.params[key])
         names.update(spec.params.get("containers", []) or [])
@@ -63,24 +65,30 @@ def run_qc(dataset: Dataset, ruleset: Ruleset, *, progress: Progress | None = No
 
 
 def check_path(path: Path, ruleset_name: str, *, progress: Progress | None = None,
-               encoding: str | None = None) -> tuple[QCResult, Dataset]:
+               encoding: str | None = None, indicators: Path | None = None) -> tuple[QCResult, Dataset]:
     """Read ``path`` (file, folder or archive) and run the ruleset ``ruleset_name`` on it.
 
-    ``encoding``: the Shapefile attribute encoding, when known (detected otherwise).
+    ``encoding``: the Shapefile attribute encoding, when known (detected otherwise). ``indicators``: the
+    规划指标表 to use instead of the one delivered with the layers.
     """
     ruleset = load_ruleset(ruleset_name)
     clock = time.perf_counter()
     if progress:
         progress("读取数据", 0.0)
     dataset = from_path(path, wanted_layers(ruleset), ruleset.key_field, encoding)
+    if indicators is not None:
+        dataset.add_indicator_table(Path(indicators))
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset
 
 
-def check_store(url: str, layers: list[str], ruleset_name: str, *,
-                progress: Progress | None = None) -> tuple[QCResult, Dataset]:
+def check_store(url: str, layers: list[str], ruleset_name: str, *, progress: Progress | None = None,
+                indicators: Path | None = None, records: str | Any = None) -> tuple[QCResult, Dataset]:
     """Run the ruleset on layers already in a store.
+
+    The 规划指标表 (GH-YZ-01) is the file ``indicators`` when given, else the xlsx documents attached to the
+    checked layers' catalog entries in the records database ``records`` (a URL or an engine; when given).
 
     ``layers`` empty: every layer the ruleset names; an optional one (not required, e.g. XZQJX) that the
     store lacks is skipped, a required one is a finding.
@@ -91,6 +99,10 @@ def check_store(url: str, layers: list[str], ruleset_name: str, *,
         progress("读取数据", 0.0)
     optional = set() if layers else wanted_layers(ruleset) - required_layers(ruleset)
     dataset = from_store(url, layers or sorted(wanted_layers(ruleset)), ruleset.key_field, optional=optional)
+    if indicators is not None:
+        dataset.add_indicator_table(Path(indicators))
+    elif records:
+        dataset.documents = catalog_documents(records, get_settings().data_dir, sorted(dataset.layers))
     result = run_qc(dataset, ruleset, progress=progress)
     result.seconds = round(time.perf_counter() - clock, 3)
     return result, dataset

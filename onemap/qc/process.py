@@ -48,7 +48,8 @@ def _check(store: Store, inputs: dict[str, Any], ctx: RunContext) -> QCResult:
         result, dataset = check_path(path, ruleset, progress=progress, encoding=inputs.get("encoding"))
         result.input = str(inputs.get("title") or path.name)  # the client's file name, not a server path
     elif inputs.get("layers"):
-        result, dataset = check_store(store.url, list(inputs["layers"]), ruleset, progress=progress)
+        result, dataset = check_store(store.url, list(inputs["layers"]), ruleset, progress=progress,
+                                      records=ctx.records)  # 规划指标表: the layers' attached documents
     else:
         raise InputError("请给出待检图层(layers)或上传待检数据", "qc: no layers and no delivery")
     ctx.progress(92, "写出质检报告")

@@ -129,3 +129,16 @@ def test_fix_merges_a_sliver_into_its_neighbour(tmp_path: Path) -> None:
                                 str(tmp_path / "o2"), "--no-pdf"])
     assert again.exit_code == 0
     assert json.loads((tmp_path / "o2" / "qc.json").read_text(encoding="utf-8"))["errors"] == []
+
+
+def test_indicators_option(sample_gpkg: Path, tmp_path: Path) -> None:
+    """`--indicators FILE`: the 规划指标表 for a data file delivered without one (GH_YZ_TABLE otherwise)."""
+    import shutil
+
+    alone = shutil.copy(sample_gpkg, tmp_path / "alone.gpkg")
+    args = ["qc", str(alone), "--ruleset", "plan-county", "--no-pdf", "--out"]
+    result = runner.invoke(app, [*args, str(tmp_path / "a")])
+    assert result.exit_code == 1 and "GH_YZ_TABLE" in result.output
+    table = sample_gpkg.parent / "规划指标表.xlsx"
+    result = runner.invoke(app, [*args, str(tmp_path / "b"), "--indicators", str(table)])
+    assert result.exit_code == 0, result.output

@@ -41,7 +41,8 @@ def test_defects_cover_every_rule_that_a_file_can_show(defective) -> None:
     # CRS and missing layers cannot coexist with the rest in one file: tests/qc/test_input.py plants them
     assert {r.id for r in load_ruleset("sandiao").rules} - planted == {"SD_CRS", "SD_LAYERS"}
     planted = {e.rule for e in expected if e.ruleset == "plan-county"}
-    assert {r.id for r in load_ruleset("plan-county").rules} - planted == {"GH_CRS", "GH_LAYERS"}
+    # a missing 规划指标表 cannot coexist with a wrong one: tests/qc/test_consistency.py plants it
+    assert {r.id for r in load_ruleset("plan-county").rules} - planted == {"GH_CRS", "GH_LAYERS", "GH_YZ_TABLE"}
 
 
 def test_rulesets_shipped() -> None:
@@ -162,3 +163,22 @@ def test_write_defective_sample(sample_gpkg: Path, tmp_path: Path) -> None:
     result, _ = check_path(target, "sandiao")
     assert _found(result) == {(e["rule"], e["layer"], tuple(sorted(e["keys"]))) for e in expected
                               if e["ruleset"] == "sandiao"}
+
+
+def test_defective_sample_next_to_the_clean_one(sample_gpkg: Path, tmp_path: Path) -> None:
+    """As `onemap sample --defects` writes them: each gpkg finds its own 规划指标表 in the shared folder."""
+    import json
+    import shutil
+
+    from onemap.qc.defects import write_defective_sample
+
+    for name in ("sample.gpkg", "规划指标表.xlsx"):
+        shutil.copy(sample_gpkg.parent / name, tmp_path / name)
+    target, listing = write_defective_sample(tmp_path, seed=3)
+    assert (tmp_path / "规划指标表_sample_defects.xlsx").is_file()
+    expected = json.loads(listing.read_text(encoding="utf-8"))
+    result, _ = check_path(target, "plan-county")
+    assert _found(result) == {(e["rule"], e["layer"], tuple(sorted(e["keys"]))) for e in expected
+                              if e["ruleset"] == "plan-county"}
+    assert ("GH_YZ_01", "GHYDYH", ("林地保有量",)) in _found(result)
+    assert check_path(tmp_path / "sample.gpkg", "plan-county")[0].findings == []

@@ -1,0 +1,127 @@
+"""图数一致性: the plan's 规划指标表 (xlsx) read from a delivery, and the same indicators computed from layers.
+
+Which layer, codes and area each indicator sums is data (``data/indicator_map.csv``); this module only
+reads the table and applies that mapping. Code tokens: ``sd:01`` every 三调 code of 一级类 01, ``yd:07``
+every 用地用海 code of 一级类 07, any other token a code prefix.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from onemap.qc.dataset import Layer
+from onemap.standards.codes import sandiao_level1
+from onemap.standards.registry import get_table
+
+DATA = Path(__file__).parent / "data"
+MAX_TABLE_BYTES = 20 * 1024**2  # a 规划指标表 is a few kB; anything larger is not one
+
+
+class TableError(ValueError):
+    """The indicator table cannot be read or has no recognisable header (message in Chinese)."""
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One indicator as the table states it: its unit and the base/target values (None when blank)."""
+
+    name: str
+    unit: str
+    base: float | None
+    target: float | None
+
+
+def _value(cell: object) -> float | None:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return None
+    try:
+        return float(str(cell).replace(",", "").strip())
+    except ValueError:
+        return None
+
+
+def _header(rows: list[tuple], headers: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """The header row and the column of each wanted header (matched by prefix, e.g. 基期年(2020))."""
+    for number, row in enumerate(rows[:20]):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        found = {key: next((i for i, c in enumerate(cells) if c.startswith(label)), -1)
+                 for key, label in headers.items()}
+        if all(i >= 0 for i in found.values()):
+            return number, found
+    raise TableError(f"找不到表头(需要列:{'、'.join(headers.values())})")
+
+
+def read_table(content: bytes, headers: dict[str, str]) -> dict[str, TableRow]:
+    """The indicator rows of an xlsx file's first sheet, by indicator name.
+
+    ``headers`` maps ``name``/``unit``/``base``/``target`` to the header text each column starts with.
+    """
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        rows = [tuple(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        book.close()
+    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on a broken file
+        raise TableError(f"文件不是可读的 xlsx 表格:{exc}") from exc
+    start, columns = _header(rows, headers)
+    table: dict[str, TableRow] = {}
+    for row in rows[start + 1:]:
+        cells = list(row) + [None] * (max(columns.values()) + 1 - len(row))
+        name = str(cells[columns["name"]] or "").strip()
+        if name:
+            table[name] = TableRow(name, str(cells[columns["unit"]] or "").strip(),
+                                   _value(cells[columns["base"]]), _value(cells[columns["target"]]))
+    return table
+
+
+def read_mapping(name: str) -> pd.DataFrame:
+    """The indicator → layer/filter/area mapping (a CSV under ``onemap/qc/data`` or a path)."""
+    path = Path(name) if Path(name).is_absolute() else DATA / name
+    return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", encoding="utf-8")
+
+
+@lru_cache(maxsize=4096)
+def _sandiao_level1(code: str) -> str | None:
+    """三调 一级类 of a code, remembered (the code table lookup is slow and codes repeat)."""
+    return sandiao_level1(code)
+
+
+def _level1_ydyh(codes: np.ndarray) -> np.ndarray:
+    level1 = get_table("ydyh_codes").mapping("level1_code")
+    return np.array([level1.get(c, "") for c in codes], dtype=object)
+
+
+def code_mask(codes: np.ndarray, tokens: str) -> np.ndarray:
+    """True where a code belongs to the set ``tokens`` describes (all True for no tokens)."""
+    codes = np.asarray(codes, dtype=object).astype(str)
+    if not tokens.strip():
+        return np.ones(len(codes), dtype=bool)
+    unique, inverse = np.unique(codes, return_inverse=True)
+    hit = np.zeros(len(unique), dtype=bool)
+    for token in tokens.split():
+        if token.startswith("sd:"):
+            hit |= np.array([_sandiao_level1(c) == token[3:] for c in unique], dtype=bool)
+        elif token.startswith("yd:"):
+            hit |= _level1_ydyh(unique) == token[3:]
+        else:
+            hit |= np.char.startswith(unique.astype(str), token)
+    return hit[inverse]
+
+
+def computed_m2(layer: Layer, row: pd.Series) -> float:
+    """The area in m² the mapping row defines: 椭球面积 of the selected features, or the sum of an area field."""
+    mask = code_mask(layer.strings(row["code_field"]), row["codes"]) if row["code_field"] else np.ones(len(layer),
+                                                                                                        dtype=bool)
+    if row["filter_field"]:
+        mask &= np.isin(layer.strings(row["filter_field"]), row["filter_values"].split())
+    if row["area"] in ("", "ellipsoid"):
+        return float(np.nansum(layer.areas[mask]))
+    values = pd.to_numeric(layer.frame[row["area"]], errors="coerce") if row["area"] in layer.frame else None
+    return float(np.nansum(values.to_numpy(dtype=float)[mask])) if values is not None else float("nan")
