@@ -48,7 +48,10 @@ def test_the_fast_path_never_serves_what_the_route_would_refuse(api: Api) -> Non
     reader = api.user(["领导"], clearance="内部")
     path = _tile_path(api, "DLTB", reader)
     assert api.client.get(path, headers=reader).status_code == 200
-    assert api.client.get(path, headers=reader).headers["x-onemap-cache"] == "hit"
+    # The fast path serves a session once the route has put it in the session cache (5 s): on a loaded
+    # machine the route's first tile may outlast that, so the route refreshes it and the next read is a hit.
+    answers = [api.client.get(path, headers=reader).headers.get("x-onemap-cache") for _ in range(3)]
+    assert "hit" in answers, answers
     api.client.cookies.clear()  # signing in left the last account's session cookie in the client
     anonymous = api.client.get(path)
     assert anonymous.status_code == 404 and "x-onemap-cache" not in anonymous.headers
