@@ -158,7 +158,8 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     frame = pd.DataFrame({"a": _codes(a.frame[a_field], pieces.a), "b": _codes(b.frame[b_field], pieces.b),
                           "area_m2": pieces.area})
     result = OverlayResult(a_layer, a_field, b_layer, b_field, epsg, {a_layer: a.version, b_layer: b.version},
-                           _describe(region), _matrix(frame), by_admin, coverages, overlapping)
+                           _describe(region), _matrix(frame), by_admin, coverages=coverages,
+                           overlapping=overlapping)
     if by_admin:
         frame["admin"] = _codes(b.frame[by_admin], pieces.b, admin_digits)
         result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin", observed=True)}
