@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import connected_components
 
 from onemap.analysis.edges import NONE, Crossings, Edges, coverage_edges, crossings
 from onemap.analysis.parallel import both
-from onemap.geometry.area import _ARCSEC, _METRES_PER_DEGREE, _to_geographic, _trapezoids, area_method
+from onemap.geometry.area import area_method, edge_trapezoids, geographic_radians, max_edge_length
 
 UNKNOWN = -2
 
@@ -165,19 +165,7 @@ def _precise(values: np.ndarray, scale: float) -> np.ndarray:
 
 def _geographic(points: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
     """Points → longitude and latitude in radians, rounded in arc-seconds as the 三调 method says."""
-    method = area_method()
-    if CRS.from_epsg(epsg).is_geographic:
-        lon, lat = points[:, 0], points[:, 1]
-    else:
-        lon, lat = _to_geographic(epsg).transform(points[:, 0], points[:, 1])
-    lon = np.round(np.asarray(lon) * 3600.0, method.arcsec_decimals) * _ARCSEC
-    lat = np.round(np.asarray(lat) * 3600.0, method.arcsec_decimals) * _ARCSEC
-    return lon, lat
-
-
-def _trapezoid(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray) -> np.ndarray:
-    """The trapezoid of each edge (lon0, lat0) → (lon1, lat1)."""
-    return _trapezoids(np.stack([lon0, lon1]), np.stack([lat0, lat1]), area_method())[0]
+    return geographic_radians(points[:, 0], points[:, 1], epsg)
 
 
 def part_trapezoids(points: np.ndarray, p: np.ndarray, q: np.ndarray, epsg: int) -> np.ndarray:
@@ -192,10 +180,10 @@ def part_trapezoids(points: np.ndarray, p: np.ndarray, q: np.ndarray, epsg: int)
     scale = None if geographic else 10.0**method.plane_decimals  # plane coordinates only are rounded
     plane = points if geographic else _precise(points, scale)
     lon, lat = _geographic(plane, epsg)
-    result = _trapezoid(lon[p], lat[p], lon[q], lat[q])
+    result = edge_trapezoids(lon[p], lat[p], lon[q], lat[q])
     delta = plane[q] - plane[p]
     length = np.sqrt(delta[:, 0] ** 2 + delta[:, 1] ** 2)
-    max_edge = method.max_edge_m / (_METRES_PER_DEGREE if geographic else 1.0)
+    max_edge = max_edge_length(epsg)
     long = np.flatnonzero(length > max_edge)
     if len(long) == 0:
         return result
@@ -217,7 +205,7 @@ def part_trapezoids(points: np.ndarray, p: np.ndarray, q: np.ndarray, epsg: int)
     chain_lon[heads], chain_lat[heads] = lon[p[long]], lat[p[long]]
     chain_lon[heads + count], chain_lat[heads + count] = lon[q[long]], lat[q[long]]
     edge_owner = np.repeat(np.arange(len(long)), count + 1)
-    trapezoids = _trapezoid(chain_lon[:-1], chain_lat[:-1], chain_lon[1:], chain_lat[1:])
+    trapezoids = edge_trapezoids(chain_lon[:-1], chain_lat[:-1], chain_lon[1:], chain_lat[1:])
     same = edge_owner[:-1] == edge_owner[1:]
     result[long] = np.bincount(edge_owner[:-1][same], weights=trapezoids[same], minlength=len(long))
     return result

@@ -90,7 +90,7 @@ def read_layer(store: Store, name: str, fields: list[str], *, version: int | Non
         bbox = box.bounds
     number = store.resolve_version(name, version, as_of)
     frame = store.read(name, version=number, columns=wanted, bbox=bbox)
-    frame = _repaired(frame)[wanted + ["geometry"]]
+    frame = repaired(frame)[wanted + ["geometry"]]
     if target != layer_epsg:
         frame = frame.to_crs(target)
         layer_epsg = target
@@ -98,7 +98,7 @@ def read_layer(store: Store, name: str, fields: list[str], *, version: int | Non
     return LayerFrame(name, frame, np.zeros(0), number, layer_epsg)
 
 
-def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Invalid geometries (flagged ``_valid`` false on import) made valid: GEOS cannot overlay them.
 
     The import's QC reports them; here their areal part is analysed, as ArcGIS 修复几何 would.
@@ -130,13 +130,19 @@ def clip(geoms: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, np.ndarra
 
     Features entirely inside are kept as they are (no clipping: PERFORMANCE.md, 5×).
     """
+    pieces, hit, _ = clip_parts(geoms, region)
+    return pieces, hit
+
+
+def clip_parts(geoms: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`clip`, plus which pieces are whole features (inside the region, not clipped)."""
     shapely.prepare(region)
     hit = np.flatnonzero(shapely.intersects(region, geoms))
     inside = shapely.contains_properly(region, geoms[hit])
     pieces = geoms[hit].copy()
     pieces[~inside] = polygonal(shapely.intersection(geoms[hit][~inside], region))
     keep = ~shapely.is_empty(pieces)
-    return pieces[keep], hit[keep]
+    return pieces[keep], hit[keep], inside[keep]
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:

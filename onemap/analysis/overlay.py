@@ -11,11 +11,13 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name
 from onemap.analysis.layers import LayerFrame, Region, area_units, check_region, read_layer, select_region
 from onemap.analysis.pairs import overlay_pieces
+from onemap.analysis.parallel import both
 from onemap.errors import InputError
 from onemap.store import Store
 
@@ -66,6 +68,8 @@ class OverlayResult:
     matrix: Matrix
     admin_field: str | None = None
     by_admin: dict[str, Matrix] = field(default_factory=dict)
+    coverages: bool = True  # computed as two coverages (edge overlay) or pair by pair (GEOS)
+    overlapping: list[str] = field(default_factory=list)  # layers found not to be coverages
 
     def to_dict(self) -> dict:
         """JSON-ready result (areas in m², 公顷 and 亩)."""
@@ -74,7 +78,11 @@ class OverlayResult:
             "b": {"layer": self.b_layer, "field": self.b_field, "version": self.versions[self.b_layer]},
             "crs": f"EPSG:{self.epsg}", "region": self.region, "area_method": "三调椭球面积",
             "matrix": self.matrix.to_dict(self.a_field, self.b_field),
+            "method": "边界线积分(两图层均为无重叠覆盖)" if self.coverages else "逐对求交",
         }
+        if self.overlapping:
+            body["note"] = (f"图层 {'、'.join(self.overlapping)} 内存在相互重叠或边界不一致的要素,"
+                            "已改用逐对求交计算(重叠部分分别计入各要素)")
         if self.admin_field:
             body["admin_field"] = self.admin_field
             body["by_admin"] = [{"code": code, "matrix": m.to_dict(self.a_field, self.b_field)}
@@ -114,10 +122,17 @@ def _select(a: LayerFrame, b: LayerFrame, region: Region) -> None:
     select_region(b, region)
 
 
+def not_coverages(a: LayerFrame, b: LayerFrame) -> list[str]:
+    """The names of the layers whose features (as read) are not a coverage: some overlap or their shared
+    boundaries do not match vertex for vertex (GEOS CoverageValidator; both layers on two threads)."""
+    valid = both(lambda layer: bool(shapely.coverage_is_valid(np.asarray(layer.frame.geometry.array))), a, b)
+    return [layer.name for layer, ok in zip((a, b), valid, strict=True) if not ok]
+
+
 def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_field: str, *,
                    region: BaseGeometry | str | None = None, by_admin: str | None = None,
                    admin_digits: int | None = None, version_a: int | None = None, version_b: int | None = None,
-                   as_of: date | datetime | None = None, coverages: bool = True,
+                   as_of: date | datetime | None = None, coverages: bool | None = None,
                    shortcut: bool = True) -> OverlayResult:
     """The area matrix of layer a's ``a_field`` classes × layer b's ``b_field`` classes.
 
@@ -125,8 +140,10 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     fields. ``by_admin``: a field of layer b (e.g. ZLDWDM; ``admin_digits`` cuts codes, 9 = 乡镇) giving
     one matrix per unit. Layer b is reprojected to a's CRS when they differ. ``coverages``: both layers
     are coverages (no overlaps inside a layer, as 质检 requires of DLTB and 用地用海): pieces then get their
-    areas from the layers' edges and GEOS clips only where boundaries touch (docs/analysis.md); set it
-    False for layers whose features may overlap.
+    areas from the layers' edges and GEOS clips only where boundaries touch (docs/analysis.md); False: the
+    features may overlap, every pair is intersected by GEOS. None (default): each layer's features in the
+    region are checked (:func:`not_coverages`) and the GEOS path is taken if either is not a coverage —
+    the edge overlay would otherwise give wrong numbers silently.
     """
     region = check_region(region)
     epsg = store.entry(a_layer).meta.epsg
@@ -134,12 +151,15 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     b_fields = [b_field] + ([by_admin] if by_admin else [])
     b = read_layer(store, b_layer, b_fields, version=version_b, as_of=as_of, epsg=epsg, region=region)
     _select(a, b, region)
+    overlapping = not_coverages(a, b) if coverages is None else []
+    coverages = not overlapping if coverages is None else coverages
     pieces = overlay_pieces(np.asarray(a.frame.geometry.array), np.asarray(b.frame.geometry.array), epsg,
                             coverages=coverages, shortcut=shortcut)
     frame = pd.DataFrame({"a": _codes(a.frame[a_field], pieces.a), "b": _codes(b.frame[b_field], pieces.b),
                           "area_m2": pieces.area})
     result = OverlayResult(a_layer, a_field, b_layer, b_field, epsg, {a_layer: a.version, b_layer: b.version},
-                           _describe(region), _matrix(frame), by_admin)
+                           _describe(region), _matrix(frame), by_admin, coverages=coverages,
+                           overlapping=overlapping)
     if by_admin:
         frame["admin"] = _codes(b.frame[by_admin], pieces.b, admin_digits)
         result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin", observed=True)}

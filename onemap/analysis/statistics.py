@@ -9,7 +9,8 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name, rollup
-from onemap.analysis.layers import area_units, check_region, read_layer, select_region, with_areas
+from onemap.analysis.layers import area_units, check_region
+from onemap.analysis.region_areas import region_areas
 from onemap.errors import InputError
 from onemap.store import Store
 
@@ -55,16 +56,14 @@ def area_statistics(store: Store, layer: str, group_by: list[str], *, region: Ba
     if level is not None and level not in (1, 2):
         raise InputError("汇总层级应为 1(一级类)或 2(二级类)", f"bad level {level}")
     region = check_region(region)
-    frame_layer = read_layer(store, layer, list(group_by), version=version, as_of=as_of, region=region)
-    select_region(frame_layer, region)
-    with_areas(frame_layer)
-    frame = pd.DataFrame({f: frame_layer.frame[f].fillna("").astype(str) for f in group_by})
+    found = region_areas(store, layer, list(group_by), region, version=version, as_of=as_of)
+    frame = pd.DataFrame({f: found.frame[f].fillna("").astype(str) for f in group_by})
     if level is not None:
         for f in group_by:
-            frame[f] = [rollup(f, code, level) for code in frame[f]]
-    frame["area_m2"] = frame_layer.areas
+            frame[f] = frame[f].map({code: rollup(f, code, level) for code in frame[f].unique()})
+    frame["area_m2"] = found.areas
     frame = frame[frame["area_m2"] > 0] if isinstance(region, BaseGeometry) else frame
     groups = frame.groupby(group_by, as_index=False).agg(count=("area_m2", "size"), area_m2=("area_m2", "sum"))
     groups["area_m2"] = groups["area_m2"].round(2)
     described = region if region is None or isinstance(region, str) else region.wkt[:200]
-    return StatisticsResult(layer, frame_layer.version, list(group_by), level, described, groups)
+    return StatisticsResult(layer, found.version, list(group_by), level, described, groups)

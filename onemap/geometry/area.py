@@ -66,12 +66,36 @@ def _to_geographic(epsg: int) -> Transformer:
     return Transformer.from_crs(CRS.from_epsg(epsg), CRS.from_epsg(4490), always_xy=True)
 
 
-def _trapezoids(lon: np.ndarray, lat: np.ndarray, method: AreaMethod) -> np.ndarray:
-    """Signed trapezoid area of each edge (point i → i+1), in m²."""
-    b1, b2 = lat[:-1], lat[1:]
-    d_b = b2 - b1
-    b_m = (b1 + b2) / 2.0
-    d_l = (lon[:-1] + lon[1:]) / 2.0  # reference meridian 0: cancels over a closed ring
+def max_edge_length(epsg: int) -> float:
+    """The longest edge the method measures as it is (70 m), in the units of ``epsg`` (degrees for 4490)."""
+    geographic = CRS.from_epsg(epsg).is_geographic
+    return area_method().max_edge_m / (_METRES_PER_DEGREE if geographic else 1.0)
+
+
+def geographic_radians(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude in radians of points in ``epsg``, rounded in arc-seconds as the method says.
+
+    Plane coordinates are taken as given (the caller rounds them to 0.1 mm first, as the method does).
+    """
+    method = area_method()
+    if CRS.from_epsg(epsg).is_geographic:
+        lon, lat = x, y
+    else:
+        lon, lat = _to_geographic(epsg).transform(x, y)
+    lon = np.round(np.asarray(lon) * 3600.0, method.arcsec_decimals) * _ARCSEC
+    lat = np.round(np.asarray(lat) * 3600.0, method.arcsec_decimals) * _ARCSEC
+    return lon, lat
+
+
+def edge_trapezoids(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray) -> np.ndarray:
+    """Signed ellipsoidal trapezoid area (m²) of each edge (lon0, lat0) → (lon1, lat1), in radians.
+
+    Summed over a closed ring it gives the ring's area (the reference meridian cancels).
+    """
+    method = area_method()
+    d_b = lat1 - lat0
+    b_m = (lat0 + lat1) / 2.0
+    d_l = (lon0 + lon1) / 2.0  # reference meridian 0: cancels over a closed ring
     c_a, c_b, c_c, c_d, c_e = method.coefficients
     series = (
         c_a * np.sin(d_b / 2) * np.cos(b_m)
@@ -111,22 +135,14 @@ def ellipsoid_area(geometries: np.ndarray, epsg: int, *, rounded: bool = True) -
     index = np.flatnonzero(polygonal)
     if index.size == 0:
         return result
-    geographic = CRS.from_epsg(epsg).is_geographic
     work = geoms[index]
-    if not geographic:
+    if not CRS.from_epsg(epsg).is_geographic:
         work = shapely.set_precision(work, 10.0**-method.plane_decimals, mode="pointwise")
-    max_edge = method.max_edge_m / (_METRES_PER_DEGREE if geographic else 1.0)
-    work = shapely.segmentize(work, max_edge)
+    work = shapely.segmentize(work, max_edge_length(epsg))
     rings, owner, exterior = _rings(work)
     coords, ring_of_point = shapely.get_coordinates(rings, return_index=True)
-    if geographic:
-        lon, lat = coords[:, 0], coords[:, 1]
-    else:
-        lon, lat = _to_geographic(epsg).transform(coords[:, 0], coords[:, 1])
-    scale = 3600.0
-    lon = np.round(np.asarray(lon) * scale, method.arcsec_decimals) * _ARCSEC
-    lat = np.round(np.asarray(lat) * scale, method.arcsec_decimals) * _ARCSEC
-    edges = _trapezoids(lon, lat, method)
+    lon, lat = geographic_radians(coords[:, 0], coords[:, 1], epsg)
+    edges = edge_trapezoids(lon[:-1], lat[:-1], lon[1:], lat[1:])
     same_ring = ring_of_point[:-1] == ring_of_point[1:]
     ring_area = np.abs(np.bincount(ring_of_point[:-1][same_ring], weights=edges[same_ring],
                                    minlength=len(rings)))

@@ -37,6 +37,7 @@ GEOMETRY = "geometry"
 FID = "fid"  # the row id of a layer table: stable, never reused, the keyset for paging
 MAX_PAGE = 10_000
 Box = tuple[float, float, float, float]
+Condition = Callable[[sa.Table], sa.ColumnElement[bool]]  # an SQL filter built on a layer's table
 
 
 @dataclass
@@ -325,6 +326,10 @@ class Store(ABC):
                epsg: int, batch: int) -> gpd.GeoDataFrame:
         """Up to ``batch`` rows matching ``where`` in fid order: ``fid``, attributes, ``_key``, ``geometry``."""
 
+    @abstractmethod
+    def _fetch_attributes(self, name: str, statement: sa.Select, columns: list[str]) -> pd.DataFrame:
+        """The rows of a SELECT of ``fid`` and ``columns`` (no geometry), with the columns' stored types."""
+
     # -- shared part ---------------------------------------------------------------------------
     def __enter__(self) -> Store:
         return self
@@ -436,6 +441,31 @@ class Store(ABC):
         if not system_columns:
             frame = frame.drop(columns=[c for c in (HASH, VFROM, VTO) if c in frame.columns])
         return frame
+
+    def select(self, name: str, columns: list[str], *, version: int | None = None,
+               as_of: date | datetime | None = None, where: Condition | None = None,
+               geometry: bool = False) -> pd.DataFrame:
+        """``fid`` and ``columns`` (attributes, ``_valid`` allowed) of the features matching ``where``, in fid order.
+
+        ``where`` builds an SQL condition on the layer's SQLAlchemy table (e.g. a 行政区划代码 prefix), so
+        the database filters and only the asked columns travel: statistics need no geometry at all. With
+        ``geometry`` the result is a GeoDataFrame with ``_key`` and ``geometry`` (layer CRS) too.
+        """
+        number = self.resolve_version(name, version, as_of)
+        stored = self._stored_types(name)
+        unknown = sorted({c for c in columns if c not in stored or (c in _NOT_ATTRIBUTES and c != VALID)})
+        if unknown:
+            raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no columns {unknown}")
+        table = layer_table(name, stored, self.schema)
+        conditions = _version_where(table, _Query(number, 0))
+        if where is not None:
+            conditions.append(where(table))
+        if geometry:
+            return self._fetch(name, table, conditions, list(dict.fromkeys(columns)), self.entry(name).meta.epsg,
+                               2**62)
+        statement = (sa.select(table.c[FID], *(table.c[c] for c in dict.fromkeys(columns)))
+                     .where(*conditions).order_by(table.c[FID]))
+        return self._fetch_attributes(name, statement, list(dict.fromkeys(columns)))
 
     def commit(self, batches: list[LayerBatch]) -> list[VersionInfo]:
         """Store a new version of each layer, all in one transaction."""

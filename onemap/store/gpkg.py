@@ -166,6 +166,13 @@ class GeoPackageStore(Store):
         frame = frame.rename_geometry(GEOMETRY) if frame.geometry.name != GEOMETRY else frame
         return frame[[FID, *attributes, KEY, GEOMETRY]]
 
+    def _fetch_attributes(self, name: str, statement: sa.Select, columns: list[str]) -> pd.DataFrame:
+        text, params = compile_sql(statement, self.dialect)
+        rows = self._conn.execute(text, params).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=[FID, *columns])
+        frame[FID] = frame[FID].astype("int64")
+        return frame
+
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
         staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.path.parent))

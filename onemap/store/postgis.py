@@ -263,6 +263,17 @@ class PostGISStore(Store):
         geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
         return gpd.GeoDataFrame(frame, geometry=geometry.rename(base.GEOMETRY), crs=epsg)
 
+    def _fetch_attributes(self, name: str, statement: sa.Select, columns: list[str]) -> pd.DataFrame:
+        text, params = compile_sql(statement, self.dialect)
+        with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
+            types = self._columns(name)
+            rows = cur.execute(text, params).fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
+        names = [base.FID, *columns]
+        frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=True)})
+        frame[base.FID] = frame[base.FID].astype(np.int64)
+        return frame
+
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
         with _database_errors("写入存储"), self._conn.transaction():

@@ -34,3 +34,25 @@ def test_half_overlap_and_an_invalid_parcel(store: Store, tmp_path: Path) -> Non
     assert cells[("0103", "0103")] == pytest.approx(5000, rel=1e-3)
     assert result.matrix.total == pytest.approx(5000 * 5 + 2500 * 2, rel=1e-3)  # the bow-tie: two triangles
     assert area_statistics(store, "XZ", ["DLBM"]).to_dict()["total"]["area_m2"] == pytest.approx(35000, rel=1e-3)
+
+
+def test_overlapping_layer_falls_back_to_pairwise_intersection(store: Store, tmp_path: Path) -> None:
+    _add(store, tmp_path, "XZ", dltb(4))
+    planned = dltb(2, dlbm_shift=1)
+    planned.loc[1, "geometry"] = shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 100)  # overlaps parcel 0 by half
+    _add(store, tmp_path, "GH", planned)
+    checked = overlay_matrix(store, "GH", "DLBM", "XZ", "DLBM")
+    assert checked.overlapping == ["GH"] and not checked.coverages
+    assert "重叠" in checked.to_dict()["note"] and checked.to_dict()["method"] == "逐对求交"
+    pairwise = overlay_matrix(store, "GH", "DLBM", "XZ", "DLBM", coverages=False)
+    assert checked.matrix.cells.equals(pairwise.matrix.cells)
+    assert checked.matrix.total == pytest.approx(20000, rel=1e-3)  # both planned parcels whole, overlap twice
+
+
+def test_coverages_are_checked_and_kept(store: Store, tmp_path: Path) -> None:
+    _add(store, tmp_path, "XZ", dltb(4))
+    planned = dltb(4, dlbm_shift=1)
+    planned["geometry"] = planned.geometry.translate(50, 0)
+    _add(store, tmp_path, "GH", planned)
+    result = overlay_matrix(store, "GH", "DLBM", "XZ", "DLBM")
+    assert result.coverages and result.overlapping == [] and "note" not in result.to_dict()

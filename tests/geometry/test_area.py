@@ -70,3 +70,19 @@ def test_rounding_follows_the_method() -> None:
     assert (method.max_edge_m, method.plane_decimals, method.area_decimals) == (70.0, 4, 2)
     area = ellipsoid_area(np.array([shapely.box(39_500_000, 3_400_000, 39_500_333.3, 3_400_777.7)]), 4527)[0]
     assert area == round(area, 2)
+
+
+def test_public_pieces_add_up_to_the_area() -> None:
+    """geographic_radians + edge_trapezoids over a ring's edges is ellipsoid_area (unrounded), in 4527 and 4490."""
+    from onemap.geometry.area import edge_trapezoids, geographic_radians, max_edge_length
+
+    ring = shapely.box(39_500_000, 3_400_000, 39_500_050, 3_400_060)  # edges below 70 m: nothing densified
+    xy = shapely.get_coordinates(shapely.set_precision(ring, 1e-4))
+    lon, lat = geographic_radians(xy[:, 0], xy[:, 1], 4527)
+    total = abs(edge_trapezoids(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
+    assert total == pytest.approx(ellipsoid_area(np.array([ring]), 4527, rounded=False)[0], abs=1e-9)
+    assert max_edge_length(4527) == 70.0 and max_edge_length(4490) == pytest.approx(70.0 / 111_320.0)
+    assert total == pytest.approx(3000.0, rel=1e-3)
+    turned = np.array([(0.0, 0.0), (0.0, 1e-3), (1e-3, 1e-3), (1e-3, 0.0)])
+    lon, lat = geographic_radians(turned[:, 0] + 117.0, turned[:, 1] + 30.0, 4490)
+    assert lon[0] == pytest.approx(np.radians(117.0)) and lat[1] == pytest.approx(np.radians(30.001))

@@ -30,6 +30,13 @@ def _run_statistics(store: Store, inputs: dict[str, Any], ctx: RunContext) -> di
     return {"statistics": result.to_dict()}
 
 
+def _flag(inputs: dict[str, Any], name: str) -> bool | None:
+    value = inputs.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"输入参数 {name} 应为 true 或 false", f"bad {name} input")
+    return value
+
+
 def _run_overlay(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     ctx.progress(5, "读取图层")
     result = overlay_matrix(
@@ -38,7 +45,7 @@ def _run_overlay(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[
                                                                                       required=False),
         admin_digits=read.integer(inputs, "admin_digits", 2, 19),
         version_a=read.integer(inputs, "version_a", 1, 10**9), version_b=read.integer(inputs, "version_b", 1, 10**9),
-        as_of=read.day(inputs, "as_of"))
+        as_of=read.day(inputs, "as_of"), coverages=_flag(inputs, "coverages"))
     ctx.progress(90, "写出 Excel 表")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     to_xlsx(result, ctx.out_dir / "overlay.xlsx")
@@ -79,6 +86,9 @@ OVERLAY_MATRIX = register(Process(
         "version_a": _input("图层 A 版本", _VERSION, min_occurs=0),
         "version_b": _input("图层 B 版本", _VERSION, min_occurs=0),
         "as_of": _input("时点", {"type": "string", "format": "date"}, min_occurs=0),
+        "coverages": _input("两图层均为无重叠覆盖", {"type": "boolean"},
+                            "true:按边界线积分计算(图层已通过拓扑质检);false:逐对求交;缺省:先检查区域内要素是否"
+                            "相互重叠,有重叠则逐对求交", 0),
     },
     outputs={
         "matrix": {"title": "面积矩阵", "schema": {"type": "object", "contentMediaType": "application/json"}},
