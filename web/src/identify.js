@@ -1,9 +1,9 @@
 // 属性查询(identify): the top feature under the click, with Chinese field names (standards data) and
 // code names (the layer's queryables, e.g. DLBM 0101 → 水田); full geometry from the items endpoint.
-import GeoJSON from 'ol/format/GeoJSON.js';
 import { api } from './api.js';
 import { clear, h } from './dom.js';
 import { standards } from './styles.js';
+import { readFeature } from './viewcrs.js';
 
 const codeLists = new Map();
 
@@ -62,7 +62,7 @@ export function installIdentify({ map, highlight, manager, panel, titleOf }) {
     const [item, schema] = await Promise.all([key ? fullFeature(hit.name, key) : null, queryables(hit.name)]);
     highlight.clear();
     if (item?.geometry) {
-      highlight.addFeatures(new GeoJSON().readFeatures(item, { dataProjection: 'EPSG:4490', featureProjection: 'EPSG:4490' }));
+      highlight.addFeature(readFeature(item));
     }
     const properties = item?.properties || tileProps;
     const rows = Object.entries(properties).map(([field, value]) => h('tr', { 'data-field': field },

@@ -2,12 +2,15 @@
 import VectorTileLayer from 'ol/layer/VectorTile.js';
 import { vectorTileSource } from './tiles.js';
 import { styleFor } from './styles.js';
+import { onViewCrsChange } from './viewcrs.js';
 
 export class LayerManager {
   constructor(map) {
     this.map = map;
     this.active = []; // top first
     this.listeners = [];
+    // Tiles of another tile matrix set when the view CRS changes (vector tiles are not reprojected).
+    onViewCrsChange(() => this.active.forEach((item) => item.layer.setSource(vectorTileSource(item.entry.name, item.version))));
   }
 
   onChange(listener) {
