@@ -18,7 +18,10 @@ export function queryables(layer) {
         out[field] = { title: spec.title, type: spec.type, codes };
       }
       return out;
-    }).catch(() => ({})));
+    }).catch(() => {
+      codeLists.delete(layer); // asked again next time (the network may be back)
+      return {};
+    }));
   }
   return codeLists.get(layer);
 }
@@ -42,11 +45,12 @@ function topFeature(map, pixel, layers) {
   return null;
 }
 
+/** {item} of the items endpoint, or {error} (e.g. 公众 may view tiles of a layer but not read its items). */
 async function fullFeature(name, key) {
   try {
-    return await api(`/ogc/collections/${encodeURIComponent(name)}/items/${encodeURIComponent(key)}`);
-  } catch {
-    return null; // e.g. 公众 may view tiles of a layer but not read its items
+    return { item: await api(`/ogc/collections/${encodeURIComponent(name)}/items/${encodeURIComponent(key)}`) };
+  } catch (error) {
+    return { error };
   }
 }
 
@@ -59,7 +63,8 @@ export function installIdentify({ map, highlight, manager, panel, titleOf }) {
     delete tileProps.geometry;
     const key = tileProps.key ?? tileProps.BSM;
     delete tileProps.key;
-    const [item, schema] = await Promise.all([key ? fullFeature(hit.name, key) : null, queryables(hit.name)]);
+    panel.show('属性查询', h('p', { class: 'muted', id: 'identify-loading' }, '加载中…'));
+    const [{ item, error }, schema] = await Promise.all([key ? fullFeature(hit.name, key) : {}, queryables(hit.name)]);
     highlight.clear();
     if (item?.geometry) {
       highlight.addFeature(readFeature(item));
@@ -69,6 +74,7 @@ export function installIdentify({ map, highlight, manager, panel, titleOf }) {
       h('th', { title: field }, fieldName(hit.name, field, schema)), h('td', {}, displayValue(field, value, schema))));
     panel.show('属性查询', h('div', { id: 'identify' },
       h('p', { class: 'muted' }, `${titleOf(hit.name)}(${hit.name})`, item ? '' : ' · 来自矢量瓦片'),
+      error && error.status !== 404 ? h('p', { class: 'error', id: 'identify-error' }, error.message) : null,
       h('table', { class: 'attrs' }, h('tbody', {}, rows))));
   });
 }

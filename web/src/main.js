@@ -7,7 +7,7 @@ import { registerProjections } from './projections.js';
 import { addBaseMap, createMap } from './map.js';
 import { LayerManager } from './layers.js';
 import { loadCatalog, renderCatalog } from './catalog.js';
-import { renderLayers } from './legend.js';
+import { renderLayerState, renderLayers } from './legend.js';
 import { askLogin, currentUser, isSignedIn, renderUser, signOut } from './auth.js';
 import { installIdentify } from './identify.js';
 import { locateTool } from './locate.js';
@@ -30,6 +30,7 @@ const manager = new LayerManager(map);
 const panel = rightPanel($('rightbar'), () => setTimeout(() => map.updateSize(), 0));
 const state = { user: null, entries: [], fitted: false };
 manager.onChange(() => renderLayers($('layers'), manager));
+manager.onState((item) => renderLayerState($('layers'), item));
 const titleOf = (name) => state.entries.find((e) => e.name === name)?.title || name;
 
 function catalogExtent(entries) {

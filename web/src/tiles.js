@@ -52,7 +52,7 @@ export function vectorTileSource(layer, version, maxZoom = MAX_ZOOM) {
   const format = new MVT();
   // CGCS2000Quad level z ≈ 156 543 m/px / 2^z at the equator; GK level g = 2048 m/px / 2^g → g ≈ z − 6.
   const { tms, tileGrid } = viewTiling(viewZone() && maxZoom < MAX_ZOOM ? maxZoom - 6 : maxZoom);
-  return new VectorTileSource({
+  const source = new VectorTileSource({
     format, tileGrid, projection: viewCode(),
     url: `/ogc/collections/${encodeURIComponent(layer)}/tiles/${tms}/{z}/{y}/{x}${version ? `?version=${version}` : ''}`,
     tileLoadFunction(tile, url) {
@@ -63,16 +63,18 @@ export function vectorTileSource(layer, version, maxZoom = MAX_ZOOM) {
             tile.setFeatures([]);
             return;
           }
-          if (!response.ok) throw new Error(String(response.status));
+          if (!response.ok) throw Object.assign(new Error('tile'), { status: response.status });
           const features = format.readFeatures(await response.arrayBuffer(),
             { extent, featureProjection: projection });
           tile.setFeatures(features);
-        } catch {
+        } catch (error) {
+          source.set('tileError', error.status ?? 0); // 0: no answer (network), read by tilestate.js
           tile.setState(3); // TileState.ERROR
         }
       });
     },
   });
+  return source;
 }
 
 /** The view zoom level of a 经纬度 (CGCS2000Quad) level in the view CRS: about the same map scale. */
