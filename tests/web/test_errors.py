@@ -59,4 +59,4 @@ def test_stopping_the_server_mid_session_shows_network_errors(page, served) -> N
     page.evaluate("() => { const v = window.onemap.map.getView(); v.setZoom(v.getZoom() + 2); }")  # new tiles
     page.wait_for_selector("#layers .active-layer[data-layer='DLTB'] .layer-state[data-state='error']")
     assert page.locator("#layers .active-layer[data-layer='DLTB'] .layer-state").inner_text() == "网络错误,请重试"
-    screenshot(page, "30-server-stopped-1366x768")
+    screenshot(page, "42-server-stopped-1366x768")

@@ -86,7 +86,7 @@ def test_gk_view_draws_parcels_from_the_zone_grid_and_identifies_a_paddy(page, c
     x, y = _pixel(page, east, north)
     colour = map_image(page).getpixel((round(x), round(y)))
     assert max(abs(a - b) for a, b in zip(colour, _rgb("0101"), strict=True)) <= 3, colour  # 水田 colour
-    screenshot(page, "20-gk-view-1366x768")
+    screenshot(page, "40-gk-view-1366x768")
 
     box = page.locator("#map").bounding_box()
     page.mouse.move(box["x"] + x, box["y"] + y)
@@ -105,7 +105,7 @@ def test_gk_view_draws_parcels_from_the_zone_grid_and_identifies_a_paddy(page, c
     highlight = page.evaluate("() => window.onemap.map.getLayers().getArray().find((l) => l.getZIndex() === 1000)"
                               ".getSource().getExtent()")
     assert highlight[0] <= east <= highlight[2] and highlight[1] <= north <= highlight[3]  # outlined in metres
-    screenshot(page, "21-gk-identify-1366x768")
+    screenshot(page, "41-gk-identify-1366x768")
 
 
 def test_a_rectangle_drawn_in_the_gk_view_queries_with_the_zone_filter_crs(page, county: County, paddy: dict) -> None:
