@@ -152,3 +152,39 @@ def test_switching_back_restores_the_geographic_view(page, county: County, paddy
     assert after == [pytest.approx(before[0], abs=1e-7), pytest.approx(before[1], abs=1e-7)]
     wait_rendered(page)
     assert page.locator("form.locate select[name=crs]").input_value() == "EPSG:4490"
+
+
+def test_locate_and_query_the_view_extent_in_the_gk_view(page, county: County, paddy: dict) -> None:
+    log_in(page, county.username, county.password)
+    _switch_to_zone(page)
+    east, north = paddy["zone"]
+    page.click("#locate-button")
+    assert page.locator("form.locate select[name=crs]").input_value() == ZONE  # follows the map's projection
+    page.fill("form.locate input[name=a]", f"{north:.3f}")  # X: northing
+    page.fill("form.locate input[name=b]", f"{east:.3f}")
+    page.click("form.locate button[type=submit]")
+    page.wait_for_function("([e, n]) => { const v = window.onemap.map.getView(); const [x, y] = v.getCenter();"
+                           " return !v.getAnimating() && Math.abs(x - e) < 0.01 && Math.abs(y - n) < 0.01; }",
+                           arg=[east, north])
+    page.click("#locate-button")
+    wait_rendered(page)
+
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/collections/DLTB/items" in r.url else None)
+    page.click("#tabs button[data-tab='query']")
+    page.wait_for_selector("#query-panel .condition select[name=field] option[value='DLBM']", state="attached")
+    page.check("#query-panel input[name=in-view]")
+    page.click("#query-run")
+    page.wait_for_selector("#query-status[data-count]")
+    count = int(page.get_attribute("#query-status", "data-count"))
+    sent = urllib.parse.parse_qs(urllib.parse.urlparse(requests[-1]).query)
+    assert sent["bbox-crs"] == ["http://www.opengis.net/def/crs/EPSG/0/4527"]
+    x0, y0, x1, y1 = (float(v) for v in sent["bbox"][0].split(","))
+    assert x0 < north < x1 and y0 < east < y1  # X (north) first
+    extent = page.evaluate("() => window.onemap.map.getView().calculateExtent(window.onemap.map.getSize())")
+    assert (y0, x0, y1, x1) == pytest.approx(tuple(extent), abs=0.01)  # exactly what the map shows
+    to_lonlat = Transformer.from_crs(4527, 4490, always_xy=True)
+    lonlat = shapely.Polygon([to_lonlat.transform(e, n) for e, n in ((y0, x0), (y1, x0), (y1, x1), (y0, x1))])
+    expected = county.get("/ogc/collections/DLTB/items?" + urllib.parse.urlencode(
+        {"filter": f"S_INTERSECTS(geometry,{lonlat.wkt})", "limit": 5000}), county.token())["features"]
+    assert 0 < count == len(expected)
