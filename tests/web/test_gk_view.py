@@ -5,12 +5,14 @@ coordinates read out in X (north) / Y (east) metres, identify and a drawn query 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import urllib.parse
 from pathlib import Path
 
 import pytest
 import shapely
+from PIL import Image
 from pyproj import Transformer
 
 from tests.web.conftest import County, screenshot
@@ -188,3 +190,30 @@ def test_locate_and_query_the_view_extent_in_the_gk_view(page, county: County, p
     expected = county.get("/ogc/collections/DLTB/items?" + urllib.parse.urlencode(
         {"filter": f"S_INTERSECTS(geometry,{lonlat.wkt})", "limit": 5000}), county.token())["features"]
     assert 0 < count == len(expected)
+
+
+def test_side_by_side_compare_follows_the_switch(page, county: County, paddy: dict) -> None:
+    log_in(page, county.username, county.password)
+    page.click("#tabs button[data-tab='compare']")
+    page.select_option("#compare-a", "DLTB@1")
+    page.select_option("#compare-b", "DLTB@1")
+    page.select_option("#compare-mode", "split")
+    page.click("#compare-run")
+    page.wait_for_selector("#map2")
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
+    _switch_to_zone(page)
+    page.wait_for_selector("#map2")
+    views = "() => [window.onemap.map, window.onemap.secondMap].map((m) => m.getView().getProjection().getCode())"
+    assert page.evaluate(views) == [ZONE, ZONE]
+    assert page.evaluate("() => window.onemap.secondMap.getView() === window.onemap.map.getView()")  # still linked
+    east, north = paddy["zone"]
+    _go_to_zone(page, east, north, 12)
+    page.evaluate("() => new Promise((resolve) => { window.onemap.secondMap.once('rendercomplete', resolve);"
+                  " window.onemap.secondMap.render(); })")
+    assert tiles and all("/tiles/GK3Zone39Quad/" in url for url in tiles), tiles[:5]
+    x, y = page.evaluate("([e, n]) => window.onemap.secondMap.getPixelFromCoordinate([e, n])", [east, north])
+    box = page.locator("#map2").bounding_box()
+    shot = page.screenshot(clip={"x": box["x"] + x - 1, "y": box["y"] + y - 1, "width": 3, "height": 3})
+    colour = Image.open(io.BytesIO(shot)).convert("RGB").getpixel((1, 1))
+    assert max(abs(a - b) for a, b in zip(colour, _rgb("0101"), strict=True)) <= 3, colour  # B drawn in the zone

@@ -133,8 +133,7 @@ export function installCompare({ map, panel, tabs, entries, mapwrap }) {
     overlay.refresh();
   };
 
-  onViewCrsChange(() => { // the compared layers' tiles in the new tile matrix set, the second map on the new view
-    if (state.second) state.second.setView(map.getView());
+  onViewCrsChange(() => { // again with tiles in the new tile matrix set; the second map on the new view
     if (state.layers.length) start();
   });
 

@@ -7,8 +7,8 @@
 import TileGrid from 'ol/tilegrid/TileGrid.js';
 import VectorTileSource from 'ol/source/VectorTile.js';
 import MVT from 'ol/format/MVT.js';
-import { queuedFetch } from './fetchq.js';
-import { viewCode, viewZone } from './viewcrs.js';
+import { dropQueued, queuedFetch } from './fetchq.js';
+import { onViewCrsChange, viewCode, viewZone } from './viewcrs.js';
 
 export const TMS = 'CGCS2000Quad';
 export const MAX_ZOOM = 20;
@@ -17,6 +17,9 @@ export const RESOLUTIONS = Array.from({ length: MAX_ZOOM + 1 }, (_, z) => 1.4062
 // The server's GK grids (grids.toml [gauss_kruger]); the view may zoom 3 levels deeper (overzoom).
 const GK = { cell0: 2048, tile: 256, maxLevel: 13, columnsWest: 2, columnsEast: 2, rowsNorth: 20, viewExtra: 3 };
 const GK_RESOLUTIONS = Array.from({ length: GK.maxLevel + GK.viewExtra + 1 }, (_, z) => GK.cell0 / 2 ** z);
+
+// Tiles of the previous projection still waiting in the queue are not wanted any more.
+onViewCrsChange(dropQueued);
 
 export const grid = new TileGrid({ extent: [-180, -90, 180, 90], origin: [-180, 90], resolutions: RESOLUTIONS,
   tileSize: 256, minZoom: 1 });
