@@ -1,6 +1,8 @@
 // The app talks only to the documented API, on the same origin, with the session cookie.
-// Unsafe methods carry X-CSRF-Token (docs/security.md); GETs are retried on 5xx (see fetchq.js).
+// Unsafe methods carry X-CSRF-Token (docs/security.md); GETs are retried on 5xx (see fetchq.js). A failure
+// is an ApiError with a Chinese message (the server's, or errors.js by status; status 0 = network).
 import { fetchWithRetry } from './fetchq.js';
+import { errorMessage } from './errors.js';
 
 let csrfToken = null;
 
@@ -21,9 +23,19 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const init = { method, headers, signal, credentials: 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body) };
-  const response = method === 'GET' ? await fetchWithRetry(path, init) : await fetch(path, init);
+  let response;
+  try {
+    response = method === 'GET' ? await fetchWithRetry(path, init) : await fetch(path, init);
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(errorMessage(0), 0); // no answer at all: server down or network out
+  }
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(data?.message || `请求失败(HTTP ${response.status})`, response.status);
+  if (!response.ok) {
+    // The server's own message is Chinese and specific (onemap.errors); a proxy's or a crash's is not.
+    const own = typeof data?.message === 'string' && /[\u4e00-\u9fff]/.test(data.message);
+    throw new ApiError(own ? data.message : errorMessage(response.status), response.status);
+  }
   return data;
 }
 

@@ -130,7 +130,7 @@ export function areaStatistics({ layer, entry, schema, region }) {
         redraw = () => {
           const u = AREA_UNITS.find((x) => x.id === unit.value);
           const chart = h('div', { class: 'chart' });
-          clear(output, chart, versionTable(versions, keys, names, u));
+          clear(output, chart, h('div', { class: 'results-wrap stats-wrap' }, versionTable(versions, keys, names, u)));
           drawChart(chart, keys.map((k) => label({ key: k, name: names.get(k) })),
             versions.map((v) => ({ name: v.label, data: keys.map((k) => Number((v.rows.find((r) => r.key === k)?.[u.key] || 0).toFixed(u.digits))) })), u);
         };
@@ -141,7 +141,8 @@ export function areaStatistics({ layer, entry, schema, region }) {
         redraw = () => {
           const u = AREA_UNITS.find((x) => x.id === unit.value);
           const chart = h('div', { class: 'chart' });
-          clear(output, chart, unitTable(rows, { count: statistics.total.count, ...statistics.total }));
+          clear(output, chart, h('div', { class: 'results-wrap stats-wrap' },
+            unitTable(rows, { count: statistics.total.count, ...statistics.total })));
           drawChart(chart, rows.map(label), [{ name: u.label,
             data: rows.map((r) => ({ value: Number(r[u.key].toFixed(u.digits)), itemStyle: { color: color(r.key) } })) }], u);
         };

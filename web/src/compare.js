@@ -8,6 +8,7 @@ import { addBaseMap } from './map.js';
 import { styleFor } from './styles.js';
 import { vectorTileSource } from './tiles.js';
 import { overlayView } from './overlay.js';
+import { onViewCrsChange } from './viewcrs.js';
 
 const Z_COMPARE = 500;
 
@@ -131,6 +132,10 @@ export function installCompare({ map, panel, tabs, entries, mapwrap }) {
     }
     overlay.refresh();
   };
+
+  onViewCrsChange(() => { // again with tiles in the new tile matrix set; the second map on the new view
+    if (state.layers.length) start();
+  });
 
   tabs.addEventListener('click', (event) => {
     const tab = event.target.closest('button[data-tab]');

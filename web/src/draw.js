@@ -1,10 +1,12 @@
-// 空间范围: draw a point, a line, a rectangle or a polygon on the map; its WKT (lon lat, CRS84 = the API's
-// default filter-crs) becomes an S_INTERSECTS condition, or S_DWITHIN with a buffer distance in metres.
+// 空间范围: draw a point, a line, a rectangle or a polygon on the map; its WKT (in the API form of the view
+// CRS: lon lat in CRS84, or X Y of the GK zone with that filter-crs, see viewcrs.js) becomes an
+// S_INTERSECTS condition, or S_DWITHIN with a buffer distance in metres.
 import Draw, { createBox } from 'ol/interaction/Draw.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
-import WKT from 'ol/format/WKT.js';
 import { Circle, Fill, Stroke, Style } from 'ol/style.js';
+import { GEOGRAPHIC } from './projections.js';
+import { apiWkt, onViewCrsChange, viewCode } from './viewcrs.js';
 
 const TYPES = { point: 'Point', line: 'LineString', box: 'Circle', polygon: 'Polygon' };
 
@@ -17,6 +19,9 @@ export function drawTool(map) {
   }) }));
   let interaction = null;
   let kind = null;
+  onViewCrsChange((next, previous) => {
+    for (const feature of source.getFeatures()) feature.getGeometry().transform(previous.code, next.code);
+  });
   const stop = () => {
     if (interaction) map.removeInteraction(interaction);
     interaction = null;
@@ -43,14 +48,15 @@ export function drawTool(map) {
     kind() {
       return source.getFeatures().length ? kind : null;
     },
-    /** The drawn shape as an OpenLayers geometry (EPSG:4490), or null. */
+    /** The drawn shape as an OpenLayers geometry in EPSG:4490 (a copy), or null. */
     geometry() {
-      return source.getFeatures()[0]?.getGeometry() || null;
+      const geometry = source.getFeatures()[0]?.getGeometry();
+      return geometry ? geometry.clone().transform(viewCode(), GEOGRAPHIC) : null;
     },
-    /** The drawn shape as WKT, or null. */
+    /** The drawn shape as WKT for the API in the view CRS (see viewcrs.apiCrsParams), or null. */
     wkt() {
       const feature = source.getFeatures()[0];
-      return feature ? new WKT().writeGeometry(feature.getGeometry(), { decimals: 7 }) : null;
+      return feature ? apiWkt(feature.getGeometry()) : null;
     },
   };
 }

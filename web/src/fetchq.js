@@ -31,3 +31,8 @@ export function queuedFetch(url) {
     next();
   });
 }
+
+/** Forget the fetches still waiting (tiles of a view that is gone, e.g. after switching the map projection). */
+export function dropQueued() {
+  for (const { reject } of waiting.splice(0)) reject(new Error('dropped'));
+}

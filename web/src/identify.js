@@ -1,9 +1,9 @@
 // 属性查询(identify): the top feature under the click, with Chinese field names (standards data) and
 // code names (the layer's queryables, e.g. DLBM 0101 → 水田); full geometry from the items endpoint.
-import GeoJSON from 'ol/format/GeoJSON.js';
 import { api } from './api.js';
 import { clear, h } from './dom.js';
 import { standards } from './styles.js';
+import { readFeature } from './viewcrs.js';
 
 const codeLists = new Map();
 
@@ -18,7 +18,10 @@ export function queryables(layer) {
         out[field] = { title: spec.title, type: spec.type, codes };
       }
       return out;
-    }).catch(() => ({})));
+    }).catch(() => {
+      codeLists.delete(layer); // asked again next time (the network may be back)
+      return {};
+    }));
   }
   return codeLists.get(layer);
 }
@@ -42,11 +45,12 @@ function topFeature(map, pixel, layers) {
   return null;
 }
 
+/** {item} of the items endpoint, or {error} (e.g. 公众 may view tiles of a layer but not read its items). */
 async function fullFeature(name, key) {
   try {
-    return await api(`/ogc/collections/${encodeURIComponent(name)}/items/${encodeURIComponent(key)}`);
-  } catch {
-    return null; // e.g. 公众 may view tiles of a layer but not read its items
+    return { item: await api(`/ogc/collections/${encodeURIComponent(name)}/items/${encodeURIComponent(key)}`) };
+  } catch (error) {
+    return { error };
   }
 }
 
@@ -59,16 +63,18 @@ export function installIdentify({ map, highlight, manager, panel, titleOf }) {
     delete tileProps.geometry;
     const key = tileProps.key ?? tileProps.BSM;
     delete tileProps.key;
-    const [item, schema] = await Promise.all([key ? fullFeature(hit.name, key) : null, queryables(hit.name)]);
+    panel.show('属性查询', h('p', { class: 'muted', id: 'identify-loading' }, '加载中…'));
+    const [{ item, error }, schema] = await Promise.all([key ? fullFeature(hit.name, key) : {}, queryables(hit.name)]);
     highlight.clear();
     if (item?.geometry) {
-      highlight.addFeatures(new GeoJSON().readFeatures(item, { dataProjection: 'EPSG:4490', featureProjection: 'EPSG:4490' }));
+      highlight.addFeature(readFeature(item));
     }
     const properties = item?.properties || tileProps;
     const rows = Object.entries(properties).map(([field, value]) => h('tr', { 'data-field': field },
       h('th', { title: field }, fieldName(hit.name, field, schema)), h('td', {}, displayValue(field, value, schema))));
     panel.show('属性查询', h('div', { id: 'identify' },
       h('p', { class: 'muted' }, `${titleOf(hit.name)}(${hit.name})`, item ? '' : ' · 来自矢量瓦片'),
+      error && error.status !== 404 ? h('p', { class: 'error', id: 'identify-error' }, error.message) : null,
       h('table', { class: 'attrs' }, h('tbody', {}, rows))));
   });
 }

@@ -2,12 +2,33 @@
 import VectorTileLayer from 'ol/layer/VectorTile.js';
 import { vectorTileSource } from './tiles.js';
 import { styleFor } from './styles.js';
+import { onViewCrsChange } from './viewcrs.js';
+import { watchTiles } from './tilestate.js';
 
 export class LayerManager {
   constructor(map) {
     this.map = map;
     this.active = []; // top first
     this.listeners = [];
+    this.stateListeners = [];
+    // Tiles of another tile matrix set when the view CRS changes (vector tiles are not reprojected).
+    onViewCrsChange(() => this.active.forEach((item) => this.setSource(item)));
+  }
+
+  /** `listener(item)` when a layer's loading state (item.state: {loading, error}) changes. */
+  onState(listener) {
+    this.stateListeners.push(listener);
+  }
+
+  setSource(item) {
+    const source = vectorTileSource(item.entry.name, item.version);
+    item.state = { loading: false, error: '' };
+    watchTiles(source, (state) => {
+      if (item.layer.getSource() !== source) return; // an older source of the layer
+      item.state = state;
+      this.stateListeners.forEach((listener) => listener(item));
+    });
+    item.layer.setSource(source);
   }
 
   onChange(listener) {
@@ -26,10 +47,11 @@ export class LayerManager {
   toggle(entry, on) {
     const existing = this.find(entry.name);
     if (on && !existing) {
-      const layer = new VectorTileLayer({ source: vectorTileSource(entry.name), style: styleFor(entry.name),
-        properties: { name: entry.name }, renderMode: 'hybrid' });
+      const layer = new VectorTileLayer({ style: styleFor(entry.name), properties: { name: entry.name }, renderMode: 'hybrid' });
+      const item = { entry, layer, version: null };
+      this.setSource(item);
       this.map.addLayer(layer);
-      this.active.unshift({ entry, layer, version: null });
+      this.active.unshift(item);
     } else if (!on && existing) {
       this.map.removeLayer(existing.layer);
       this.active = this.active.filter((item) => item !== existing);
@@ -41,7 +63,7 @@ export class LayerManager {
     const item = this.find(name);
     if (!item) return;
     item.version = version === item.entry.version ? null : version;
-    item.layer.setSource(vectorTileSource(name, item.version));
+    this.setSource(item);
     this.changed();
   }
 

@@ -3,6 +3,8 @@ import Feature from 'ol/Feature.js';
 import Point from 'ol/geom/Point.js';
 import { h } from './dom.js';
 import { GK_ZONES, toGeographic } from './projections.js';
+import { viewZoom } from './tiles.js';
+import { fromLonLat, onViewCrsChange } from './viewcrs.js';
 
 export function locateTool({ map, highlight }) {
   const crs = h('select', { name: 'crs' }, h('option', { value: 'EPSG:4490' }, 'EPSG:4490 经纬度'),
@@ -10,10 +12,15 @@ export function locateTool({ map, highlight }) {
   const first = h('input', { name: 'a', inputmode: 'decimal', placeholder: '经度' });
   const second = h('input', { name: 'b', inputmode: 'decimal', placeholder: '纬度' });
   const message = h('span', { class: 'error' });
-  crs.addEventListener('change', () => {
+  const placeholders = () => {
     const geographic = crs.value === 'EPSG:4490';
-    first.placeholder = geographic ? '经度' : 'X(北)';
-    second.placeholder = geographic ? '纬度' : 'Y(东)';
+    first.placeholder = geographic ? '经度' : 'X(北,米)';
+    second.placeholder = geographic ? '纬度' : 'Y(东,米)';
+  };
+  crs.addEventListener('change', placeholders);
+  onViewCrsChange((next) => { // coordinates are usually typed in the CRS the map shows
+    crs.value = next.code;
+    placeholders();
   });
   const form = h('form', { class: 'locate', hidden: true, onsubmit: (event) => {
     event.preventDefault();
@@ -30,8 +37,9 @@ export function locateTool({ map, highlight }) {
       return;
     }
     highlight.clear();
-    highlight.addFeature(new Feature(new Point([lon, lat])));
-    map.getView().animate({ center: [lon, lat], zoom: Math.max(map.getView().getZoom(), 17), duration: 300 });
+    const center = fromLonLat([lon, lat]);
+    highlight.addFeature(new Feature(new Point(center)));
+    map.getView().animate({ center, zoom: Math.max(map.getView().getZoom(), viewZoom(17)), duration: 300 });
   } }, crs, first, second, h('button', { type: 'submit', class: 'primary' }, '定位'), message);
   const toggle = h('button', { type: 'button', id: 'locate-button', onclick: () => { form.hidden = !form.hidden; } }, '坐标定位');
   return h('div', { class: 'tool' }, toggle, form);

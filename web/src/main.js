@@ -7,7 +7,7 @@ import { registerProjections } from './projections.js';
 import { addBaseMap, createMap } from './map.js';
 import { LayerManager } from './layers.js';
 import { loadCatalog, renderCatalog } from './catalog.js';
-import { renderLayers } from './legend.js';
+import { renderLayerState, renderLayers } from './legend.js';
 import { askLogin, currentUser, isSignedIn, renderUser, signOut } from './auth.js';
 import { installIdentify } from './identify.js';
 import { locateTool } from './locate.js';
@@ -19,6 +19,8 @@ import { resetUnits } from './units.js';
 import { addTianditu, tiandituConfig } from './tianditu.js';
 import { installThematic } from './thematic.js';
 import { installDocuments } from './thematic_docs.js';
+import { viewSwitch } from './viewswitch.js';
+import * as viewcrs from './viewcrs.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,12 +30,13 @@ const manager = new LayerManager(map);
 const panel = rightPanel($('rightbar'), () => setTimeout(() => map.updateSize(), 0));
 const state = { user: null, entries: [], fitted: false };
 manager.onChange(() => renderLayers($('layers'), manager));
+manager.onState((item) => renderLayerState($('layers'), item));
 const titleOf = (name) => state.entries.find((e) => e.name === name)?.title || name;
 
 function catalogExtent(entries) {
   const extent = createEmpty();
   for (const entry of entries) {
-    if (entry.extent && entry.epsg) extendExtent(extent, transformExtent(entry.extent, `EPSG:${entry.epsg}`, 'EPSG:4490'));
+    if (entry.extent && entry.epsg) extendExtent(extent, transformExtent(entry.extent, `EPSG:${entry.epsg}`, viewcrs.viewCode()));
   }
   return extent;
 }
@@ -56,6 +59,7 @@ async function refresh() {
   resetLayers();
   addBaseMap(map, new Set(state.entries.map((e) => e.name)));
   addTianditu(map, await tianditu, $('maptools'));
+  crsSwitch.refresh(state.entries);
   renderCatalog($('catalog'), state.entries, manager);
   renderLayers($('layers'), manager);
   const extent = catalogExtent(state.entries);
@@ -86,7 +90,8 @@ async function logout() {
   await reload();
 }
 
-$('maptools').append(regionTool({ map, highlight }), locateTool({ map, highlight }));
+const crsSwitch = viewSwitch();
+$('maptools').append(crsSwitch, regionTool({ map, highlight }), locateTool({ map, highlight }));
 installIdentify({ map, highlight, manager, panel, titleOf });
 const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: () => state.entries });
 const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
@@ -94,4 +99,4 @@ installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
 installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
-window.onemap = { map, manager, ready: reload() };
+window.onemap = { map, manager, viewcrs, ready: reload() };

@@ -8,6 +8,7 @@ import { exportUrl, fetchAll, resultsTable } from './results.js';
 import { spatialFilter } from './spatial.js';
 import { mapSelection } from './select.js';
 import { areaStatistics } from './areastats.js';
+import { apiBbox, apiCrsParams } from './viewcrs.js';
 
 function download(href) {
   const link = h('a', { href, download: '' });
@@ -52,13 +53,14 @@ function queryPanel({ map, highlight, entries }) {
     clear(output);
     try {
       const filter = [toCql(rows, schema), await spatial.cql(schema)].filter(Boolean).join(' AND ');
-      const bbox = inView.checked ? map.getView().calculateExtent(map.getSize()).map((v) => v.toFixed(7)).join(',') : undefined;
-      const { features, truncated } = await fetchAll(name, { filter, bbox });
+      const bbox = inView.checked ? apiBbox(map.getView().calculateExtent(map.getSize())) : undefined;
+      const params = { filter, bbox, ...apiCrsParams({ filter: Boolean(filter), bbox: Boolean(bbox) }) };
+      const { features, truncated } = await fetchAll(name, params);
       const shown = filter.length > 120 ? `${filter.slice(0, 120)}…` : filter;
       status.textContent = `共 ${features.length} 条${truncated ? '(已截断)' : ''}${shown ? `:${shown}` : ''}`;
       status.dataset.count = String(features.length);
       status.dataset.filter = filter;
-      showResults(name, features, { filter, bbox });
+      showResults(name, features, params);
     } catch (error) {
       status.textContent = `查询失败:${error.message}`;
     }

@@ -1,9 +1,9 @@
 // 行政区定位: county → township (XZQ, 乡镇级) → village (CJDCQ, 村级调查区) tree built from the layers'
 // items; a click fits the map to the unit and outlines it. 行政区划代码: county 6 digits, township 9,
 // village ZLDWDM 19 (starting with its township's code).
-import GeoJSON from 'ol/format/GeoJSON.js';
 import { api } from './api.js';
 import { clear, h } from './dom.js';
+import { readFeature } from './viewcrs.js';
 
 async function units(layer, fields) {
   const page = await api(`/ogc/collections/${layer}/items?limit=10000&properties=${fields.join(',')}`);
@@ -19,12 +19,11 @@ function node(label, feature, onPick, children = []) {
 }
 
 export function regionTool({ map, highlight }) {
-  const format = new GeoJSON();
   const body = h('div', { class: 'region-tree' });
   const pick = (feature) => {
     highlight.clear();
     if (!feature) return;
-    const olFeature = format.readFeature(feature);
+    const olFeature = readFeature(feature);
     highlight.addFeature(olFeature);
     map.getView().fit(olFeature.getGeometry().getExtent(), { padding: [40, 40, 40, 40], duration: 300 });
   };

@@ -1,18 +1,22 @@
 // 查询结果: all matching features (paged through the items endpoint's next links), a table whose rows
 // zoom to their feature (数查图), and the server's CSV/Excel export of the same query.
-import GeoJSON from 'ol/format/GeoJSON.js';
 import { api, query } from './api.js';
 import { h } from './dom.js';
 import { displayValue, fieldName } from './identify.js';
+import { viewZoom } from './tiles.js';
+import { readFeature } from './viewcrs.js';
 
 const PAGE = 5000;
 const MAX_FEATURES = 50000;
 const SHOWN_ROWS = 300;
 const EXPORT_LIMIT = 10000; // the items endpoint's largest page
 
-/** Every feature matching a CQL2 filter (and bbox), following `next` links; {features, truncated}. */
-export async function fetchAll(layer, { filter, bbox }) {
-  let path = `/ogc/collections/${encodeURIComponent(layer)}/items${query({ limit: PAGE, filter, bbox })}`;
+/**
+ * Every feature matching a CQL2 filter (and bbox, with their `filter-crs` / `bbox-crs`), following `next`
+ * links; {features, truncated}.
+ */
+export async function fetchAll(layer, { filter, bbox, ...crs }) {
+  let path = `/ogc/collections/${encodeURIComponent(layer)}/items${query({ limit: PAGE, filter, bbox, ...crs })}`;
   const features = [];
   while (path && features.length < MAX_FEATURES) {
     const page = await api(path);
@@ -34,13 +38,12 @@ function tableFields(features, schema) {
 
 export function resultsTable(layer, features, schema, { map, highlight }) {
   const fields = tableFields(features, schema);
-  const format = new GeoJSON();
   const zoomTo = (feature) => {
     highlight.clear();
     if (!feature.geometry) return;
-    const olFeature = format.readFeature(feature);
+    const olFeature = readFeature(feature);
     highlight.addFeature(olFeature);
-    map.getView().fit(olFeature.getGeometry().getExtent(), { padding: [60, 60, 60, 60], maxZoom: 18, duration: 300 });
+    map.getView().fit(olFeature.getGeometry().getExtent(), { padding: [60, 60, 60, 60], maxZoom: viewZoom(18), duration: 300 });
   };
   return h('div', { class: 'results-wrap' }, h('table', { class: 'results' },
     h('thead', {}, h('tr', {}, fields.map((f) => h('th', { title: f }, fieldName(layer, f, schema))))),
@@ -49,6 +52,6 @@ export function resultsTable(layer, features, schema, { map, highlight }) {
 }
 
 /** The items endpoint's attribute-table download (f=csv or f=xlsx) for the same filter and range. */
-export function exportUrl(layer, { filter, bbox, f }) {
-  return `/ogc/collections/${encodeURIComponent(layer)}/items${query({ f, limit: EXPORT_LIMIT, filter, bbox })}`;
+export function exportUrl(layer, { filter, bbox, f, ...crs }) {
+  return `/ogc/collections/${encodeURIComponent(layer)}/items${query({ f, limit: EXPORT_LIMIT, filter, bbox, ...crs })}`;
 }

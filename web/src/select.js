@@ -1,9 +1,11 @@
 // 图查数: pick result features on the map — click a parcel (点选) or draw a box (框选) — and the result
-// table shows just those; 全部 shows every result again. Works on the features the query returned.
+// table shows just those; 全部 shows every result again. Works on the features the query returned (lon/lat:
+// the picks are turned into lon/lat, whatever the view CRS).
 import Draw, { createBox } from 'ol/interaction/Draw.js';
 import GeoJSON from 'ol/format/GeoJSON.js';
 import VectorSource from 'ol/source/Vector.js';
 import { h } from './dom.js';
+import { extentToLonLat, toLonLat } from './viewcrs.js';
 
 export function mapSelection(map, features, onSelect) {
   const format = new GeoJSON();
@@ -25,7 +27,7 @@ export function mapSelection(map, features, onSelect) {
     stop();
     status.textContent = '在地图上点击图斑…';
     map.set('drawing', true);
-    const listener = (event) => choose(shapes.filter((s) => s.geometry.intersectsCoordinate(event.coordinate)).map((s) => s.feature), '点选');
+    const listener = (event) => choose(shapes.filter((s) => s.geometry.intersectsCoordinate(toLonLat(event.coordinate))).map((s) => s.feature), '点选');
     map.once('singleclick', listener);
     active = () => map.un('singleclick', listener);
   };
@@ -35,7 +37,7 @@ export function mapSelection(map, features, onSelect) {
     map.set('drawing', true);
     const draw = new Draw({ source: new VectorSource(), type: 'Circle', geometryFunction: createBox(), stopClick: true });
     draw.on('drawend', (event) => {
-      const extent = event.feature.getGeometry().getExtent();
+      const extent = extentToLonLat(event.feature.getGeometry().getExtent());
       setTimeout(() => choose(shapes.filter((s) => s.geometry.intersectsExtent(extent)).map((s) => s.feature), '框选'), 0);
     });
     map.addInteraction(draw);

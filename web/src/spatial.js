@@ -2,11 +2,12 @@
 // administrative unit picked from the county → township → village list. Gives the CQL2 condition for the
 // items endpoint and the `region` input of the statistics process (行政区划代码 or a polygon in the layer CRS).
 import GeoJSON from 'ol/format/GeoJSON.js';
-import WKT from 'ol/format/WKT.js';
 import { h } from './dom.js';
 import { drawTool } from './draw.js';
 import { standards } from './styles.js';
 import { unitOf, unitSelect } from './units.js';
+import { GEOGRAPHIC } from './projections.js';
+import { apiWkt, viewCode } from './viewcrs.js';
 
 const LABELS = { point: '已绘制点', line: '已绘制线', box: '已绘制矩形', polygon: '已绘制多边形' };
 
@@ -45,7 +46,8 @@ export function spatialFilter(map) {
     h('div', { class: 'line' }, units, h('label', { class: 'buffer' }, '缓冲', buffer, '米')),
     state);
 
-  /** CQL2 text of the range for a layer with queryables `schema` ('' when unlimited). */
+  /** CQL2 text of the range for a layer with queryables `schema` ('' when unlimited), geometries in the
+   * view CRS's API form (the caller adds viewcrs.apiCrsParams). */
   element.cql = async (schema) => {
     const wkt = drawing.wkt();
     if (wkt) {
@@ -83,5 +85,5 @@ export function spatialFilter(map) {
 function wktOf(feature) {
   // Admin outlines can hold thousands of vertices; the filter limit (8,000 characters) wants them thinned.
   const geometry = new GeoJSON().readGeometry(feature.geometry).simplify(0.00005);
-  return new WKT().writeGeometry(geometry, { decimals: 6 });
+  return apiWkt(geometry.transform(GEOGRAPHIC, viewCode()), viewCode() === GEOGRAPHIC ? 6 : 2);
 }

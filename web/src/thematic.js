@@ -3,6 +3,7 @@
 // region or version. Talks only to /api/maps (docs/maps.md).
 import { api } from './api.js';
 import { clear, h } from './dom.js';
+import RAMP_NAMES from './data/ramps.json';
 
 const METHODS = [['unique', '唯一值(标准色)'], ['natural_breaks', '自然断点'], ['quantiles', '分位数'],
   ['equal_interval', '等间距'], ['single', '单一符号']];
@@ -30,7 +31,7 @@ async function waitForRun(run) {
 
 function thematicPanel({ entries }) {
   const f = {
-    title: input({ name: 'title', value: '{region}土地利用现状图', id: 'map-title' }),
+    title: input({ name: 'title', value: '{region}土地利用现状图', id: 'map-title', title: '{region} 在制图时替换为制图区域的名称' }),
     subtitle: input({ name: 'subtitle', value: '' }),
     layer: h('select', { name: 'layer', id: 'map-layer' }),
     method: h('select', { name: 'method', id: 'map-method' }, METHODS.map(([v, t]) => h('option', { value: v }, t))),
@@ -189,7 +190,7 @@ function thematicPanel({ entries }) {
     else if (polygons.some((e) => e.name === 'DLTB')) f.layer.value = 'DLTB';
     const options = await api('/api/maps/options').catch(() => null);
     if (options) {
-      clear(f.ramp, Object.keys(options.ramps).map((r) => h('option', { value: r }, r)));
+      clear(f.ramp, Object.keys(options.ramps).map((r) => h('option', { value: r }, RAMP_NAMES[r] ? `${RAMP_NAMES[r]}(${r})` : r)));
       if (options.scope && !f.region.value) f.region.value = options.scope;
     }
     await Promise.all([loadFields(), refreshTemplates(), refreshLog()]);

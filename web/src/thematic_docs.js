@@ -3,6 +3,7 @@
 // builds the elements itself, never HTML from a file.
 import { api } from './api.js';
 import { clear, h } from './dom.js';
+import { errorMessage } from './errors.js';
 
 const BLOCK_TAGS = { title: 'h2', h1: 'h3', h2: 'h4', h3: 'h5', p: 'p' };
 
@@ -24,7 +25,11 @@ function documentsPanel({ entries }) {
   const layer = h('select', { id: 'doc-layer' });
   const list = h('ul', { class: 'doc-list', id: 'doc-list' });
   const viewer = h('div', { class: 'doc-view', id: 'doc-view' });
-  const file = h('input', { type: 'file', accept: '.docx,.xlsx,.pdf,.png,.jpg,.jpeg', id: 'doc-file' });
+  // The browser's own file button speaks the browser's UI language; ours is Chinese whatever it is.
+  const chosen = h('span', { class: 'muted file-name' }, '未选择文件');
+  const file = h('input', { type: 'file', accept: '.docx,.xlsx,.pdf,.png,.jpg,.jpeg', id: 'doc-file', hidden: true,
+    onchange: () => { chosen.textContent = file.files[0]?.name || '未选择文件'; } });
+  const picker = h('label', { class: 'button file-pick', title: 'Word 文本、Excel 指标表、PDF 或图片' }, '选择文件…', file);
   const status = h('div', { class: 'map-status' });
   const show = async (doc) => {
     clear(viewer, h('p', {}, '正在读取…'));
@@ -47,17 +52,24 @@ function documentsPanel({ entries }) {
     if (!file.files.length) return;
     const form = new FormData();
     form.append('file', file.files[0]);
+    status.textContent = '上传中…';
     const csrf = (await api('/api/auth/me').catch(() => ({}))).csrf_token;  // multipart: not through api()
-    const response = await fetch(`/api/catalog/${encodeURIComponent(layer.value)}/documents`, {
-      method: 'POST', body: form, credentials: 'same-origin', headers: csrf ? { 'X-CSRF-Token': csrf } : {} });
+    let response;
+    try {
+      response = await fetch(`/api/catalog/${encodeURIComponent(layer.value)}/documents`, {
+        method: 'POST', body: form, credentials: 'same-origin', headers: csrf ? { 'X-CSRF-Token': csrf } : {} });
+    } catch {
+      status.textContent = `上传失败:${errorMessage(0)}`;
+      return;
+    }
     const body = await response.json().catch(() => ({}));
-    status.textContent = response.ok ? `已上传:${body.title}` : `上传失败:${body.message || response.status}`;
+    status.textContent = response.ok ? `已上传:${body.title}` : `上传失败:${body.message || errorMessage(response.status)}`;
     await refresh();
   };
   layer.addEventListener('change', refresh);
   const element = h('div', { class: 'query thematic documents' },
     h('label', { class: 'line' }, '图层', layer), list, viewer,
-    h('div', { class: 'line' }, file, h('button', { type: 'button', onclick: upload }, '上传')), status);
+    h('div', { class: 'line' }, picker, chosen, h('button', { type: 'button', onclick: upload }, '上传')), status);
   element.refresh = async () => {
     const previous = layer.value;
     clear(layer, entries().map((e) => h('option', { value: e.name }, `${e.title}(${e.name})`)));
