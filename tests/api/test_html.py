@@ -120,6 +120,8 @@ def test_items_page_table_codes_map_and_paging(html_api: Api) -> None:
     next_href = next(h for h, (tag, attrs) in zip(hrefs, [t for t in page.tags if t[0] == "a"], strict=True)
                      if h and "after=" in h)
     assert "f=html" in next_href
+    next_links = [attrs for tag, attrs in page.tags if tag in ("a", "link") and "after=" in (attrs.get("href") or "")]
+    assert all("f=html" in x["href"] and x.get("type", "text/html") == "text/html" for x in next_links)
     second = parse(client.get(next_href).text)
     assert len([1 for tag, _ in second.tags if tag == "path"]) == 2
     assert "已是最后一页" in "".join(second.text)
@@ -182,6 +184,7 @@ def test_process_pages_describe_inputs(html_api: Api) -> None:
     assert all(f"/ogc/processes/{pid}?f=html" in listing for pid in ids)
     described = client.get("/ogc/processes/area-statistics", headers=BROWSER).text
     assert "输入" in described and "group_by" in described and "统计结果" in described
+    assert "\\u" not in described  # JSON schemas shown with readable Chinese
 
 
 def test_record_search_page(html_api: Api) -> None:

@@ -79,7 +79,14 @@ def _page_links(request: Request, media: str, links: Iterable[dict]) -> list[dic
     """A page's links: ``self`` (text/html), ``alternate`` (the JSON encoding), then the document's others."""
     own = [{"href": format_url(request, "html"), "rel": "self", "type": HTML, "title": "本页"},
            {"href": format_url(request, "json"), "rel": "alternate", "type": media, "title": "JSON"}]
-    return own + [x for x in links if x.get("rel") not in ("self", "alternate")]
+    return own + [_paging_as_html(x) for x in links if x.get("rel") not in ("self", "alternate")]
+
+
+def _paging_as_html(link: dict) -> dict:
+    """On a page, the next/prev links lead to the next/prev page (text/html), not to the JSON."""
+    if link.get("rel") not in ("next", "prev"):
+        return link
+    return {**link, "href": _as_html(link["href"]), "type": HTML}
 
 
 def render(request: Request, template: str, *, title: str, media: str = "application/json",
@@ -130,6 +137,7 @@ def feature_map(features: list[dict], *, swap: bool, href: str = "") -> dict | N
 
 
 _ENV.globals["cell"] = cell
+_ENV.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}  # Chinese titles stay readable
 
 
 def items_page(request: Request, body: dict, queryables: dict, *, layer: str, swap: bool) -> HTMLResponse:
@@ -137,7 +145,7 @@ def items_page(request: Request, body: dict, queryables: dict, *, layer: str, sw
     base = str(request.base_url).rstrip("/") + f"/ogc/collections/{quote(layer, safe='')}"
     item_href = f"{base}/items/{{id}}?f=html"
     features = body["features"]
-    next_link = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
+    next_link = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)  # made text/html below
     return render(request, "items.html", title=f"{queryables.get('title') or layer} · 要素", media=GEOJSON,
                   links=body["links"], doc=body, columns=attribute_columns(queryables, features),
                   map=feature_map(features, swap=swap, href=item_href), item_href=item_href,
