@@ -7,8 +7,11 @@ from html.parser import HTMLParser
 
 import pyogrio
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
+from onemap.api.ogc.html import wants_html
+from onemap.api.ogc.html_svg import svg_map
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.store import open_store
 from tests.api.conftest import Api
@@ -202,3 +205,39 @@ def test_openapi_documents_the_html_encoding(html_api: Api) -> None:
     for path in ("/ogc", "/ogc/collections/{name}/items", "/ogc/processes/{process_id}",
                  "/ogc/collections/catalog/items"):
         assert "text/html" in paths[path]["get"]["responses"]["200"]["content"], path
+
+
+def test_svg_map_draws_lines_points_and_holes() -> None:
+    features = [
+        {"id": "L1", "geometry": {"type": "LineString", "coordinates": [[117.0, 30.0], [117.1, 30.1]]}},
+        {"id": "P1", "geometry": {"type": "MultiPoint", "coordinates": [[117.0, 30.1], [117.1, 30.0]]}},
+        {"id": "A1", "geometry": {"type": "Polygon", "coordinates": [
+            [[117.0, 30.0], [117.1, 30.0], [117.1, 30.1], [117.0, 30.0]],
+            [[117.06, 30.01], [117.09, 30.01], [117.09, 30.04], [117.06, 30.01]]]}},
+        {"id": "N1", "geometry": None},
+    ]
+    drawn = svg_map(features, swap=False, href="/x/{id}")
+    kinds = {shape["id"]: shape["area"] for shape in drawn["shapes"]}
+    assert kinds == {"L1": False, "A1": True}
+    hole = next(s["d"] for s in drawn["shapes"] if s["id"] == "A1")
+    assert hole.count("M") == 2 and hole.count("Z") == 2  # exterior and hole
+    points = [(p["id"], float(p["x"]), float(p["y"])) for p in drawn["points"]]
+    assert [p[0] for p in points] == ["P1", "P1"] and points[0][1] < points[1][1] and points[0][2] < points[1][2]
+    assert drawn["points"][0]["href"] == "/x/P1"  # north-west point: left and top of the map
+    assert svg_map([features[3]], swap=False) is None
+
+
+@pytest.mark.parametrize(("accept", "f", "html"), [
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, True),
+    ("text/html;q=0.9, application/json", None, False),
+    ("application/json;q=0.5, text/*", None, True),
+    ("text/html;q=0", None, False),
+    ("text/html;q=abc", None, False),
+    ("", None, False),
+    ("text/html", "json", False),
+    ("application/json", "html", True),
+])
+def test_format_choice(accept: str, f: str | None, html: bool) -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/ogc", "query_string": b"",
+                       "headers": [(b"accept", accept.encode())]})
+    assert wants_html(request, f) is html
