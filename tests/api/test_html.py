@@ -178,6 +178,10 @@ def test_bad_format_is_a_clear_4xx(html_api: Api) -> None:
     response = html_api.client.get("/ogc/collections", params={"f": "xml"})
     assert response.status_code == 422 and "f" in response.json()["message"]
     assert html_api.client.get("/ogc/collections/NOPE/items", headers=BROWSER).status_code == 404
+    for year in ("1800", "abc"):
+        assert html_api.client.get("/ogc/collections/catalog/items", params={"year": year}).status_code == 422
+    assert html_api.client.get("/ogc/collections/catalog/items", params={"year": "2019"}).json()["numberReturned"] == 1
+    assert html_api.client.get("/ogc/collections/catalog/items", params={"year": "2020"}).json()["numberReturned"] == 0
 
 
 def test_process_pages_describe_inputs(html_api: Api) -> None:
@@ -196,6 +200,8 @@ def test_record_search_page(html_api: Api) -> None:
     assert "/ogc/collections/catalog/items/DLTB?f=html" in found
     none = client.get("/ogc/collections/catalog/items", params={"f": "html", "q": "没有这个"}).text
     assert "没有符合条件的目录记录" in none
+    form = client.get("/ogc/collections/catalog/items?f=html&q=&category=&year=")  # the page's form, left empty
+    assert form.status_code == 200 and "/ogc/collections/catalog/items/DLTB?f=html" in form.text
     record = client.get("/ogc/collections/catalog/items/DLTB", params={"f": "html"}).text
     assert "要素数" in record and "2019" in record
 

@@ -5,6 +5,7 @@ from typing import Annotated
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/ogc/collections/catalog", tags=["OGC API Records"])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 CATALOG_ID = "catalog"
+Year = Annotated[int, Field(ge=1900, le=2200)]
 
 
 def catalog_collection(request: Request) -> dict:
@@ -63,6 +65,11 @@ def _matches(entry: CatalogEntry, q: str | None, category: str | None, year: int
     return box is None or (extent is not None and shapely.box(*extent).intersects(shapely.box(*box[:4])))
 
 
+def _blank_is_none(value: object) -> object:
+    """An empty form field (the search page submits every field) means no condition."""
+    return None if value == "" else value
+
+
 @router.get("", summary="数据资源目录(记录集合)", responses=html.HTML_RESPONSE)
 def catalog(request: Request, f: FormatDep = None) -> Response:
     body = catalog_collection(request)
@@ -73,7 +80,7 @@ def catalog(request: Request, f: FormatDep = None) -> Response:
 def search(request: Request, user: UserDep, store: StoreDep,
            q: Annotated[str | None, Query(max_length=200)] = None,
            category: Annotated[str | None, Query(max_length=50)] = None,
-           year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+           year: Annotated[Year | None, BeforeValidator(_blank_is_none), Query(description="年份")] = None,
            bbox: Annotated[str | None, Query(max_length=400)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100, f: FormatDep = None) -> Response:
     box = parse_bbox(bbox)
