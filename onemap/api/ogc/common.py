@@ -1,23 +1,30 @@
 """OGC API Common: landing page, conformance, links."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from onemap.api.auth import current_user
+from onemap.api.ogc import html
 from onemap.security import User
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"])
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 
+FormatDep = Annotated[Literal["json", "html"] | None, Query(description=html.FORMAT_DESCRIPTION)]
+
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -38,9 +45,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
 ]
@@ -58,8 +67,9 @@ def link(href: str, rel: str, media: str = JSON, title: str = "") -> dict:
     return {"href": href, "rel": rel, "type": media, "title": title}
 
 
-@router.get("", summary="OGC API 首页")
-def landing(request: Request, user: Annotated[User, Depends(current_user)]) -> JSONResponse:
+@router.get("", summary="OGC API 首页", responses=html.HTML_RESPONSE)
+def landing(request: Request, user: Annotated[User, Depends(current_user)], f: FormatDep = None
+            ) -> Response:
     body = {
         "title": "国土空间规划“一张图” OGC API",
         "description": "要素(Features)、瓦片(Tiles)、目录(Records)服务;坐标系 CGCS2000。",
@@ -77,12 +87,13 @@ def landing(request: Request, user: Annotated[User, Depends(current_user)]) -> J
                  title="处理服务"),
         ],
     }
-    return JSONResponse(body)
+    return html.respond(request, f, body, "landing.html", title=body["title"])
 
 
-@router.get("/conformance", summary="符合性声明")
-def conformance() -> dict:
-    return {"conformsTo": CONFORMANCE}
+@router.get("/conformance", summary="符合性声明", responses=html.HTML_RESPONSE)
+def conformance(request: Request, f: FormatDep = None) -> Response:
+    body = {"conformsTo": CONFORMANCE, "links": [link(url(request, "/ogc/conformance"), "self", title="符合性声明")]}
+    return html.respond(request, f, body, "conformance.html", title="符合性声明")
 
 
 class FastJSONResponse(JSONResponse):

@@ -9,15 +9,16 @@ from fastapi.responses import JSONResponse, Response
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
+from onemap.api.ogc import html
 from onemap.api.ogc.access import readable_layer, region_scope
-from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, link, url
+from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import visible_entries
 from onemap.security import User
 from onemap.services import export
 from onemap.services import features as service
-from onemap.services.ogc_crs import CRS84, storage_crs, supported_crs
+from onemap.services.ogc_crs import CRS84, parse_crs, storage_crs, supported_crs
 from onemap.store import CatalogEntry, Store
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
@@ -39,6 +40,7 @@ def collection(request: Request, entry: CatalogEntry) -> dict:
         "onemap:securityLevel": meta.security_level, "onemap:version": entry.current.version,
         "links": [
             link(url(request, base), "self", title=meta.title),
+            link(url(request, base, f="html"), "alternate", html.HTML, "网页"),
             link(url(request, f"{base}/items"), "items", GEOJSON, "要素"),
             link(url(request, f"{base}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "可查询属性"),
@@ -48,16 +50,18 @@ def collection(request: Request, entry: CatalogEntry) -> dict:
     }
 
 
-@router.get("/collections", summary="数据集合(当前用户可见的图层)")
-def collections(request: Request, user: UserDep, store: StoreDep) -> dict:
+@router.get("/collections", summary="数据集合(当前用户可见的图层)", responses=html.HTML_RESPONSE)
+def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
     entries = visible_entries(store, user, context(request).security)
-    return {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
+    body = {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
             "links": [link(url(request, "/ogc/collections"), "self")]}
+    return html.respond(request, f, body, "collections.html", title="数据集合")
 
 
-@router.get("/collections/{name}", summary="单个数据集合")
-def one_collection(name: str, request: Request, user: UserDep, store: StoreDep) -> dict:
-    return collection(request, readable_layer(request, store, user, name, "catalog:read"))
+@router.get("/collections/{name}", summary="单个数据集合", responses=html.HTML_RESPONSE)
+def one_collection(name: str, request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
+    body = collection(request, readable_layer(request, store, user, name, "catalog:read"))
+    return html.respond(request, f, body, "collection.html", title=body["title"] or name)
 
 
 def _next_link(request: Request, name: str, params: dict[str, str]) -> dict:
@@ -80,7 +84,8 @@ def _download(result: service.ItemsResult, request: Request, store: Store, name:
     return Response(table.content, media_type=table.media_type, headers=headers)
 
 
-@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本、CSV/Excel 导出)")
+@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本、CSV/Excel 导出)",
+            responses=html.HTML_RESPONSE)
 def items(
     name: str, request: Request, user: UserDep, store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
@@ -94,8 +99,8 @@ def items(
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     version: Annotated[int | None, Query(ge=1, description="图层版本号")] = None,
     as_of: Annotated[datetime | None, Query(description="时点(按数据时点或导入时间)")] = None,
-    f: Annotated[Literal["json", "csv", "xlsx"], Query(description="输出格式:json(GeoJSON)、csv、xlsx(中文表头属性表)")]
-    = "json",
+    f: Annotated[Literal["json", "html", "csv", "xlsx"] | None,
+                 Query(description="输出格式:json(GeoJSON,默认)、html(网页)、csv、xlsx(中文表头属性表)")] = None,
 ) -> Response:
     entry = readable_layer(request, store, user, name, "layer:read")
     scope = region_scope(user, store, entry)
@@ -105,7 +110,7 @@ def items(
         properties=properties.split(",") if properties else None,
         scope=(scope.field, scope.prefix) if scope else None,
     )
-    if f != "json":
+    if f in ("csv", "xlsx"):
         return _download(result, request, store, name, f)
     body = result.body
     body["timeStamp"] = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -113,14 +118,17 @@ def items(
                      link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
     if result.next_params:
         body["links"].append(_next_link(request, name, result.next_params))
-    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+    if html.wants_html(request, f):
+        return html.items_page(request, body, service.queryables(store, name), layer=name, swap=parse_crs(crs).swap)
+    body["links"] += html.alternate(request)
+    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs, "Vary": "Accept"})
 
 
-@router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)")
+@router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)", responses=html.HTML_RESPONSE)
 def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreDep,
              crs: Annotated[str | None, Query(max_length=200)] = None,
              version: Annotated[int | None, Query(ge=1)] = None,
-             as_of: Annotated[datetime | None, Query()] = None) -> JSONResponse:
+             as_of: Annotated[datetime | None, Query()] = None, f: FormatDep = None) -> Response:
     entry = readable_layer(request, store, user, name, "layer:read")
     scope = region_scope(user, store, entry)
     result = service.item(store, name, key, crs=crs, version=version, as_of=as_of,
@@ -128,7 +136,10 @@ def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreD
     body = result.body
     body["links"] = [link(str(request.url), "self", GEOJSON),
                      link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
-    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs})
+    if html.wants_html(request, f):
+        return html.item_page(request, body, service.queryables(store, name), layer=name, swap=parse_crs(crs).swap)
+    body["links"] += html.alternate(request)
+    return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs, "Vary": "Accept"})
 
 
 @router.get("/collections/{name}/queryables", summary="可查询属性(JSON Schema,含代码表)")

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
-from onemap.api.ogc.common import link, url
+from onemap.api.ogc import html
+from onemap.api.ogc.common import FormatDep, link, url
 from onemap.errors import NotFoundError
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.services import processes as service
@@ -84,16 +85,18 @@ def _results(request: Request, job: service.Job) -> dict[str, Any]:
     return results
 
 
-@router.get("/processes", summary="处理服务列表")
-def processes(request: Request) -> dict:
+@router.get("/processes", summary="处理服务列表", responses=html.HTML_RESPONSE)
+def processes(request: Request, f: FormatDep = None) -> Response:
     items = [{**p.summary(), "links": _process_links(request, p)} for p in service.list_processes()]
-    return {"processes": items, "links": [link(url(request, "/ogc/processes"), "self", title="处理服务列表")]}
+    body = {"processes": items, "links": [link(url(request, "/ogc/processes"), "self", title="处理服务列表")]}
+    return html.respond(request, f, body, "processes.html", title="处理服务")
 
 
-@router.get("/processes/{process_id}", summary="处理服务说明(输入、输出)")
-def process_description(process_id: str, request: Request) -> dict:
+@router.get("/processes/{process_id}", summary="处理服务说明(输入、输出)", responses=html.HTML_RESPONSE)
+def process_description(process_id: str, request: Request, f: FormatDep = None) -> Response:
     process = service.get_process(process_id)
-    return {**process.description_document(), "links": _process_links(request, process)}
+    body = {**process.description_document(), "links": _process_links(request, process)}
+    return html.respond(request, f, body, "process.html", title=process.title)
 
 
 def _accept(request: Request, store: Store, user: User, process: service.Process, inputs: dict,

@@ -4,11 +4,13 @@ from typing import Annotated
 
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic import BeforeValidator, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
-from onemap.api.ogc.common import GEOJSON, JSON, link, url
+from onemap.api.ogc import html
+from onemap.api.ogc.common import GEOJSON, JSON, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.catalog import visible_entries
 from onemap.errors import NotFoundError
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/ogc/collections/catalog", tags=["OGC API Records"])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 CATALOG_ID = "catalog"
+Year = Annotated[int, Field(ge=1900, le=2200)]
 
 
 def catalog_collection(request: Request) -> dict:
@@ -62,29 +65,40 @@ def _matches(entry: CatalogEntry, q: str | None, category: str | None, year: int
     return box is None or (extent is not None and shapely.box(*extent).intersects(shapely.box(*box[:4])))
 
 
-@router.get("", summary="数据资源目录(记录集合)")
-def catalog(request: Request) -> dict:
-    return catalog_collection(request)
+def _blank_is_none(value: object) -> object:
+    """An empty form field (the search page submits every field) means no condition."""
+    return None if value == "" else value
 
 
-@router.get("/items", summary="检索数据资源目录(文本、分类、年份、范围)")
+@router.get("", summary="数据资源目录(记录集合)", responses=html.HTML_RESPONSE)
+def catalog(request: Request, f: FormatDep = None) -> Response:
+    body = catalog_collection(request)
+    return html.respond(request, f, body, "collection.html", title=body["title"])
+
+
+@router.get("/items", summary="检索数据资源目录(文本、分类、年份、范围)", responses=html.HTML_RESPONSE)
 def search(request: Request, user: UserDep, store: StoreDep,
            q: Annotated[str | None, Query(max_length=200)] = None,
            category: Annotated[str | None, Query(max_length=50)] = None,
-           year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+           year: Annotated[Year | None, BeforeValidator(_blank_is_none), Query(description="年份")] = None,
            bbox: Annotated[str | None, Query(max_length=400)] = None,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100, f: FormatDep = None) -> Response:
     box = parse_bbox(bbox)
     entries = [e for e in visible_entries(store, user, context(request).security)
                if _matches(e, q, category, year, box)][:limit]
     features = [record(request, e) for e in entries]
-    return JSONResponse({"type": "FeatureCollection", "features": features, "numberReturned": len(features),
-                         "links": [link(str(request.url), "self", GEOJSON)]}, media_type=GEOJSON)
+    body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
+            "links": [link(str(request.url), "self", GEOJSON),
+                      link(url(request, "/ogc/collections/catalog"), "collection", JSON, "数据资源目录")]}
+    return html.respond(request, f, body, "records.html", title="数据资源目录", media=GEOJSON,
+                        query={"q": q, "category": category, "year": year})
 
 
-@router.get("/items/{name}", summary="一条目录记录")
-def one_record(name: str, request: Request, user: UserDep, store: StoreDep) -> JSONResponse:
+@router.get("/items/{name}", summary="一条目录记录", responses=html.HTML_RESPONSE)
+def one_record(name: str, request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
     for entry in visible_entries(store, user, context(request).security):
         if entry.meta.name == name:
-            return JSONResponse(record(request, entry), media_type=GEOJSON)
+            body = record(request, entry)
+            return html.respond(request, f, body, "record.html", title=entry.meta.title or name, media=GEOJSON,
+                                extent=lonlat_extent(entry))
     raise NotFoundError(f"目录记录不存在:{name}", f"no visible record {name}")
