@@ -6,6 +6,8 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -39,18 +41,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"PostGIS is required in CI but unavailable: {_PG_PROBLEM}")
 
 
-@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
-def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A URL of a new, empty store of each provider."""
-    if request.param == "gpkg":
-        yield f"gpkg://{tmp_path / 'store.gpkg'}"
+@contextmanager
+def provider_store_url(provider: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty store of ``provider`` ("gpkg" in ``folder``, or a throwaway PostGIS schema)."""
+    if provider == "gpkg":
+        yield f"gpkg://{folder / 'store.gpkg'}"
         return
     if _PG_PROBLEM:
         pytest.skip(f"PostGIS unavailable: {_PG_PROBLEM}")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield f"{PG_DSN}?schema={schema}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    try:
+        yield f"{PG_DSN}?schema={schema}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+PROVIDERS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(params=PROVIDERS)
+def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A URL of a new, empty store of each provider."""
+    with provider_store_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

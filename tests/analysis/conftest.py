@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from onemap.store import Store, open_store
 from tests.analysis.county import build_county
-from tests.conftest import _PG_PROBLEM, PG_DSN
+from tests.conftest import PROVIDERS, provider_store_url
 
 
-@pytest.fixture(scope="session", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+@pytest.fixture(scope="session", params=PROVIDERS)
 def county_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a store holding the sample county's DLTB, GHYDYH, CJDCQ, STBHHX, GHSHIFT, GHWARP and DLTB4490."""
     folder = tmp_path_factory.mktemp(f"county-{request.param}")
-    if request.param == "gpkg":
-        url = f"gpkg://{folder / 'store.gpkg'}"
+    with provider_store_url(request.param, folder) as url:
         build_county(folder, url)
         yield url
-        return
-    if _PG_PROBLEM:
-        pytest.skip(f"PostGIS unavailable: {_PG_PROBLEM}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    url = f"{PG_DSN}?schema={schema}"
-    build_county(folder, url)
-    yield url
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
