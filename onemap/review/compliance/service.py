@@ -340,17 +340,27 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
     with phases("area"):
         for epsg, here in local.items():
             chosen = [i for i, spec in enumerate(context.specs) if context.epsg[spec.layer] == epsg]
-            parts = [here, *(done[i][1].geometry for i in chosen)]
+            # A piece that is the parcel itself (the parcel inside a feature) takes the parcel's area.
+            whole = [_is_parcel(done[i][1], here) for i in chosen]
+            parts = [here, *(done[i][1].geometry[~same] for i, same in zip(chosen, whole, strict=True))]
             areas = np.split(ellipsoid_area(np.concatenate(parts), epsg, rounded=False),
                              np.cumsum([len(p) for p in parts])[:-1])
             project_areas[epsg] = areas[0]
-            for i, area in zip(chosen, areas[1:], strict=True):
-                done[i] = (done[i][0], measured(done[i][1], area))
+            for i, same, area in zip(chosen, whole, areas[1:], strict=True):
+                full = np.empty(len(same))
+                full[same], full[~same] = areas[0][done[i][1].parcel[same]], area
+                done[i] = (done[i][0], measured(done[i][1], full))
     position = {spec.layer: i for i, spec in enumerate(context.specs)}
     for layer, (source, a_to_b, _) in context.twins.items():
         data, pieces = done[position[layer]]
         done[position[layer]] = (data, combined(pieces, reuse(done[position[source]][1], a_to_b)))
     return project_areas, done
+
+
+def _is_parcel(pieces: Pieces, parcels: np.ndarray) -> np.ndarray:
+    """Which pieces are their parcel's geometry object itself (not clipped)."""
+    return np.fromiter((g is parcels[k] for g, k in zip(pieces.geometry.tolist(), pieces.parcel.tolist(),
+                                                           strict=True)), dtype=bool, count=len(pieces.parcel))
 
 
 def _measure(context: ReviewContext, boundary: ProjectBoundary, review: Review, project_areas: dict[int, np.ndarray],
