@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -207,6 +208,11 @@ def _single(url: str, extent: tuple, args: argparse.Namespace) -> None:
               f"max {max(times) * 1000:.1f} ms; results {results}")
 
 
+def _peak_mb(who: int) -> float:
+    """Peak resident memory (MB) of this process or of its largest child process so far (Linux: kB)."""
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
 def _batches(url: str, extent: tuple, args: argparse.Namespace) -> None:
     """A batch vectorised in this process (load, then per phase) and ``check_batch`` on --workers processes."""
     from onemap.store import open_store
@@ -227,14 +233,15 @@ def _batches(url: str, extent: tuple, args: argparse.Namespace) -> None:
         verdicts[result["result"]] = verdicts.get(result["result"], 0) + 1
     print(f"batch of {args.batch} vectorised in one process (held whole: {whole}; load {loaded:.1f} s wall / "
           f"{load_cpu:.1f} s CPU): {seconds:.1f} s wall, {cpu:.1f} s CPU, {cpu / args.batch * 1000:.2f} ms CPU per "
-          f"project; results {verdicts}")
+          f"project; results {verdicts}; peak memory {_peak_mb(resource.RUSAGE_SELF):.0f} MB")
     print(f"  per phase: {phases.summary()}")
     phases = Phases()
     started = time.perf_counter()
     results = check_batch(url, batch, workers=args.workers, cache_features=args.cache_features, phases=phases)
     seconds = time.perf_counter() - started
     print(f"check_batch of {len(results)} on {args.workers} processes (load included): {seconds:.1f} s wall; "
-          f"workers' review CPU {sum(phases.cpu.values()):.1f} s")
+          f"workers' review CPU {sum(phases.cpu.values()):.1f} s; largest worker's peak memory "
+          f"{_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
     print(f"  per phase (both workers): {phases.summary()}")
 
 if __name__ == "__main__":

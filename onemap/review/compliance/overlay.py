@@ -256,7 +256,7 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
         found = _TWINS.get(key)
     if found is not None and found[0] is a and found[1] is b:
         return found[2]
-    index = _twin_index(a, b)
+    index = twin_pairs(a, b)
     with _CACHE_LOCK:
         _TWINS[key] = (a, b, index)
         while len(_TWINS) > 4:
@@ -264,7 +264,8 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     return index
 
 
-def _twin_index(a: LayerData, b: LayerData) -> np.ndarray:
+def twin_pairs(a: LayerData, b: LayerData) -> np.ndarray:
+    """For each feature of ``a``, the one feature of ``b`` with the identical geometry (-1 for none); uncached."""
     a_wkb, b_wkb = shapely.to_wkb(a.geoms), shapely.to_wkb(b.geoms)
     # Only one-to-one twins: a duplicated geometry on either side would count a piece twice.
     b_count, a_count = Counter(b_wkb), Counter(a_wkb)

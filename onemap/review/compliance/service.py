@@ -43,6 +43,7 @@ from onemap.review.compliance.overlay import (
     read_layer,
     reuse,
     twin_index,
+    twin_pairs,
 )
 from onemap.review.compliance.phases import Phases
 from onemap.review.compliance.rules import INVALID, MU_PER_M2, LayerFacts, LayerSpec, RuleSet, conclude, load_rules
@@ -147,17 +148,7 @@ class ReviewContext:
 
     def _twins(self) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
         """Preloaded current/planned layers sharing geometries: layer → (twin source, source→layer map, skip mask)."""
-        twins: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-        land = [s.layer for s in self.specs if s.role in ("current", "planned") and s.layer in self.whole]
-        for source, target in zip(land, land[1:], strict=False):
-            a, b = self.whole[source], self.whole[target]
-            if a.epsg == b.epsg and source not in twins:
-                a_to_b = twin_index(a, b)
-                skip = np.zeros(len(b.geoms), dtype=bool)
-                skip[a_to_b[a_to_b >= 0]] = True
-                if skip.any():
-                    twins[target] = (source, a_to_b, skip)
-        return twins
+        return twins_of(self.specs, self.whole, twin_index)
 
     def layer(self, spec: LayerSpec, near: tuple[float, float, float, float]) -> LayerData:
         """The layer's features (whole when cached, else those near the box ``near`` in the layer CRS)."""
@@ -176,6 +167,25 @@ class ReviewContext:
     def store_version(self) -> str:
         """The versions read, e.g. ``DLTB@3;STBHHX@1``."""
         return ";".join(f"{name}@{version}" for name, version in sorted(self.versions.items()))
+
+
+def twins_of(specs: list[LayerSpec], layers: dict[str, LayerData],
+             match: Callable[[LayerData, LayerData], np.ndarray] = twin_pairs
+             ) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+    """Current/planned layers among ``layers`` sharing geometries with the previous one (规划 drawn on the 三调
+    base map): layer → (twin source, source→layer feature map, skip mask of the layer's twinned features).
+    """
+    twins: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+    land = [s.layer for s in specs if s.role in ("current", "planned") and s.layer in layers]
+    for source, target in zip(land, land[1:], strict=False):
+        a, b = layers[source], layers[target]
+        if a.epsg == b.epsg and source not in twins:
+            a_to_b = match(a, b)
+            skip = np.zeros(len(b.geoms), dtype=bool)
+            skip[a_to_b[a_to_b >= 0]] = True
+            if skip.any():
+                twins[target] = (source, a_to_b, skip)
+    return twins
 
 
 def shared_context(store: Store, *, audience: Hashable = None, visible: Callable[[LayerMeta], bool] | None = None,
@@ -322,20 +332,28 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
     Layer reads run on two threads when the layers are read per project (pyogrio and psycopg release the GIL).
     """
     phases = phases or Phases()
+    # Threads pay off when layers are read per project (I/O); preloaded layers are faster in one thread.
+    reads = any(spec.layer not in context.whole for spec in context.specs)
+    run = _POOL.map if reads else map
+
+    def read(spec: LayerSpec) -> LayerData:
+        with phases("read"):
+            return context.layer(spec, tuple(shapely.total_bounds(local[context.epsg[spec.layer]])))
+
+    layers = dict(zip([s.layer for s in context.specs], run(read, context.specs), strict=True))
+    twins = context.twins
+    if reads:  # layers read near the parcels: their twins are matched here (one hash join per read)
+        with phases("read"):
+            twins = twins_of(context.specs, layers)
 
     def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
-        here = local[context.epsg[spec.layer]]
-        with phases("read"):
-            data = context.layer(spec, tuple(shapely.total_bounds(here)))
-        twin = context.twins.get(spec.layer)
+        here, data, twin = local[context.epsg[spec.layer]], layers[spec.layer], twins.get(spec.layer)
         with phases("query"):
             ip, jf = candidates(here, data, twin[2] if twin else None)
         with phases("intersection"):
             return data, cut(here, data, ip, jf)
 
-    # Threads pay off when layers are read per project (I/O); preloaded layers are faster in one thread.
-    reads = any(spec.layer not in context.whole for spec in context.specs)
-    done = list(_POOL.map(one, context.specs)) if reads else list(map(one, context.specs))
+    done = list(run(one, context.specs))
     project_areas = {}
     with phases("area"):
         for epsg, here in local.items():
@@ -351,7 +369,7 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
                 full[same], full[~same] = areas[0][done[i][1].parcel[same]], area
                 done[i] = (done[i][0], measured(done[i][1], full))
     position = {spec.layer: i for i, spec in enumerate(context.specs)}
-    for layer, (source, a_to_b, _) in context.twins.items():
+    for layer, (source, a_to_b, _) in twins.items():
         data, pieces = done[position[layer]]
         done[position[layer]] = (data, combined(pieces, reuse(done[position[source]][1], a_to_b)))
     return project_areas, done
