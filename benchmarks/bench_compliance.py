@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes of the multi-process batch")
     parser.add_argument("--api-only", action="store_true", help="only the figure through the API")
     parser.add_argument("--batch-only", action="store_true", help="only the batch figures (no API, no single)")
+    parser.add_argument("--pool-only", action="store_true", help="of the batches only check_batch (processes)")
     parser.add_argument("--cache-features", type=int, default=None,
                         help="Settings.review_cache_features for the batches (0: read every layer per chunk)")
     parser.add_argument("--warm-up", type=float, default=45.0, help="seconds to let the server hold DLTB/GHYDYH")
@@ -215,9 +216,24 @@ def _peak_mb(who: int) -> float:
 
 def _batches(url: str, extent: tuple, args: argparse.Namespace) -> None:
     """A batch vectorised in this process (load, then per phase) and ``check_batch`` on --workers processes."""
-    from onemap.store import open_store
 
     batch = projects(extent, args.batch, args.seed + 1)
+    if not args.pool_only:
+        _in_process(url, batch, args)
+    phases = Phases()
+    started = time.perf_counter()
+    results = check_batch(url, batch, workers=args.workers, cache_features=args.cache_features, phases=phases)
+    seconds = time.perf_counter() - started
+    print(f"check_batch of {len(results)} on {args.workers} processes (load included): {seconds:.1f} s wall; "
+          f"workers' review CPU {sum(phases.cpu.values()):.1f} s; largest worker's peak memory "
+          f"{_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+    print(f"  per phase (both workers): {phases.summary()}")
+
+
+def _in_process(url: str, batch: list[ProjectBoundary], args: argparse.Namespace) -> None:
+    """The batch vectorised in this process: load, then wall and CPU per phase."""
+    from onemap.store import open_store
+
     with open_store(url) as store:
         started, cpu = time.perf_counter(), time.process_time()
         context = ReviewContext(store, preload=True, cache_features=args.cache_features)
@@ -235,14 +251,7 @@ def _batches(url: str, extent: tuple, args: argparse.Namespace) -> None:
           f"{load_cpu:.1f} s CPU): {seconds:.1f} s wall, {cpu:.1f} s CPU, {cpu / args.batch * 1000:.2f} ms CPU per "
           f"project; results {verdicts}; peak memory {_peak_mb(resource.RUSAGE_SELF):.0f} MB")
     print(f"  per phase: {phases.summary()}")
-    phases = Phases()
-    started = time.perf_counter()
-    results = check_batch(url, batch, workers=args.workers, cache_features=args.cache_features, phases=phases)
-    seconds = time.perf_counter() - started
-    print(f"check_batch of {len(results)} on {args.workers} processes (load included): {seconds:.1f} s wall; "
-          f"workers' review CPU {sum(phases.cpu.values()):.1f} s; largest worker's peak memory "
-          f"{_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
-    print(f"  per phase (both workers): {phases.summary()}")
+
 
 if __name__ == "__main__":
     main()

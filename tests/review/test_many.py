@@ -105,3 +105,14 @@ def test_batch_processes_keep_the_input_order(county: Store) -> None:
 
 def test_area_units_round_as_the_standard() -> None:
     assert area_units(666.666) == {"area_m2": 666.67, "area_ha": 0.0667, "area_mu": 1.0}
+
+
+def test_a_sliver_collapsing_at_the_area_precision_measures_zero() -> None:
+    from onemap.review.compliance.service import piece_areas
+
+    sliver = shapely.Polygon([(39500000.00001, 3375000), (39500000.00002, 3375000.00001),
+                              (39500000.00001, 3375000.00002)])
+    square = shapely.box(39500000, 3375000, 39500010, 3375010)
+    areas = piece_areas(np.array([square, sliver, square, square]), 4527)
+    assert areas[1] == 0 and areas[0] == areas[2] == areas[3] == pytest.approx(100.0, abs=0.01)
+    assert piece_areas(np.array([square]), 4527)[0] == areas[0]

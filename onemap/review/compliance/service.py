@@ -361,7 +361,7 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
             # A piece that is the parcel itself (the parcel inside a feature) takes the parcel's area.
             whole = [_is_parcel(done[i][1], here) for i in chosen]
             parts = [here, *(done[i][1].geometry[~same] for i, same in zip(chosen, whole, strict=True))]
-            areas = np.split(ellipsoid_area(np.concatenate(parts), epsg, rounded=False),
+            areas = np.split(piece_areas(np.concatenate(parts), epsg),
                              np.cumsum([len(p) for p in parts])[:-1])
             project_areas[epsg] = areas[0]
             for i, same, area in zip(chosen, whole, areas[1:], strict=True):
@@ -373,6 +373,20 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
         data, pieces = done[position[layer]]
         done[position[layer]] = (data, combined(pieces, reuse(done[position[source]][1], a_to_b)))
     return project_areas, done
+
+
+def piece_areas(geoms: np.ndarray, epsg: int) -> np.ndarray:
+    """Unrounded ellipsoid areas; a sliver that collapses to a point at the 0.1 mm plane precision (GEOS cannot
+    densify it) measures 0 instead of failing the whole array (found by halving: other areas are unchanged).
+    """
+    try:
+        return ellipsoid_area(geoms, epsg, rounded=False)
+    except shapely.errors.GEOSException:
+        if len(geoms) == 1:
+            log.warning("piece of %.3g m² (plane) collapses at the area precision: measured 0", shapely.area(geoms[0]))
+            return np.zeros(1)
+        middle = len(geoms) // 2
+        return np.concatenate([piece_areas(geoms[:middle], epsg), piece_areas(geoms[middle:], epsg)])
 
 
 def _is_parcel(pieces: Pieces, parcels: np.ndarray) -> np.ndarray:
