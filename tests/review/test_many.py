@@ -107,12 +107,12 @@ def test_area_units_round_as_the_standard() -> None:
     assert area_units(666.666) == {"area_m2": 666.67, "area_ha": 0.0667, "area_mu": 1.0}
 
 
-def test_a_sliver_collapsing_at_the_area_precision_measures_zero() -> None:
+def test_a_piece_with_a_ring_collapsing_at_the_area_precision_is_measured() -> None:
     from onemap.review.compliance.service import piece_areas
 
-    sliver = shapely.Polygon([(39500000.00001, 3375000), (39500000.00002, 3375000.00001),
-                              (39500000.00001, 3375000.00002)])
+    tiny = [(39500005.00001, 3375005), (39500005.00002, 3375005.00001), (39500005.00001, 3375005.00002)]
     square = shapely.box(39500000, 3375000, 39500010, 3375010)
-    areas = piece_areas(np.array([square, sliver, square, square]), 4527)
-    assert areas[1] == 0 and areas[0] == areas[2] == areas[3] == pytest.approx(100.0, abs=0.01)
-    assert piece_areas(np.array([square]), 4527)[0] == areas[0]
+    holed = shapely.Polygon(square.exterior.coords, [tiny])  # a hole of 1e-10 m²: valid, but not densifiable
+    areas = piece_areas(np.array([square, holed, shapely.Polygon(tiny), square]), 4527)
+    assert areas[1] == pytest.approx(areas[0], abs=0.001) and areas[2] == 0
+    assert areas[0] == areas[3] == piece_areas(np.array([square]), 4527)[0] == pytest.approx(100.0, abs=0.01)
