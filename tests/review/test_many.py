@@ -75,6 +75,7 @@ def test_bounded_cache_reads_per_chunk_and_agrees(county: Store) -> None:
     small = county.entry("STBHHX").current.feature_count
     some = ReviewContext(county, preload=True, cache_features=small)
     assert "STBHHX" in some.whole and "DLTB" not in some.whole
+    _same(check_projects(county, projects, project_ids=ids, context=some, chunk=9), whole)
 
 
 def test_cache_keeps_at_most_the_feature_limit(county: Store) -> None:

@@ -345,7 +345,8 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
     twins = context.twins
     if reads:  # layers read near the parcels: their twins are matched here (one hash join per read)
         with phases("read"):
-            twins = twins_of(context.specs, layers)
+            near = {name: data for name, data in layers.items() if name not in context.whole}
+            twins = {**context.twins, **twins_of(context.specs, near)}
 
     def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
         here, data, twin = local[context.epsg[spec.layer]], layers[spec.layer], twins.get(spec.layer)
