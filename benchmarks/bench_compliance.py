@@ -1,11 +1,13 @@
 """Benchmark of 项目合规性审查 (issue 5): one project at a time through the API, in-process, and a batch.
 
 Usage: python benchmarks/bench_compliance.py [--store URL] [--projects 200] [--batch 1000] [--seed 1] [--api-only]
+       [--batch-only] [--cache-features N] [--workers 2]
 Without --store the 300k-parcel sample (benchmarks/out/county-300000/sample.gpkg) is imported once into
 benchmarks/out/compliance-300000.gpkg (reused later). Projects are random star-shaped polygons of ≤ 1 km²
 with 8–500 vertices inside the county. Prints p50/p95 per project (a long-lived ReviewContext as an API
 worker keeps: control lines cached, DLTB/GHYDYH read near each project), the seconds of a batch in one
-process (preloaded context) and of ``check_batch`` on --workers processes. The API figure drives a real
+process (preloaded context, vectorised across projects: wall and CPU time per phase) and of ``check_batch``
+on --workers processes (the workers' CPU time per phase). The API figure drives a real
 ``onemap serve`` (its own records database and data folder in a temporary directory, never the store):
 sequential POSTs of ``/ogc/processes/compliance-review/execution`` with keep-alive, p50/p95 wall time per
 request and the server's CPU time per request (from /proc).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -31,6 +34,8 @@ import shapely
 from onemap.geometry.crs import accepted_crs
 from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import Parcel, ProjectBoundary
+from onemap.review.compliance.many import check_projects, spatial_order
+from onemap.review.compliance.phases import Phases
 from onemap.review.compliance.service import ReviewContext, check_project
 
 OUT = Path(__file__).parent / "out"
@@ -165,6 +170,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="processes of the multi-process batch")
     parser.add_argument("--api-only", action="store_true", help="only the figure through the API")
+    parser.add_argument("--batch-only", action="store_true", help="only the batch figures (no API, no single)")
+    parser.add_argument("--pool-only", action="store_true", help="of the batches only check_batch (processes)")
+    parser.add_argument("--cache-features", type=int, default=None,
+                        help="Settings.review_cache_features for the batches (0: read every layer per chunk)")
     parser.add_argument("--warm-up", type=float, default=45.0, help="seconds to let the server hold DLTB/GHYDYH")
     args = parser.parse_args()
     from onemap.store import open_store
@@ -172,9 +181,18 @@ def main() -> None:
     url = _store(args.store)
     with open_store(url) as store:
         extent = store.entry("DLTB").current.extent
-    api_latency(url, projects(extent, args.projects + 2, args.seed), args.warm_up)
-    if args.api_only:
-        return
+    if not args.batch_only:
+        api_latency(url, projects(extent, args.projects + 2, args.seed), args.warm_up)
+        if args.api_only:
+            return
+        _single(url, extent, args)
+    _batches(url, extent, args)
+
+
+def _single(url: str, extent: tuple, args: argparse.Namespace) -> None:
+    """p50/p95 per project with a long-lived context (control lines cached, land use read near each project)."""
+    from onemap.store import open_store
+
     with open_store(url) as store:
         started = time.perf_counter()
         context = ReviewContext(store)
@@ -189,23 +207,50 @@ def main() -> None:
         p50, p95 = np.percentile(np.array(times) * 1000, [50, 95])
         print(f"per project ({args.projects}, reading DLTB/GHYDYH near each): p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
               f"max {max(times) * 1000:.1f} ms; results {results}")
-        started = time.perf_counter()
-        batch_context = ReviewContext(store, preload=True)
-        loaded = time.perf_counter() - started
-        batch = projects(extent, args.batch, args.seed + 1)
-        started, cpu = time.perf_counter(), time.process_time()
-        for boundary in batch:
-            check_project(store, boundary, context=batch_context)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        estimate = loaded + seconds * 10_000 / args.batch
-        print(f"batch of {args.batch} (preloaded context, load {loaded:.1f} s): {seconds:.1f} s wall, {cpu:.1f} s CPU, "
-              f"{seconds / args.batch * 1000:.1f} ms per project; 10,000 ≈ {estimate:.0f} s")
-        url = store.url
+
+
+def _peak_mb(who: int) -> float:
+    """Peak resident memory (MB) of this process or of its largest child process so far (Linux: kB)."""
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _batches(url: str, extent: tuple, args: argparse.Namespace) -> None:
+    """A batch vectorised in this process (load, then per phase) and ``check_batch`` on --workers processes."""
+
+    batch = projects(extent, args.batch, args.seed + 1)
+    if not args.pool_only:
+        _in_process(url, batch, args)
+    phases = Phases()
     started = time.perf_counter()
-    results = check_batch(url, projects(extent, args.batch, args.seed + 1), workers=args.workers)
+    results = check_batch(url, batch, workers=args.workers, cache_features=args.cache_features, phases=phases)
     seconds = time.perf_counter() - started
-    print(f"check_batch of {len(results)} on {args.workers} processes (load included): {seconds:.1f} s; "
-          f"10,000 ≈ {seconds * 10_000 / args.batch:.0f} s (load counted {10_000 // args.batch}× here: an upper bound)")
+    print(f"check_batch of {len(results)} on {args.workers} processes (load included): {seconds:.1f} s wall; "
+          f"workers' review CPU {sum(phases.cpu.values()):.1f} s; largest worker's peak memory "
+          f"{_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+    print(f"  per phase (both workers): {phases.summary()}")
+
+
+def _in_process(url: str, batch: list[ProjectBoundary], args: argparse.Namespace) -> None:
+    """The batch vectorised in this process: load, then wall and CPU per phase."""
+    from onemap.store import open_store
+
+    with open_store(url) as store:
+        started, cpu = time.perf_counter(), time.process_time()
+        context = ReviewContext(store, preload=True, cache_features=args.cache_features)
+        loaded, load_cpu = time.perf_counter() - started, time.process_time() - cpu
+        whole = ", ".join(sorted(context.whole)) or "none"
+        phases = Phases()
+        ordered = [batch[i] for i in spatial_order(batch)]
+        started, cpu = time.perf_counter(), time.process_time()
+        results = check_projects(store, ordered, context=context, phases=phases)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    verdicts: dict[str, int] = {}
+    for result in results:
+        verdicts[result["result"]] = verdicts.get(result["result"], 0) + 1
+    print(f"batch of {args.batch} vectorised in one process (held whole: {whole}; load {loaded:.1f} s wall / "
+          f"{load_cpu:.1f} s CPU): {seconds:.1f} s wall, {cpu:.1f} s CPU, {cpu / args.batch * 1000:.2f} ms CPU per "
+          f"project; results {verdicts}; peak memory {_peak_mb(resource.RUSAGE_SELF):.0f} MB")
+    print(f"  per phase: {phases.summary()}")
 
 
 if __name__ == "__main__":

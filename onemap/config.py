@@ -34,6 +34,10 @@ class Settings(BaseSettings):
                               description="Uploaded deliveries (/api/imports, /api/qc): a county's 三调 zip")
     # Executions reading more features than this run as jobs even when a synchronous answer was asked.
     sync_feature_limit: int = Field(50_000, ge=0, description="Feature count above which a process runs as a job")
+    review_cache_features: int = Field(
+        1_000_000, ge=0,
+        description="项目合规性审查: features a process may hold whole in memory (all cached layers together, about "
+                    "2 KB each); a larger layer is read per project or per batch chunk from the store (spatial query)")
     qc_extra: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="A province's extra QC rule files (YAML/CSV), separated by os.pathsep"
     )

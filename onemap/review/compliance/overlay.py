@@ -124,10 +124,12 @@ def _cache_key(store: Store, spec: LayerSpec, version: int, columns: list[str], 
 
 
 def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: list[str],
-                 stamp: object = None) -> LayerData:
+                 stamp: object = None, limit: int | None = None) -> LayerData:
     """The whole layer at ``version``, kept in a small process cache keyed by store URL, layer and version.
 
     ``stamp`` (the version's creation time) keeps a store rebuilt at the same URL from hitting stale entries.
+    The least recently used layer versions are dropped while the cache holds more than ``limit`` features
+    (``Settings.review_cache_features``) or more than ``_CACHE_SIZE`` layers; the one just read stays.
     """
     found = peek_layer(store, spec, version, columns, stamp)
     if found is not None:
@@ -135,9 +137,14 @@ def cached_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns
     data = read_layer(store, spec, version, epsg, columns)
     with _CACHE_LOCK:
         _CACHE[_cache_key(store, spec, version, columns, stamp)] = data
-        while len(_CACHE) > _CACHE_SIZE:
+        while len(_CACHE) > 1 and (len(_CACHE) > _CACHE_SIZE or (limit is not None and cached_features() > limit)):
             _CACHE.popitem(last=False)
     return data
+
+
+def cached_features() -> int:
+    """How many features the process cache holds (all layer versions)."""
+    return sum(len(data.geoms) for data in _CACHE.values())
 
 
 def peek_layer(store: Store, spec: LayerSpec, version: int, columns: list[str], stamp: object = None
@@ -195,9 +202,24 @@ def clip(parcels: np.ndarray, layer: LayerData, skip: np.ndarray | None = None) 
 
     Features flagged in ``skip`` (those whose pieces come from a twin layer) are left out.
     """
+    ip, jf = candidates(parcels, layer, skip)
+    return cut(parcels, layer, ip, jf)
+
+
+def candidates(parcels: np.ndarray, layer: LayerData, skip: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The (parcel, feature) pairs that intersect, ordered by parcel then feature (an order independent of the
+    tree, so a project alone, in a batch, or against a layer read near it gives its pieces in one order).
+    """
     ip, jf = layer.tree.query(parcels, predicate="intersects")
     if skip is not None:
         ip, jf = ip[~skip[jf]], jf[~skip[jf]]
+    order = np.lexsort((jf, ip))
+    return ip[order], jf[order]
+
+
+def cut(parcels: np.ndarray, layer: LayerData, ip: np.ndarray, jf: np.ndarray) -> Pieces:
+    """The pieces of the pairs (``ip``, ``jf``): a feature or parcel properly inside the other is kept whole."""
     if ip.size == 0:
         empty = np.array([], dtype=np.int64)
         return Pieces(empty, empty, np.array([], dtype=object), np.array([], dtype=float))
@@ -234,7 +256,7 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
         found = _TWINS.get(key)
     if found is not None and found[0] is a and found[1] is b:
         return found[2]
-    index = _twin_index(a, b)
+    index = twin_pairs(a, b)
     with _CACHE_LOCK:
         _TWINS[key] = (a, b, index)
         while len(_TWINS) > 4:
@@ -242,7 +264,8 @@ def twin_index(a: LayerData, b: LayerData) -> np.ndarray:
     return index
 
 
-def _twin_index(a: LayerData, b: LayerData) -> np.ndarray:
+def twin_pairs(a: LayerData, b: LayerData) -> np.ndarray:
+    """For each feature of ``a``, the one feature of ``b`` with the identical geometry (-1 for none); uncached."""
     a_wkb, b_wkb = shapely.to_wkb(a.geoms), shapely.to_wkb(b.geoms)
     # Only one-to-one twins: a duplicated geometry on either side would count a piece twice.
     b_count, a_count = Counter(b_wkb), Counter(a_wkb)
@@ -258,6 +281,7 @@ def reuse(pieces: Pieces, a_to_b: np.ndarray) -> Pieces:
 
 
 def combined(first: Pieces, second: Pieces) -> Pieces:
-    """Two sets of pieces of one layer as one."""
-    return Pieces(*(np.concatenate([getattr(first, f), getattr(second, f)])
-                    for f in ("parcel", "feature", "geometry", "area")))
+    """Two sets of pieces of one layer as one, ordered by parcel then feature (as :func:`candidates`)."""
+    both = [np.concatenate([getattr(first, f), getattr(second, f)]) for f in ("parcel", "feature", "geometry", "area")]
+    order = np.lexsort((both[1], both[0]))
+    return Pieces(*(values[order] for values in both))

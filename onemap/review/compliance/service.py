@@ -25,15 +25,18 @@ from typing import Any
 import numpy as np
 import shapely
 
+from onemap.config import get_settings
 from onemap.errors import InputError
-from onemap.geometry.area import ellipsoid_area
+from onemap.geometry.area import area_method, ellipsoid_area
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.overlay import (
+    GEOGRAPHIC,
     LayerData,
     Pieces,
     cached_layer,
-    clip,
+    candidates,
     combined,
+    cut,
     layer_columns,
     measured,
     peek_layer,
@@ -41,7 +44,9 @@ from onemap.review.compliance.overlay import (
     read_layer,
     reuse,
     twin_index,
+    twin_pairs,
 )
+from onemap.review.compliance.phases import Phases
 from onemap.review.compliance.rules import INVALID, MU_PER_M2, LayerFacts, LayerSpec, RuleSet, conclude, load_rules
 from onemap.standards.codes import sandiao_level1, sandiao_names, security_rank, ydyh_names
 from onemap.standards.registry import get_table
@@ -91,11 +96,15 @@ class ReviewContext:
     """
 
     def __init__(self, store: Store, rules: RuleSet | Path | str | None = None, *, preload: bool | str = False,
-                 visible: Callable[[LayerMeta], bool] | None = None, versions: dict[str, int] | None = None) -> None:
+                 visible: Callable[[LayerMeta], bool] | None = None, versions: dict[str, int] | None = None,
+                 cache_features: int | None = None) -> None:
         """``visible`` hides layers (a user's clearance: hidden layers are reviewed as missing from the catalog);
         ``versions`` pins layer versions (re-rendering a stored result's report) instead of the current ones.
+        A layer of more than ``cache_features`` features (default ``Settings.review_cache_features``) is never
+        held whole: it is read near each project, or near each chunk of a batch.
         """
         self.store = store
+        self.cache_features = get_settings().review_cache_features if cache_features is None else cache_features
         self.rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
         self.preload = preload
         self.visible = visible
@@ -120,35 +129,27 @@ class ReviewContext:
         self.security_level = max(levels, key=security_rank) if levels else _lowest_level()
         self.columns = {s.layer: layer_columns(self.store, s) for s in self.specs}
         stamps = {s.layer: entries[s.layer].current.created if self.pinned is None else None for s in self.specs}
+        fits = {s.layer: entries[s.layer].current.feature_count <= self.cache_features for s in self.specs}
         self.whole = {s.layer: cached_layer(self.store, s, self.versions[s.layer], self.epsg[s.layer],
-                                            self.columns[s.layer], stamps[s.layer])
-                      for s in self.specs if self.preload is True or s.role in ("control", "extent")}
+                                            self.columns[s.layer], stamps[s.layer], self.cache_features)
+                      for s in self.specs
+                      if fits[s.layer] and (self.preload is True or s.role in ("control", "extent"))}
         self.cold = []  # with preload="cached": the land-use layers not (yet) held whole
         if self.preload == "cached":
             for spec in self.specs:
-                if spec.layer not in self.whole:
+                if spec.layer not in self.whole and fits[spec.layer]:
                     found = peek_layer(self.store, spec, self.versions[spec.layer], self.columns[spec.layer],
                                        stamps[spec.layer])
                     if found is None:
                         self.cold.append((spec, self.versions[spec.layer], self.epsg[spec.layer],
-                                          self.columns[spec.layer], stamps[spec.layer]))
+                                          self.columns[spec.layer], stamps[spec.layer], self.cache_features))
                     else:
                         self.whole[spec.layer] = found
         self.twins = self._twins()
 
     def _twins(self) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
         """Preloaded current/planned layers sharing geometries: layer → (twin source, source→layer map, skip mask)."""
-        twins: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-        land = [s.layer for s in self.specs if s.role in ("current", "planned") and s.layer in self.whole]
-        for source, target in zip(land, land[1:], strict=False):
-            a, b = self.whole[source], self.whole[target]
-            if a.epsg == b.epsg and source not in twins:
-                a_to_b = twin_index(a, b)
-                skip = np.zeros(len(b.geoms), dtype=bool)
-                skip[a_to_b[a_to_b >= 0]] = True
-                if skip.any():
-                    twins[target] = (source, a_to_b, skip)
-        return twins
+        return twins_of(self.specs, self.whole, twin_index)
 
     def layer(self, spec: LayerSpec, near: tuple[float, float, float, float]) -> LayerData:
         """The layer's features (whole when cached, else those near the box ``near`` in the layer CRS)."""
@@ -167,6 +168,25 @@ class ReviewContext:
     def store_version(self) -> str:
         """The versions read, e.g. ``DLTB@3;STBHHX@1``."""
         return ";".join(f"{name}@{version}" for name, version in sorted(self.versions.items()))
+
+
+def twins_of(specs: list[LayerSpec], layers: dict[str, LayerData],
+             match: Callable[[LayerData, LayerData], np.ndarray] = twin_pairs
+             ) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+    """Current/planned layers among ``layers`` sharing geometries with the previous one (规划 drawn on the 三调
+    base map): layer → (twin source, source→layer feature map, skip mask of the layer's twinned features).
+    """
+    twins: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+    land = [s.layer for s in specs if s.role in ("current", "planned") and s.layer in layers]
+    for source, target in zip(land, land[1:], strict=False):
+        a, b = layers[source], layers[target]
+        if a.epsg == b.epsg and source not in twins:
+            a_to_b = match(a, b)
+            skip = np.zeros(len(b.geoms), dtype=bool)
+            skip[a_to_b[a_to_b >= 0]] = True
+            if skip.any():
+                twins[target] = (source, a_to_b, skip)
+    return twins
 
 
 def shared_context(store: Store, *, audience: Hashable = None, visible: Callable[[LayerMeta], bool] | None = None,
@@ -207,8 +227,7 @@ def _warm_up(store_url: str, cold: list[tuple]) -> None:
     def load() -> None:
         try:
             with open_store(store_url) as own:
-                loaded = [cached_layer(own, spec, version, epsg, columns, stamp)
-                          for spec, version, epsg, columns, stamp in wanted]
+                loaded = [cached_layer(own, *item) for item in wanted]
             for a, b in zip(loaded, loaded[1:], strict=False):  # matched here, not in a request
                 if a.epsg == b.epsg:
                     twin_index(a, b)
@@ -294,45 +313,102 @@ def _features(data: LayerData, pieces: Pieces) -> list[dict[str, Any]]:
             for j, a in sorted(zip(unique.tolist(), areas.tolist(), strict=True), key=lambda item: -item[1])]
 
 
-def _overlay_all(context: ReviewContext, boundary: ProjectBoundary
-                 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], list[tuple[LayerData, Pieces]]]:
-    """Every layer's pieces, measured with one ellipsoid-area call per CRS; the project in each CRS and its areas.
+def in_layer_crs(context: ReviewContext, geoms: np.ndarray, sources: np.ndarray) -> dict[int, np.ndarray]:
+    """Parcels (``sources``: the EPSG of each) in every CRS of the context's layers."""
+    local = {}
+    for target in sorted(set(context.epsg.values())):
+        out = np.empty(len(geoms), dtype=object)
+        for source in np.unique(sources).tolist():
+            chosen = sources == source
+            out[chosen] = projected(geoms[chosen], source, target)
+        local[target] = out
+    return local
+
+
+def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases: Phases | None = None
+                   ) -> tuple[dict[int, np.ndarray], list[tuple[LayerData, Pieces]]]:
+    """Every layer's pieces for the parcels ``local`` (one or many projects), measured with one ellipsoid-area
+    call per CRS; and the parcels' areas in each CRS. Layers not held whole are read near all the parcels.
 
     Layer reads run on two threads when the layers are read per project (pyogrio and psycopg release the GIL).
     """
-    geoms = boundary.geometries
-    local = {epsg: projected(geoms, boundary.crs.epsg, epsg) for epsg in set(context.epsg.values())}
-
-    def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
-        here = local[context.epsg[spec.layer]]
-        data = context.layer(spec, tuple(shapely.total_bounds(here)))
-        twin = context.twins.get(spec.layer)
-        return data, clip(here, data, twin[2] if twin else None)
-
+    phases = phases or Phases()
     # Threads pay off when layers are read per project (I/O); preloaded layers are faster in one thread.
     reads = any(spec.layer not in context.whole for spec in context.specs)
-    done = list(_POOL.map(one, context.specs)) if reads else list(map(one, context.specs))
+    run = _POOL.map if reads else map
+
+    def read(spec: LayerSpec) -> LayerData:
+        with phases("read"):
+            return context.layer(spec, tuple(shapely.total_bounds(local[context.epsg[spec.layer]])))
+
+    layers = dict(zip([s.layer for s in context.specs], run(read, context.specs), strict=True))
+    twins = context.twins
+    if reads:  # layers read near the parcels: their twins are matched here (one hash join per read)
+        with phases("read"):
+            near = {name: data for name, data in layers.items() if name not in context.whole}
+            twins = {**context.twins, **twins_of(context.specs, near)}
+
+    def one(spec: LayerSpec) -> tuple[LayerData, Pieces]:
+        here, data, twin = local[context.epsg[spec.layer]], layers[spec.layer], twins.get(spec.layer)
+        with phases("query"):
+            ip, jf = candidates(here, data, twin[2] if twin else None)
+        with phases("intersection"):
+            return data, cut(here, data, ip, jf)
+
+    done = list(run(one, context.specs))
     project_areas = {}
-    for epsg, here in local.items():
-        chosen = [i for i, spec in enumerate(context.specs) if context.epsg[spec.layer] == epsg]
-        parts = [here, *(done[i][1].geometry for i in chosen)]
-        areas = np.split(ellipsoid_area(np.concatenate(parts), epsg, rounded=False),
-                         np.cumsum([len(p) for p in parts])[:-1])
-        project_areas[epsg] = areas[0]
-        for i, area in zip(chosen, areas[1:], strict=True):
-            done[i] = (done[i][0], measured(done[i][1], area))
+    with phases("area"):
+        for epsg, here in local.items():
+            chosen = [i for i, spec in enumerate(context.specs) if context.epsg[spec.layer] == epsg]
+            # A piece that is the parcel itself (the parcel inside a feature) takes the parcel's area.
+            whole = [_is_parcel(done[i][1], here) for i in chosen]
+            parts = [here, *(done[i][1].geometry[~same] for i, same in zip(chosen, whole, strict=True))]
+            areas = np.split(piece_areas(np.concatenate(parts), epsg),
+                             np.cumsum([len(p) for p in parts])[:-1])
+            project_areas[epsg] = areas[0]
+            for i, same, area in zip(chosen, whole, areas[1:], strict=True):
+                full = np.empty(len(same))
+                full[same], full[~same] = areas[0][done[i][1].parcel[same]], area
+                done[i] = (done[i][0], measured(done[i][1], full))
     position = {spec.layer: i for i, spec in enumerate(context.specs)}
-    for layer, (source, a_to_b, _) in context.twins.items():
+    for layer, (source, a_to_b, _) in twins.items():
         data, pieces = done[position[layer]]
         done[position[layer]] = (data, combined(pieces, reuse(done[position[source]][1], a_to_b)))
-    return local, project_areas, done
+    return project_areas, done
 
 
-def _measure(context: ReviewContext, boundary: ProjectBoundary, review: Review) -> tuple[list, dict, np.ndarray]:
-    """Overlay every layer: the layer entries, the facts per layer and per-parcel overlap areas."""
+def piece_areas(geoms: np.ndarray, epsg: int) -> np.ndarray:
+    """Unrounded ellipsoid areas of pieces. A piece with a ring that collapses to a point at the method's plane
+    precision (0.1 mm: a sliver, or a tiny hole left by a clip) cannot be densified by GEOS: it is snapped to that
+    grid keeping a valid polygon (the collapsed ring dropped) and measured again; the failing piece is found by
+    halving the array, so the other areas are unchanged.
+    """
+    try:
+        return ellipsoid_area(geoms, epsg, rounded=False)
+    except shapely.errors.GEOSException:
+        if len(geoms) > 1:
+            middle = len(geoms) // 2
+            return np.concatenate([piece_areas(geoms[:middle], epsg), piece_areas(geoms[middle:], epsg)])
+    if epsg == GEOGRAPHIC:  # no plane rounding in longitude/latitude: nothing to snap
+        raise InputError("图斑几何无法计算椭球面积", f"ellipsoid area failed for {shapely.to_wkt(geoms[0])[:200]}")
+    grid = 10.0 ** -area_method().plane_decimals
+    snapped = shapely.set_precision(geoms, grid)
+    log.warning("piece of %.3f m² (plane) has a ring collapsing at %g m: measured after snapping",
+                float(shapely.area(geoms[0])), grid)
+    return ellipsoid_area(snapped, epsg, rounded=False)
+
+
+def _is_parcel(pieces: Pieces, parcels: np.ndarray) -> np.ndarray:
+    """Which pieces are their parcel's geometry object itself (not clipped)."""
+    return np.fromiter((g is parcels[k] for g, k in zip(pieces.geometry.tolist(), pieces.parcel.tolist(),
+                                                           strict=True)), dtype=bool, count=len(pieces.parcel))
+
+
+def _measure(context: ReviewContext, boundary: ProjectBoundary, review: Review, project_areas: dict[int, np.ndarray],
+             done: list[tuple[LayerData, Pieces]]) -> tuple[list, dict, np.ndarray]:
+    """The layer entries, the facts per layer and per-parcel overlap areas of one project's pieces."""
     count, layers, facts = len(boundary.parcels), [], {}
     per_parcel = np.zeros((count, len(context.specs)))
-    _, project_areas, done = _overlay_all(context, boundary)
     for column, (spec, (data, pieces)) in enumerate(zip(context.specs, done, strict=True)):
         review.layers[spec.layer] = (data, pieces)
         project_m2 = float(project_areas[data.epsg].sum())
@@ -374,8 +450,19 @@ def review_project(store: Store, boundary: Any, *, rules: RuleSet | Path | str |
     if boundary.problems:
         review.result = _invalid_result(boundary, project_id, context)
         return review
-    areas = ellipsoid_area(boundary.geometries, boundary.crs.epsg, rounded=False)
-    layers, facts, per_parcel = _measure(context, boundary, review)
+    geoms = boundary.geometries
+    areas = ellipsoid_area(geoms, boundary.crs.epsg, rounded=False)
+    local = in_layer_crs(context, geoms, np.full(len(geoms), boundary.crs.epsg))
+    project_areas, done = overlay_layers(context, local)
+    assemble(context, review, project_id, areas, project_areas, done)
+    return review
+
+
+def assemble(context: ReviewContext, review: Review, project_id: str, areas: np.ndarray,
+             project_areas: dict[int, np.ndarray], done: list[tuple[LayerData, Pieces]]) -> None:
+    """The ``result.json`` of one project from its parcels' areas and its measured pieces of every layer."""
+    boundary = review.boundary
+    layers, facts, per_parcel = _measure(context, boundary, review, project_areas, done)
     extent = [f for f in facts.values() if f.spec.role == "extent"] or \
         [f for f in facts.values() if f.spec.role == "current"]
     outside = bool(extent) and all(f.overlap_m2 <= 0 for f in extent)
@@ -388,8 +475,7 @@ def review_project(store: Store, boundary: Any, *, rules: RuleSet | Path | str |
     review.result = _envelope(project_id, boundary, float(areas.sum()), parcels, layers,
                               _conclusions(context, facts, outside), context)
     review.result["project"]["outside_jurisdiction"] = outside
-    log.info("reviewed project %s: %s", project_id, review.result["result"])
-    return review
+    log.debug("reviewed project %s: %s", project_id, review.result["result"])
 
 
 def _project_id(project_id: str | None, boundary: ProjectBoundary) -> str:
