@@ -12,11 +12,10 @@ from datetime import date, datetime
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from onemap.errors import InputError
-from onemap.geometry.area import ellipsoid_area
+from onemap.geometry.area import robust_ellipsoid_area
 from onemap.standards.codes import region_fields
 from onemap.store import Store
 from onemap.store.base import VALID
@@ -193,18 +192,5 @@ def with_areas(layer: LayerFrame) -> LayerFrame:
 
 
 def piece_areas(geoms: np.ndarray, epsg: int) -> np.ndarray:
-    """:func:`ellipsoid_area` of each geometry, robust to the slivers an intersection leaves.
-
-    The 三调 method rounds plane coordinates to 0.1 mm point by point; a sliver thinner than that
-    collapses into a degenerate ring, which GEOS refuses. Such pieces are snapped to the same grid
-    keeping valid output first (they lose only the collapsed part, whose area is below 0.01 m²). The
-    refused pieces are found by halving the array, so one sliver costs a few calls, not one per piece.
-    """
-    try:
-        return ellipsoid_area(geoms, epsg)
-    except shapely.errors.GEOSException:
-        if len(geoms) > 1:
-            half = len(geoms) // 2
-            return np.concatenate([piece_areas(geoms[:half], epsg), piece_areas(geoms[half:], epsg)])
-        grid = 1e-9 if CRS.from_epsg(epsg).is_geographic else 1e-4
-        return ellipsoid_area(shapely.set_precision(np.asarray(geoms, dtype=object), grid), epsg)
+    """:func:`onemap.geometry.area.robust_ellipsoid_area` (rounded as the standard says): slivers don't fail."""
+    return robust_ellipsoid_area(geoms, epsg)

@@ -10,6 +10,7 @@ PROJ's, which agrees with the method's series to 4e-6″.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,6 +19,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from onemap.standards.registry import get_table
+
+log = logging.getLogger(__name__)
 
 _ARCSEC = np.pi / (180.0 * 3600.0)
 _METRES_PER_DEGREE = 111_320.0
@@ -150,3 +153,26 @@ def ellipsoid_area(geometries: np.ndarray, epsg: int, *, rounded: bool = True) -
     areas = np.bincount(owner, weights=signed, minlength=len(index))
     result[index] = np.round(areas, method.area_decimals) if rounded else areas
     return result
+
+
+def robust_ellipsoid_area(geometries: np.ndarray, epsg: int, *, rounded: bool = True) -> np.ndarray:
+    """:func:`ellipsoid_area` of each geometry, robust to the slivers an intersection leaves.
+
+    The method rounds plane coordinates to 0.1 mm point by point; a sliver (or a tiny hole left by a clip)
+    thinner than that collapses into a degenerate ring, which GEOS refuses. Such a piece is snapped to the
+    same grid keeping a valid polygon (it loses only the collapsed part, whose area is below 0.01 m²) and
+    measured again. The refused pieces are found by halving the array, so the other areas are unchanged and
+    one sliver costs a few calls, not one per piece.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    try:
+        return ellipsoid_area(geoms, epsg, rounded=rounded)
+    except shapely.errors.GEOSException:
+        if len(geoms) > 1:
+            half = len(geoms) // 2
+            return np.concatenate([robust_ellipsoid_area(geoms[:half], epsg, rounded=rounded),
+                                   robust_ellipsoid_area(geoms[half:], epsg, rounded=rounded)])
+    grid = 1e-9 if CRS.from_epsg(epsg).is_geographic else 10.0**-area_method().plane_decimals
+    log.warning("a piece of %.3f (plane units²) has a ring collapsing at %g: measured after snapping",
+                float(shapely.area(geoms[0])), grid)
+    return ellipsoid_area(shapely.set_precision(geoms, grid), epsg, rounded=rounded)

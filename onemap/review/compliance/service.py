@@ -27,10 +27,9 @@ import shapely
 
 from onemap.config import get_settings
 from onemap.errors import InputError
-from onemap.geometry.area import area_method, ellipsoid_area
+from onemap.geometry.area import ellipsoid_area, robust_ellipsoid_area
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.overlay import (
-    GEOGRAPHIC,
     LayerData,
     Pieces,
     cached_layer,
@@ -378,24 +377,8 @@ def overlay_layers(context: ReviewContext, local: dict[int, np.ndarray], phases:
 
 
 def piece_areas(geoms: np.ndarray, epsg: int) -> np.ndarray:
-    """Unrounded ellipsoid areas of pieces. A piece with a ring that collapses to a point at the method's plane
-    precision (0.1 mm: a sliver, or a tiny hole left by a clip) cannot be densified by GEOS: it is snapped to that
-    grid keeping a valid polygon (the collapsed ring dropped) and measured again; the failing piece is found by
-    halving the array, so the other areas are unchanged.
-    """
-    try:
-        return ellipsoid_area(geoms, epsg, rounded=False)
-    except shapely.errors.GEOSException:
-        if len(geoms) > 1:
-            middle = len(geoms) // 2
-            return np.concatenate([piece_areas(geoms[:middle], epsg), piece_areas(geoms[middle:], epsg)])
-    if epsg == GEOGRAPHIC:  # no plane rounding in longitude/latitude: nothing to snap
-        raise InputError("图斑几何无法计算椭球面积", f"ellipsoid area failed for {shapely.to_wkt(geoms[0])[:200]}")
-    grid = 10.0 ** -area_method().plane_decimals
-    snapped = shapely.set_precision(geoms, grid)
-    log.warning("piece of %.3f m² (plane) has a ring collapsing at %g m: measured after snapping",
-                float(shapely.area(geoms[0])), grid)
-    return ellipsoid_area(snapped, epsg, rounded=False)
+    """Unrounded ellipsoid areas of pieces (a piece collapsing at the method's 0.1 mm grid is snapped and measured)."""
+    return robust_ellipsoid_area(geoms, epsg, rounded=False)
 
 
 def _is_parcel(pieces: Pieces, parcels: np.ndarray) -> np.ndarray:
