@@ -24,7 +24,7 @@ from onemap.review.compliance.ondemand import REPORT_FILES
 from onemap.review.compliance.service import ReviewContext, review_project, shared_context
 from onemap.security import PermissionDeniedError
 from onemap.security.clearance import can_read_layer
-from onemap.services.processes.access import SYNC_FEATURE_LIMIT
+from onemap.services.processes.access import sync_feature_limit
 from onemap.services.processes.model import Process, RunContext
 from onemap.store import Store
 
@@ -75,7 +75,7 @@ def project_count(store: Store, inputs: dict[str, Any]) -> int:
     if not key or not isinstance(value, dict) or not isinstance(value.get("features"), list):
         return 0
     keys = {str(((f or {}).get("properties") or {}).get(key)) for f in value["features"] if isinstance(f, dict)}
-    return 0 if len(keys) <= SYNC_PROJECTS else SYNC_FEATURE_LIMIT + len(keys)
+    return 0 if len(keys) <= SYNC_PROJECTS else sync_feature_limit() + len(keys)
 
 
 def _visible(ctx: RunContext) -> Callable | None:

@@ -22,13 +22,6 @@ def sync_feature_limit() -> int:
     return get_settings().sync_feature_limit
 
 
-def __getattr__(name: str) -> Any:
-    """``SYNC_FEATURE_LIMIT``: the configured threshold, read when used (kept for existing callers)."""
-    if name == "SYNC_FEATURE_LIMIT":
-        return sync_feature_limit()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def authorize(store: Store, process: Process, inputs: dict[str, Any], user: User,
               settings: SecuritySettings | None = None) -> dict[str, Any]:
     """The inputs to run with, after checking permission, each layer input and the region scope.
