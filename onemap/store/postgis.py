@@ -37,7 +37,7 @@ from psycopg.rows import dict_row
 
 from onemap.errors import ConflictError, InputError, StoreError
 from onemap.store import base
-from onemap.store.base import Box, LayerMeta, Store, VersionInfo, VersionPlan, compile_sql
+from onemap.store.base import Box, LayerMeta, Store, VersionInfo, VersionPlan, cached_sql, compile_sql
 
 _GEOM, _FID = "geom", "fid"
 TILE_SRIDS = (3857, 4490)  # CRSs of WebMercatorQuad and CGCS2000Quad: stored copies of geom for tiles
@@ -262,6 +262,15 @@ class PostGISStore(Store):
         frame[base.FID] = frame[base.FID].astype(np.int64)
         geometry = gpd.GeoSeries(shapely.from_wkb(np.array(values[-1], dtype=object)), crs=epsg)
         return gpd.GeoDataFrame(frame, geometry=geometry.rename(base.GEOMETRY), crs=epsg)
+
+    def _fetch_rows(self, name: str, table: sa.Table, where: list, attributes: list[str],
+                    batch: int) -> list[tuple]:
+        columns = (table.c[base.FID], table.c[base.KEY], sa.func.ST_AsBinary(table.c[_GEOM]),
+                   *(table.c[c] for c in attributes))
+        statement = sa.select(*columns).where(*where).order_by(table.c[base.FID]).limit(batch)
+        text, params = cached_sql(statement, self.dialect)
+        with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
+            return cur.execute(text, params).fetchall()
 
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
