@@ -256,7 +256,7 @@ class PostGISStore(Store):
         text, params = compile_sql(statement, self.dialect)
         with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
             types = self._columns(name)
-            rows = cur.execute(text, params).fetchall()
+            rows = self._prepared_rows(cur, text, params)
         values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
         frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=False)})
         frame[base.FID] = frame[base.FID].astype(np.int64)
@@ -270,6 +270,16 @@ class PostGISStore(Store):
         statement = sa.select(*columns).where(*where).order_by(table.c[base.FID]).limit(batch)
         text, params = cached_sql(statement, self.dialect)
         with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
+            return self._prepared_rows(cur, text, params)
+
+    def _prepared_rows(self, cur: psycopg.Cursor, text: str, params: dict) -> list[tuple]:
+        """The rows of a repeated query. psycopg prepares a text it sees often on the server; when another
+        connection has since widened a column ("cached plan must not change result type"), the prepared
+        statements are dropped and the query asked again."""
+        try:
+            return cur.execute(text, params).fetchall()
+        except psycopg.errors.FeatureNotSupported:
+            self._conn.execute("DEALLOCATE ALL")
             return cur.execute(text, params).fetchall()
 
     # -- writing ---------------------------------------------------------------------------------

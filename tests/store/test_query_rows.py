@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from onemap.errors import InputError, NotFoundError, StoreError
 from onemap.services.cql2 import compile_filter
-from onemap.store import Store
+from onemap.store import Store, open_store
 from onemap.store.base import _SQL_CACHE, cached_sql, compile_sql, layer_table
 from onemap.store.gpkg import gpkg_wkb
-from tests.services.layers import CELL, COLS, EPSG, X0, Y0, cell, ensure, lonlat
+from tests.services.layers import CELL, COLS, EPSG, X0, Y0, cell, commit, ensure, lonlat
 
 
 def cql(text: str, store: Store):
@@ -138,3 +138,20 @@ def test_gpkg_wkb_strips_every_envelope_size() -> None:
         gpkg_wkb(b"XX" + bytes(6) + wkb)
     with pytest.raises(StoreError):
         gpkg_wkb(b"GP" + bytes([0, 5 << 1]) + bytes(4) + wkb)
+
+
+def test_prepared_rows_survive_a_column_widened_by_another_connection(store: Store) -> None:
+    """PostGIS: the cached statement is prepared on the server; a new version that turns XH into text
+    (written through another connection) must not break the next page of a pooled store."""
+    if store.dialect != "postgresql":
+        pytest.skip("prepared statements are PostGIS'")
+    frame = ensure(store)
+    for _ in range(8):  # psycopg prepares after five runs
+        assert store.query_rows("DLTB", limit=3, columns=["XH"]).rows
+    changed = frame.copy()
+    changed["XH"] = [f"编号{i}" for i in range(len(changed))]
+    with open_store(store.url) as other:
+        commit(other, changed)
+    store._catalog_memo = None
+    rows = store.query_rows("DLTB", limit=3, columns=["XH"]).rows
+    assert [r[3] for r in rows] == ["编号0", "编号1", "编号2"]
