@@ -1,6 +1,7 @@
 """Load test of the running server with wrk (one command), printing req/s, p50 and p99 per scenario.
 
-Usage: ``python benchmarks/bench_load.py [--stores postgis,gpkg] [--workers N] [--duration 10]``
+Usage: ``python benchmarks/bench_load.py [--stores postgis,gpkg] [--scenarios tiles,items] [--workers N]
+[--duration 10]``
 
 For each store it starts the real server (``onemap serve``) twice: once on the shared 300k-parcel store
 (read only: the server writes only its records database and tile cache, both in a private folder), and
@@ -214,7 +215,7 @@ def item_paths(layer: str, count: int = 200, features: int = 30_000) -> list[str
 
 def wrk(server_base: str, paths: list[str], *, cookie: str = "", duration: int, connections: int) -> dict:
     """Run wrk against ``paths`` (cycled); req/s, p50 and p99 in ms, requests, errors."""
-    script, listing = WORK / "paths.lua", WORK / "paths.txt"
+    script, listing = WORK / f"paths-{os.getpid()}.lua", WORK / f"paths-{os.getpid()}.txt"  # runs may overlap
     script.write_text(LUA)
     listing.write_text("\n".join(paths) + "\n")
     env = {**os.environ, "BENCH_PATHS": str(listing), "BENCH_COOKIE": cookie}
@@ -271,24 +272,27 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
     copy = postgis_copy() if kind == "postgis" else gpkg_copy()
     print(f"\n== {kind}: shared store (public layer, anonymous)", flush=True)
     server = Server(shared, WORK / f"{kind}-shared", args.workers)
+    tiles, items = "tiles" in args.scenarios, "items" in args.scenarios
     try:
-        paths = tile_paths(server, PUBLIC_LAYER, "")
-        measure("cached z14 tiles, anonymous, 公开 DLTB", server, paths, args)
-        measure(f"items limit=10, anonymous, 公开 {ITEMS_LAYER} (large polygons)", server,
-                item_paths(ITEMS_LAYER, features=24_000), args)
-        cookie = reader_cookie(server)
-        measure("items limit=10, reader cookie, 公开 DLTB", server, item_paths(PUBLIC_LAYER, features=300_000),
-                args, cookie)
+        if tiles:
+            measure("cached z14 tiles, anonymous, 公开 DLTB", server, tile_paths(server, PUBLIC_LAYER, ""), args)
+        if items:
+            measure(f"items limit=10, anonymous, 公开 {ITEMS_LAYER} (large polygons)", server,
+                    item_paths(ITEMS_LAYER, features=24_000), args)
+            measure("items limit=10, reader cookie, 公开 DLTB", server, item_paths(PUBLIC_LAYER, features=300_000),
+                    args, reader_cookie(server))
     finally:
         server.stop()
     print(f"== {kind}: private copy (内部 layer, signed-in reader)", flush=True)
     server = Server(copy, WORK / f"{kind}-copy", args.workers)
     try:
         cookie = reader_cookie(server)
-        paths = tile_paths(server, INTERNAL_LAYER, cookie)
-        measure("cached z14 tiles, reader cookie, 内部 YJJBNTBHTB", server, paths, args, cookie)
-        measure("items limit=10, reader cookie, 内部 YJJBNTBHTB", server, item_paths(INTERNAL_LAYER, features=36_000),
-                args, cookie)
+        if tiles:
+            paths = tile_paths(server, INTERNAL_LAYER, cookie)
+            measure("cached z14 tiles, reader cookie, 内部 YJJBNTBHTB", server, paths, args, cookie)
+        if items:
+            measure("items limit=10, reader cookie, 内部 YJJBNTBHTB", server,
+                    item_paths(INTERNAL_LAYER, features=36_000), args, cookie)
     finally:
         server.stop()
 
@@ -296,6 +300,7 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", default="postgis,gpkg")
+    parser.add_argument("--scenarios", default="tiles,items", help="tiles, items or both (comma-separated)")
     parser.add_argument("--workers", type=int, default=None, help="onemap serve --workers (default: its own)")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
@@ -308,6 +313,7 @@ def main() -> None:
           " machine", flush=True)
     if not args.no_ceiling:
         ceiling(args)
+    args.scenarios = {s.strip() for s in args.scenarios.split(",")}
     for kind in args.stores.split(","):
         run_store(kind.strip(), args)
 

@@ -17,10 +17,12 @@ What a client sees:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import pandas as pd
 import shapely
@@ -100,9 +102,9 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
         box, region = ogc_crs.bbox_to_layer(bbox, ogc_crs.parse_crs(bbox_crs, what="bbox-crs"), epsg)
         compiled = intersects_filter(region, epsg).and_(compiled) if region is not None else compiled
     chosen = _chosen(types, properties)
-    page = store.query(layer, version=number, bbox=box, filter=compiled, after=after, limit=limit,
-                       columns=[stored.get(name, name) for name in chosen])
-    features = _features(page.frame, epsg, output, {name: types[name] for name in chosen})
+    page = store.query_rows(layer, version=number, bbox=box, filter=compiled, after=after, limit=limit,
+                            columns=[stored.get(name, name) for name in chosen])
+    features = _row_features(page.rows, epsg, output, {name: types[name] for name in chosen})
     body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
     if page.matched is not None:
         body["numberMatched"] = page.matched
@@ -173,6 +175,51 @@ def _features(frame: gpd.GeoDataFrame, epsg: int, output: ogc_crs.OgcCRS, types:
     rows = zip(*columns, strict=True) if columns else ([] for _ in range(len(frame)))
     return [{"type": "Feature", "id": key, "geometry": shape, "properties": dict(zip(names, row, strict=True))}
             for key, shape, row in zip(frame["_key"].tolist(), shapes, rows, strict=True)]
+
+
+def _row_features(rows: list[tuple], epsg: int, output: ogc_crs.OgcCRS, types: dict[str, str]) -> list[dict]:
+    """GeoJSON features from store rows ``(fid, _key, WKB, *attributes)``; the same output as :func:`_features`."""
+    wkb = np.array([row[2] for row in rows], dtype=object)
+    geometries = ogc_crs.from_layer(shapely.from_wkb(wkb), epsg, output)
+    shapes = [None if text is None else orjson.loads(text) for text in shapely.to_geojson(geometries)]
+    names = list(types)
+    convert = [_TO_JSON[types[name]] for name in names]
+    return [{"type": "Feature", "id": row[1], "geometry": shape,
+             "properties": {name: None if value is None else to_json(value)
+                            for name, to_json, value in zip(names, convert, row[3:], strict=True)}}
+            for row, shape in zip(rows, shapes, strict=True)]
+
+
+def _number(value: object) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _date_text(value: object) -> str | None:
+    """A date as YYYY-MM-DD: from a date (PostGIS) or ISO text (GeoPackage); None when unreadable."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value.strftime("%Y-%m-%d")
+
+
+def _datetime_text(value: object) -> str | None:
+    """A time stamp in UTC as ISO 8601 with ``Z``; naive times count as UTC (as the stores write them)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    elif not isinstance(value, datetime):  # a date in a time stamp column
+        value = datetime(value.year, value.month, value.day)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+_TO_JSON = {"integer": int, "number": _number, "boolean": bool, "string": str, "date": _date_text,
+            "datetime": _datetime_text}
 
 
 def _json_values(series: pd.Series, kind: str) -> list:

@@ -134,6 +134,22 @@ class QueryPage:
 
 
 @dataclass
+class RowPage:
+    """One page of features as plain rows (the lean read path of small OGC API pages: no pandas).
+
+    Each row is ``(fid, _key, geometry, *attributes)``: the geometry as WKB bytes in the layer CRS (None
+    when NULL), the attributes in ``columns`` order as Python values (None when NULL; dates and times as
+    the database returns them: ``date``/``datetime`` objects, or ISO text from a GeoPackage).
+    ``next_after`` and ``matched`` mean what they mean in :class:`QueryPage`.
+    """
+
+    columns: list[str]
+    rows: list[tuple]
+    next_after: int | None
+    matched: int | None = None
+
+
+@dataclass
 class FilterPlan:
     """How a store runs a filter: an SQL condition, a vectorised check of the rows SQL returns, an index box."""
 
@@ -197,6 +213,33 @@ def compile_sql(statement: sa.Executable, dialect: str) -> tuple[str, dict]:
     """SQL text with named placeholders and its parameters: every value stays a bound parameter."""
     compiled = statement.compile(dialect=_DIALECTS[dialect], compile_kwargs={"render_postcompile": True})
     return str(compiled), dict(compiled.params)
+
+
+_SQL_CACHE: dict[tuple, sa.Compiled] = {}
+SQL_CACHE_SIZE = 512  # statement shapes kept compiled (layer × columns × filter shape); cleared when full
+
+
+def cached_sql(statement: sa.Executable, dialect: str) -> tuple[str, dict]:
+    """:func:`compile_sql`, but a statement of a shape already seen is not compiled again.
+
+    The shape is SQLAlchemy's cache key: the statement with its literal values taken out. The values of
+    this statement are bound into the cached compilation, so every value stays a bound parameter, and the
+    SQL text stays the same for one shape (psycopg then prepares it on the server after a few runs).
+    Statements SQLAlchemy cannot cache, or that need values rendered into the text (expanding ``IN``
+    lists), are compiled each time.
+    """
+    key = statement._generate_cache_key()
+    if key is None:
+        return compile_sql(statement, dialect)
+    compiled = _SQL_CACHE.get((dialect, key.key))
+    if compiled is None:
+        compiled = statement.compile(dialect=_DIALECTS[dialect], cache_key=key)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            return compile_sql(statement, dialect)
+        if len(_SQL_CACHE) >= SQL_CACHE_SIZE:
+            _SQL_CACHE.clear()
+        _SQL_CACHE[(dialect, key.key)] = compiled
+    return str(compiled), dict(compiled.construct_params(extracted_parameters=key.bindparams))
 
 
 def empty_page(attributes: list[str], epsg: int) -> gpd.GeoDataFrame:
@@ -371,7 +414,7 @@ class Store(ABC):
         """Attribute name -> "string", "integer", "number", "boolean", "date" or "datetime" (for queryables)."""
         if not self.has_layer(name):
             raise NotFoundError(f"图层不存在:{name}", f"no layer {name}")
-        return {c: simple_type(t) for c, t in self._stored_types(name).items() if c not in _NOT_ATTRIBUTES}
+        return {c: simple_type(t) for c, t in self._layer_shape(name)[0].items() if c not in _NOT_ATTRIBUTES}
 
     def query(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
               bbox: Box | None = None, filter: RowFilter | None = None, after: int | None = None,
@@ -381,14 +424,35 @@ class Store(ABC):
         ``bbox`` (layer CRS) keeps features whose geometry intersects the box; ``filter`` is a compiled
         CQL2 filter; ``columns`` picks attributes. Paging is keyset paging: no page ever counts the layer.
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise InputError(f"每页要素数须在 1–{MAX_PAGE} 之间:{limit}", f"bad limit {limit}")
-        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
-            raise InputError(f"分页游标不合法:{after}", f"bad after {after}")
-        entry = self.entry(name)
-        query = _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
-                       filter, after, limit, None if columns is None else tuple(columns))
+        query = self._checked_query(name, version, as_of, bbox, filter, after, limit, columns)
         return self._run(name, query)
+
+    def query_rows(self, name: str, *, version: int | None = None, as_of: date | datetime | None = None,
+                   bbox: Box | None = None, filter: RowFilter | None = None, after: int | None = None,
+                   limit: int = 100, columns: list[str] | None = None) -> RowPage:
+        """:meth:`query` as plain rows (see :class:`RowPage`): the same features, pages and errors, without
+        building data frames; the read path of OGC API items pages. A filter part the database cannot run
+        (GeoPackage spatial predicates) is checked on a frame of the candidate rows, as :meth:`query` does.
+        """
+        query = self._checked_query(name, version, as_of, bbox, filter, after, limit, columns)
+        table, where, refiners, wanted = self._plan(name, query)
+        if refiners:
+            return _frame_rows(self._collect_frames(name, query, table, where, refiners, wanted), wanted)
+        page_where = where if query.after is None else [*where, table.c[FID] > query.after]
+        rows = self._fetch_rows(name, table, page_where, wanted, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[:query.limit]
+        matched = len(rows) if query.after is None and not more else None
+        return RowPage(wanted, rows, int(rows[-1][0]) if more else None, matched)
+
+    def _fetch_rows(self, name: str, table: sa.Table, where: list[sa.ColumnElement[bool]], attributes: list[str],
+                    batch: int) -> list[tuple]:
+        """Up to ``batch`` rows matching ``where`` in fid order as ``(fid, _key, WKB, *attributes)`` tuples.
+
+        The default goes through :meth:`_fetch`; providers override it with one cached SQL statement.
+        """
+        frame = self._fetch(name, table, where, attributes, self.entry(name).meta.epsg, batch)
+        return _frame_rows(QueryPage(frame, None), attributes).rows
 
     def feature(self, name: str, fid_or_key: int | str, *, version: int | None = None,
                 as_of: date | datetime | None = None) -> gpd.GeoDataFrame:
@@ -400,15 +464,41 @@ class Store(ABC):
             raise NotFoundError(f"图层 {name} 中没有要素 {fid_or_key}", f"{name}: no feature {fid_or_key!r}")
         return frame
 
-    def _run(self, name: str, query: _Query) -> QueryPage:
-        stored = self._stored_types(name)
+    def _checked_query(self, name: str, version: int | None, as_of: date | datetime | None, bbox: Box | None,
+                       filter: RowFilter | None, after: int | None, limit: int, columns: list[str] | None) -> _Query:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise InputError(f"每页要素数须在 1–{MAX_PAGE} 之间:{limit}", f"bad limit {limit}")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+            raise InputError(f"分页游标不合法:{after}", f"bad after {after}")
+        entry = self.entry(name)
+        return _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
+                      filter, after, limit, None if columns is None else tuple(columns))
+
+    def _layer_shape(self, name: str) -> tuple[dict[str, str], sa.Table]:
+        """The stored column types of a layer and its SQLAlchemy table, read once per layer version.
+
+        Columns change only when an import writes a new version, and a new version is a new catalog
+        entry (seen within ``CATALOG_TTL``), so the layer's current version keys the memo.
+        """
+        key = (name, self.entry(name).current.version)
+        memo = self.__dict__.setdefault("_shape_memo", {})
+        shape = memo.get(key)
+        if shape is None:
+            stored = self._stored_types(name)
+            shape = stored, layer_table(name, stored, self.schema)
+            memo.clear() if len(memo) > 256 else None
+            memo[key] = shape
+        return shape
+
+    def _plan(self, name: str, query: _Query) -> tuple[sa.Table, list, list, list[str]]:
+        """The table, SQL conditions, Python-side row checks and attribute names of a query."""
+        stored, table = self._layer_shape(name)
         attributes = [c for c in stored if c not in _NOT_ATTRIBUTES]
         wanted = attributes if query.columns is None else list(query.columns)
         asked = [*wanted, *(query.filter.properties if query.filter else ())]
         unknown = sorted({c for c in asked if c not in attributes})
         if unknown:
             raise InputError(f"图层 {name} 没有字段:{'、'.join(unknown)}", f"{name}: no columns {unknown}")
-        table = layer_table(name, stored, self.schema)
         where, refiners = _version_where(table, query), []
         if query.filter is not None:
             plan = query.filter.plan(table, self.dialect)
@@ -420,7 +510,14 @@ class Store(ABC):
             condition, exact = self._box_where(table, name, query.bbox, query.epsg, True)
             where.append(condition)
             refiners += [] if exact else [_box_refiner(query.bbox)]
+        return table, where, refiners, wanted
 
+    def _run(self, name: str, query: _Query) -> QueryPage:
+        table, where, refiners, wanted = self._plan(name, query)
+        return self._collect_frames(name, query, table, where, refiners, wanted)
+
+    def _collect_frames(self, name: str, query: _Query, table: sa.Table, where: list, refiners: list,
+                        wanted: list[str]) -> QueryPage:
         def fetch(after: int | None, batch: int) -> gpd.GeoDataFrame:
             page_where = where if after is None else [*where, table.c[FID] > after]
             return self._fetch(name, table, page_where, wanted, query.epsg, batch)
@@ -546,6 +643,19 @@ def _version_where(table: sa.Table, query: _Query) -> list[sa.ColumnElement[bool
     elif query.key is not None:
         where.append(table.c[KEY] == str(query.key))
     return where
+
+
+def _frame_rows(page: QueryPage, attributes: list[str]) -> RowPage:
+    """A frame page as a row page (NULLs, NaN and NaT as None)."""
+    frame = page.frame
+    columns = []
+    for name in attributes:
+        values = frame[name].to_numpy(dtype=object, copy=True)
+        values[frame[name].isna().to_numpy()] = None
+        columns.append(values.tolist())
+    wkb = shapely.to_wkb(frame.geometry.to_numpy()).tolist()
+    rows = list(zip(frame[FID].tolist(), frame[KEY].tolist(), wkb, *columns, strict=True))
+    return RowPage(list(attributes), rows, page.next_after, page.matched)
 
 
 def _box_refiner(box: Box) -> Callable[[gpd.GeoDataFrame], np.ndarray]:

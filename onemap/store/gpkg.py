@@ -40,6 +40,7 @@ from onemap.store.base import (
     Store,
     VersionInfo,
     VersionPlan,
+    cached_sql,
     compile_sql,
     empty_page,
 )
@@ -173,6 +174,15 @@ class GeoPackageStore(Store):
         frame[FID] = frame[FID].astype("int64")
         return frame
 
+    def _fetch_rows(self, name: str, table: sa.Table, where: list, attributes: list[str],
+                    batch: int) -> list[tuple]:
+        """The rows by plain SQLite: the geometry blob is GeoPackage binary, i.e. a header and then WKB."""
+        columns = (table.c[FID], table.c[KEY], table.c[_GEOM], *(table.c[c] for c in attributes))
+        statement = sa.select(*columns).where(*where).order_by(table.c[FID]).limit(batch)
+        text, params = cached_sql(statement, self.dialect)
+        rows = self._conn.execute(text, params).fetchall()
+        return [(fid, key, gpkg_wkb(blob), *rest) for fid, key, blob, *rest in rows]
+
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
         staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.path.parent))
@@ -281,6 +291,21 @@ class GeoPackageStore(Store):
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage binary header: envelope indicator -> size
+
+
+def gpkg_wkb(blob: bytes | None) -> bytes | None:
+    """The WKB of a GeoPackage geometry blob (GeoPackage 1.3 §2.1.3: "GP", version, flags, srs_id, envelope)."""
+    if blob is None:
+        return None
+    if blob[:2] != b"GP":
+        raise StoreError("几何数据不是 GeoPackage 二进制格式", f"not a GeoPackage geometry blob: {bytes(blob[:8])!r}")
+    envelope = _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111)
+    if envelope is None:
+        raise StoreError("几何数据的包络类型无效", f"bad GeoPackage envelope flags {blob[3]:#x}")
+    return bytes(blob[8 + envelope:])
 
 
 def _at_version_sql(version: int, prefix: str = "") -> str:

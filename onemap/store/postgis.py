@@ -37,7 +37,7 @@ from psycopg.rows import dict_row
 
 from onemap.errors import ConflictError, InputError, StoreError
 from onemap.store import base
-from onemap.store.base import Box, LayerMeta, Store, VersionInfo, VersionPlan, compile_sql
+from onemap.store.base import Box, LayerMeta, Store, VersionInfo, VersionPlan, cached_sql, compile_sql
 
 _GEOM, _FID = "geom", "fid"
 TILE_SRIDS = (3857, 4490)  # CRSs of WebMercatorQuad and CGCS2000Quad: stored copies of geom for tiles
@@ -256,7 +256,7 @@ class PostGISStore(Store):
         text, params = compile_sql(statement, self.dialect)
         with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
             types = self._columns(name)
-            rows = cur.execute(text, params).fetchall()
+            rows = self._prepared_rows(cur, text, params)
         values = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
         frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=False)})
         frame[base.FID] = frame[base.FID].astype(np.int64)
@@ -273,6 +273,25 @@ class PostGISStore(Store):
         frame = pd.DataFrame({c: _series(v, types[c]) for c, v in zip(names, values, strict=True)})
         frame[base.FID] = frame[base.FID].astype(np.int64)
         return frame
+
+    def _fetch_rows(self, name: str, table: sa.Table, where: list, attributes: list[str],
+                    batch: int) -> list[tuple]:
+        columns = (table.c[base.FID], table.c[base.KEY], sa.func.ST_AsBinary(table.c[_GEOM]),
+                   *(table.c[c] for c in attributes))
+        statement = sa.select(*columns).where(*where).order_by(table.c[base.FID]).limit(batch)
+        text, params = cached_sql(statement, self.dialect)
+        with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
+            return self._prepared_rows(cur, text, params)
+
+    def _prepared_rows(self, cur: psycopg.Cursor, text: str, params: dict) -> list[tuple]:
+        """The rows of a repeated query. psycopg prepares a text it sees often on the server; when another
+        connection has since widened a column ("cached plan must not change result type"), the prepared
+        statements are dropped and the query asked again."""
+        try:
+            return cur.execute(text, params).fetchall()
+        except psycopg.errors.FeatureNotSupported:
+            self._conn.execute("DEALLOCATE ALL")
+            return cur.execute(text, params).fetchall()
 
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
