@@ -200,6 +200,9 @@ def test_side_by_side_compare_follows_the_switch(page, county: County, paddy: di
     page.select_option("#compare-mode", "split")
     page.click("#compare-run")
     page.wait_for_selector("#map2")
+    # the second map first loads its own CGCS2000Quad tiles: only what is asked after the switch counts
+    page.evaluate("() => new Promise((resolve) => { window.onemap.secondMap.once('rendercomplete', resolve);"
+                  " window.onemap.secondMap.render(); })")
     tiles: list[str] = []
     page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
     _switch_to_zone(page)
