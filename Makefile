@@ -21,6 +21,8 @@ demo-data: setup            ## generate the sample county and import it into the
 	    --note "国土空间总体规划(样例数据)" --security-level 公开
 	$(ONEMAP) import "$(DEMO)/监测.gpkg" --store $(STORE) --category 管理 --department 自然资源局 \
 	    --security-level 公开
+	$(ONEMAP) documents list GHYDYH | grep -q 规划文本 || $(ONEMAP) documents attach GHYDYH \
+	    "$(DEMO)/规划文本.docx" "$(DEMO)/规划指标表.xlsx" --store $(STORE)
 	$(ONEMAP) layers --store $(STORE)
 
 $(SECRET):

@@ -66,6 +66,6 @@ def list_command(layer: Annotated[str, typer.Argument(help="图层名称")], rec
     engine = _engine(records)
     try:
         for document in list_documents(engine, layer):
-            console.print(f"{document.id}  {document.title}  {document.filename}  {document.size:,} 字节")
+            typer.echo(f"{document.id}  {document.title}  {document.filename}  {document.size:,} 字节")
     finally:
         engine.dispose()
