@@ -69,11 +69,17 @@ def _check_content(content: bytes, kind: str) -> None:
         raise InputError("文档内容与扩展名不符", f"{kind} without its signature")
 
 
+def check_document(filename: str, content: bytes) -> dict:
+    """The document type of ``filename`` after checking ``content`` (InputError in Chinese otherwise)."""
+    kind = _type_of(filename)
+    _check_content(content, kind["kind"])
+    return kind
+
+
 def attach(engine: Engine, data_dir: Path, *, layer: str, filename: str, content: bytes, owner: str,
            title: str = "") -> Document:
     """Store ``content`` as a document of ``layer`` (file first, then its record; a failed record removes it)."""
-    kind = _type_of(filename)
-    _check_content(content, kind["kind"])
+    kind = check_document(filename, content)
     doc_id = str(uuid.uuid4())
     path = Path(data_dir) / "documents" / f"{doc_id}{kind['suffix']}"
     path.parent.mkdir(parents=True, exist_ok=True)
