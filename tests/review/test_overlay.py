@@ -69,7 +69,7 @@ def test_tiankan_share_is_deducted_from_the_class_areas() -> None:
     from onemap.review.compliance.service import _by_class
 
     spec = LayerSpec("DLTB", "三调", "current", class_field="DLBM", classes="sandiao",
-                     subtotals=(("01", "耕地"),), deduction=Deduction())
+                     subtotals=(("01", "耕地"),), deduction=Deduction("KCMJ", "TBMJ", "KCDLBM", "1203"))
     frame = pd.DataFrame({"KCMJ": [100.0, 0.0, 5.0], "TBMJ": [1000.0, 800.0, 0.0], "KCDLBM": ["", "", "1203"]})
     share, codes = _deduction(spec, frame)
     assert share.tolist() == [0.1, 0.0, 0.0] and codes.tolist() == ["1203", "1203", "1203"]

@@ -45,10 +45,10 @@ class Deduction:
     ``class_field`` (``default_class`` when empty), the rest as the feature's own class. 三调: KCMJ = TBMJ × KCXS.
     """
 
-    area_field: str = "KCMJ"
-    total_field: str = "TBMJ"
-    class_field: str = "KCDLBM"
-    default_class: str = "1203"
+    area_field: str  # all four come from the rules file (compliance_rules.yaml), not from code
+    total_field: str
+    class_field: str
+    default_class: str
 
     @property
     def fields(self) -> tuple[str, str, str]:
