@@ -18,11 +18,12 @@ from onemap.errors import InputError
 from onemap.geometry.area import robust_ellipsoid_area
 from onemap.standards.codes import region_fields
 from onemap.store import Store
-from onemap.store.base import VALID
+from onemap.store.base import KEY, VALID
 
 # Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
 MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.6667 m² as 三调 tables print it
 Region = BaseGeometry | str | None
+ALTERED = "_altered"  # the feature's geometry was changed on reading: made valid, or cut by the region
 
 
 def area_units(area_m2: float) -> dict[str, float]:
@@ -54,13 +55,18 @@ def check_region(region: Region) -> Region:
 
 @dataclass
 class LayerFrame:
-    """A layer read for analysis: its features, their ellipsoid areas, the version and CRS read."""
+    """A layer read for analysis: its features, their ellipsoid areas, the version and CRS read.
+
+    ``frame`` carries the features' ``_key`` and :data:`ALTERED` besides the fields asked for;
+    ``complete``: every feature of the version, as stored (no region, not reprojected).
+    """
 
     name: str
     frame: gpd.GeoDataFrame
     areas: np.ndarray
     version: int
     epsg: int
+    complete: bool = False
 
 
 def read_layer(store: Store, name: str, fields: list[str], *, version: int | None = None,
@@ -89,12 +95,22 @@ def read_layer(store: Store, name: str, fields: list[str], *, version: int | Non
         bbox = box.bounds
     number = store.resolve_version(name, version, as_of)
     frame = store.read(name, version=number, columns=wanted, bbox=bbox)
-    frame = repaired(frame)[wanted + ["geometry"]]
+    altered = invalid(frame)
+    frame = repaired(frame)[wanted + [KEY, "geometry"]]
+    frame.insert(len(wanted) + 1, ALTERED, altered)
+    complete = region is None and target == layer_epsg
     if target != layer_epsg:
         frame = frame.to_crs(target)
         layer_epsg = target
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].reset_index(drop=True)
-    return LayerFrame(name, frame, np.zeros(0), number, layer_epsg)
+    return LayerFrame(name, frame, np.zeros(0), number, layer_epsg, complete)
+
+
+def invalid(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Per feature: flagged invalid (``_valid`` false) on import."""
+    if VALID not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return ~frame[VALID].fillna(True).astype(bool).to_numpy()
 
 
 def repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -102,10 +118,10 @@ def repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     The import's QC reports them; here their areal part is analysed, as ArcGIS 修复几何 would.
     """
-    if VALID not in frame.columns or frame[VALID].fillna(True).astype(bool).all():
+    bad = invalid(frame)
+    if not bad.any():
         return frame
     frame = frame.copy()
-    bad = ~frame[VALID].fillna(True).astype(bool).to_numpy()
     geoms = np.asarray(frame.geometry.array)
     geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
     frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
@@ -166,6 +182,7 @@ def select_region(layer: LayerFrame, region: Region, *, require_exact: bool = Tr
     if region is None:
         return True
     frame = layer.frame
+    layer.complete = False
     if isinstance(region, str):
         field = region_field(list(frame.columns))
         if field is None:
@@ -179,8 +196,10 @@ def select_region(layer: LayerFrame, region: Region, *, require_exact: bool = Tr
                              f"{layer.name}.{field} too coarse for prefix {region}")
         layer.frame = frame[mask].reset_index(drop=True)
         return exact
-    pieces, index = clip(np.asarray(frame.geometry.array), region)
+    pieces, index, inside = clip_parts(np.asarray(frame.geometry.array), region)
     clipped = frame.iloc[index].reset_index(drop=True)
+    if ALTERED in clipped.columns:
+        clipped[ALTERED] = clipped[ALTERED].to_numpy(dtype=bool) | ~inside
     layer.frame = gpd.GeoDataFrame(clipped.drop(columns="geometry"), geometry=pieces, crs=frame.crs)
     return True
 

@@ -11,13 +11,12 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name
+from onemap.analysis.coverage import coverage_flags
 from onemap.analysis.layers import LayerFrame, Region, area_units, check_region, read_layer, select_region
 from onemap.analysis.pairs import overlay_pieces
-from onemap.analysis.parallel import both
 from onemap.errors import InputError
 from onemap.store import Store
 
@@ -69,7 +68,19 @@ class OverlayResult:
     admin_field: str | None = None
     by_admin: dict[str, Matrix] = field(default_factory=dict)
     coverages: bool = True  # computed as two coverages (edge overlay) or pair by pair (GEOS)
-    overlapping: list[str] = field(default_factory=list)  # layers found not to be coverages
+    defects: dict[str, int] = field(default_factory=dict)  # features breaking each layer's coverage, if any
+
+    @property
+    def overlapping(self) -> list[str]:
+        """The layers found not to be coverages (their defective features were intersected pair by pair)."""
+        return [name for name, count in self.defects.items() if count]
+
+    def _method(self) -> str:
+        if not self.coverages:
+            return "逐对求交"
+        if self.overlapping:
+            return "边界线积分(不构成覆盖的要素逐对求交)"
+        return "边界线积分(两图层均为无重叠覆盖)"
 
     def to_dict(self) -> dict:
         """JSON-ready result (areas in m², 公顷 and 亩)."""
@@ -78,11 +89,12 @@ class OverlayResult:
             "b": {"layer": self.b_layer, "field": self.b_field, "version": self.versions[self.b_layer]},
             "crs": f"EPSG:{self.epsg}", "region": self.region, "area_method": "三调椭球面积",
             "matrix": self.matrix.to_dict(self.a_field, self.b_field),
-            "method": "边界线积分(两图层均为无重叠覆盖)" if self.coverages else "逐对求交",
+            "method": self._method(),
         }
         if self.overlapping:
-            body["note"] = (f"图层 {'、'.join(self.overlapping)} 内存在相互重叠或边界不一致的要素,"
-                            "已改用逐对求交计算(重叠部分分别计入各要素)")
+            found = "、".join(f"{name}({self.defects[name]} 个要素)" for name in self.overlapping)
+            body["note"] = (f"图层 {found} 存在相互重叠、边界不一致或几何无效的要素,"
+                            "这些要素已逐对求交计算(重叠部分分别计入各要素)")
         if self.admin_field:
             body["admin_field"] = self.admin_field
             body["by_admin"] = [{"code": code, "matrix": m.to_dict(self.a_field, self.b_field)}
@@ -122,13 +134,6 @@ def _select(a: LayerFrame, b: LayerFrame, region: Region) -> None:
     select_region(b, region)
 
 
-def not_coverages(a: LayerFrame, b: LayerFrame) -> list[str]:
-    """The names of the layers whose features (as read) are not a coverage: some overlap or their shared
-    boundaries do not match vertex for vertex (GEOS CoverageValidator; both layers on two threads)."""
-    valid = both(lambda layer: bool(shapely.coverage_is_valid(np.asarray(layer.frame.geometry.array))), a, b)
-    return [layer.name for layer, ok in zip((a, b), valid, strict=True) if not ok]
-
-
 def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_field: str, *,
                    region: BaseGeometry | str | None = None, by_admin: str | None = None,
                    admin_digits: int | None = None, version_a: int | None = None, version_b: int | None = None,
@@ -142,8 +147,9 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     are coverages (no overlaps inside a layer, as 质检 requires of DLTB and 用地用海): pieces then get their
     areas from the layers' edges and GEOS clips only where boundaries touch (docs/analysis.md); False: the
     features may overlap, every pair is intersected by GEOS. None (default): each layer's features in the
-    region are checked (:func:`not_coverages`) and the GEOS path is taken if either is not a coverage —
-    the edge overlay would otherwise give wrong numbers silently.
+    region are checked (:func:`onemap.analysis.coverage.coverage_flags`, recorded per layer version) and
+    those that overlap a neighbour, do not match its edges or are invalid are intersected pair by pair
+    with GEOS — the edge overlay would otherwise give wrong numbers for them silently.
     """
     region = check_region(region)
     epsg = store.entry(a_layer).meta.epsg
@@ -151,15 +157,15 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     b_fields = [b_field] + ([by_admin] if by_admin else [])
     b = read_layer(store, b_layer, b_fields, version=version_b, as_of=as_of, epsg=epsg, region=region)
     _select(a, b, region)
-    overlapping = not_coverages(a, b) if coverages is None else []
-    coverages = not overlapping if coverages is None else coverages
+    flags = coverage_flags(store, a, b) if coverages is None else None
     pieces = overlay_pieces(np.asarray(a.frame.geometry.array), np.asarray(b.frame.geometry.array), epsg,
-                            coverages=coverages, shortcut=shortcut)
+                            coverages=coverages is not False, shortcut=shortcut,
+                            suspect_a=flags[0].flags if flags else None, suspect_b=flags[1].flags if flags else None)
     frame = pd.DataFrame({"a": _codes(a.frame[a_field], pieces.a), "b": _codes(b.frame[b_field], pieces.b),
                           "area_m2": pieces.area})
     result = OverlayResult(a_layer, a_field, b_layer, b_field, epsg, {a_layer: a.version, b_layer: b.version},
-                           _describe(region), _matrix(frame), by_admin, coverages=coverages,
-                           overlapping=overlapping)
+                           _describe(region), _matrix(frame), by_admin, coverages=coverages is not False,
+                           defects={a_layer: flags[0].defects, b_layer: flags[1].defects} if flags else {})
     if by_admin:
         frame["admin"] = _codes(b.frame[by_admin], pieces.b, admin_digits)
         result.by_admin = {str(code): _matrix(group) for code, group in frame.groupby("admin", observed=True)}

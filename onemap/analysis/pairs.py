@@ -128,6 +128,15 @@ def _pair_pieces(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, e
     return Pieces(ia, ib, area)
 
 
+def _few_pair_pieces(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray, epsg: int,
+                     coverages: bool) -> Pieces:
+    """:func:`_pair_pieces` of a few pairs of big layers: only the features they name are prepared."""
+    ua, ra = np.unique(ia, return_inverse=True)
+    ub, rb = np.unique(ib, return_inverse=True)
+    found = _pair_pieces(a[ua], b[ub], ra, rb, epsg, coverages, True)
+    return Pieces(ua[found.a], ub[found.b], found.area)
+
+
 def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut: bool) -> Pieces:
     ia, ib = candidate_pairs(a, b)
     return _pair_pieces(a, b, ia, ib, epsg, coverages, shortcut)
@@ -148,36 +157,58 @@ def _coverage_overlay(a: np.ndarray, b: np.ndarray, epsg: int) -> Pieces:
     if not (found.unsure_a.any() or found.unsure_b.any()):
         return Pieces(found.a, found.b, found.area)
     ia, ib = _pairs_of(a, b, np.flatnonzero(found.unsure_a), np.flatnonzero(found.unsure_b))
-    rest = _pair_pieces(a, b, ia, ib, epsg, True, True)
+    rest = _few_pair_pieces(a, b, ia, ib, epsg, True)
     return Pieces(np.concatenate([found.a, rest.a]), np.concatenate([found.b, rest.b]),
                   np.concatenate([found.area, rest.area]))
 
 
-def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool = True,
-                   shortcut: bool = True) -> Pieces:
+def _coverage_pieces(a: np.ndarray, b: np.ndarray, clean_a: np.ndarray, clean_b: np.ndarray, epsg: int) -> Pieces:
+    """Every piece a∩b of features ``clean_a`` × ``clean_b`` (indices; each set a coverage, none empty).
+
+    Features identical in both layers are paired by the hash join (they overlap nothing else); the
+    others by their edges.
+    """
+    same_a, same_b = _identical(a[clean_a], b[clean_b])
+    same_a, same_b = clean_a[same_a], clean_b[same_b]
+    rest_a, rest_b = np.setdiff1d(clean_a, same_a), np.setdiff1d(clean_b, same_b)
+    if len(rest_a) and len(rest_b):
+        inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
+    else:
+        inner = Pieces(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
+    areas = chunked(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
+    return Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
+                  np.concatenate([areas, inner.area]))
+
+
+def _flags(flags: np.ndarray | None, size: int) -> np.ndarray:
+    return np.zeros(size, dtype=bool) if flags is None else np.asarray(flags, dtype=bool)
+
+
+def overlay_pieces(a: np.ndarray, b: np.ndarray, epsg: int, *, coverages: bool = True, shortcut: bool = True,
+                   suspect_a: np.ndarray | None = None, suspect_b: np.ndarray | None = None) -> Pieces:
     """The overlapping pieces of polygons ``a`` and ``b`` (same CRS ``epsg``) with their areas.
 
     For two coverages, features present unchanged in both layers (a 用地用海 parcel copied from 三调) are
     settled first by a hash join; the others by their edges (:func:`edge_overlay`), with GEOS only for
-    the features whose edges touch the other layer's. ``coverages=False`` (layers whose features may
-    overlap) intersects candidate pairs with GEOS, skipping the clip where one feature contains the
-    other; ``shortcut=False`` intersects every pair (the reference the tests compare the shortcuts with).
+    the features whose edges touch the other layer's. ``suspect_a`` / ``suspect_b`` (masks) name the
+    features that may break their layer's coverage (:mod:`onemap.analysis.coverage`): every pair naming
+    one of them is intersected by GEOS, so a few overlapping features do not cost the whole layer the
+    coverage method. ``coverages=False`` (layers whose features may overlap) intersects all candidate
+    pairs with GEOS, skipping the clip where one feature contains the other; ``shortcut=False``
+    intersects every pair (the reference the tests compare the shortcuts with).
     """
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if not (coverages and shortcut) or len(a) == 0 or len(b) == 0:
         found = _overlay(a, b, epsg, coverages, shortcut)
     else:
-        same_a, same_b = _identical(a, b)
-        rest_a = np.setdiff1d(np.arange(len(a)), same_a)
-        rest_b = np.setdiff1d(np.arange(len(b)), same_b)
-        rest_a = rest_a[~shapely.is_empty(a[rest_a])]
-        rest_b = rest_b[~shapely.is_empty(b[rest_b])]
-        if len(rest_a) and len(rest_b):
-            inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
-        else:
-            inner = Pieces(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
-        areas = chunked(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
-        found = Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
-                       np.concatenate([areas, inner.area]))
+        suspect_a, suspect_b = _flags(suspect_a, len(a)), _flags(suspect_b, len(b))
+        clean_a = np.flatnonzero(~suspect_a & ~shapely.is_empty(a))
+        clean_b = np.flatnonzero(~suspect_b & ~shapely.is_empty(b))
+        found = _coverage_pieces(a, b, clean_a, clean_b, epsg)
+        if suspect_a.any() or suspect_b.any():
+            ia, ib = _pairs_of(a, b, np.flatnonzero(suspect_a), np.flatnonzero(suspect_b))
+            rest = _few_pair_pieces(a, b, ia, ib, epsg, False)
+            found = Pieces(np.concatenate([found.a, rest.a]), np.concatenate([found.b, rest.b]),
+                           np.concatenate([found.area, rest.area]))
     keep = found.area > 0
     return Pieces(found.a[keep], found.b[keep], found.area[keep])

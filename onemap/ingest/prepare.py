@@ -17,6 +17,8 @@ import pandas as pd
 import shapely
 
 from onemap.geometry.area import ellipsoid_area
+from onemap.geometry.coverage import FACT as COVERAGE_FACT
+from onemap.geometry.coverage import CoverageDefects, coverage_defects
 from onemap.store.base import HASH, KEY, VALID, LayerBatch, LayerMeta
 
 AREA_COLUMN = "_ellipsoid_area"
@@ -114,7 +116,8 @@ def feature_keys(frame: gpd.GeoDataFrame, key_field: str | None, geometry_hash: 
 
 def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_date: date | None = None,
                 encoding: str | None = None, note: str = "") -> LayerBatch:
-    """A batch with ``_key``, ``_hash``, ``_valid`` and, for polygons, ``_ellipsoid_area``."""
+    """A batch with ``_key``, ``_hash``, ``_valid`` and, for polygons, ``_ellipsoid_area`` and the version's
+    coverage check (:mod:`onemap.geometry.coverage`, recorded with the version for overlays)."""
     frame = frame.reset_index(drop=True).copy()
     attributes = [c for c in frame.columns if c != frame.geometry.name]
     geometry_hash = geometry_hashes(frame.geometry.to_numpy())
@@ -122,7 +125,9 @@ def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_
     frame[HASH] = content_hashes(frame, attributes, geometry_hash)
     geometries = frame.geometry.to_numpy()
     frame[VALID] = shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
+    facts = {}
     if meta.geometry_type.endswith("Polygon"):
         frame[AREA_COLUMN] = ellipsoid_area(geometries, meta.epsg)
+        facts[COVERAGE_FACT] = CoverageDefects.of(frame[KEY].to_numpy(), coverage_defects(geometries)).to_json()
     return LayerBatch(meta=meta, frame=frame, source=source, valid_date=valid_date, encoding=encoding,
-                      note=note)
+                      note=note, facts=facts)

@@ -94,6 +94,7 @@ class LayerBatch:
     valid_date: date | None = None
     encoding: str | None = None
     note: str = ""
+    facts: dict[str, str] = field(default_factory=dict)  # derived properties of the version (see version_fact)
 
 
 @dataclass
@@ -349,6 +350,14 @@ class Store(ABC):
         """Bounding boxes (n × 4, layer CRS) of the rows written or retired by versions ``v1``+1 … ``v2``."""
 
     @abstractmethod
+    def _fact(self, name: str, version: int, fact: str) -> str | None:
+        """The stored value of ``fact`` for a layer version, or None."""
+
+    @abstractmethod
+    def _record_fact(self, name: str, version: int, fact: str, value: str) -> None:
+        """Store (or replace) ``fact`` for a layer version, in its own transaction."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
@@ -409,6 +418,18 @@ class Store(ABC):
                         as_of: date | datetime | None = None) -> int:
         """The version number for an explicit version, a date (数据时点 or import time), or current."""
         return _pick_version(self.entry(name), version, as_of)
+
+    def version_fact(self, name: str, version: int, fact: str) -> str | None:
+        """A derived property of one layer version (e.g. its 覆盖 coverage check), or None when not known.
+
+        A version never changes, so a fact computed once holds for good; imports record some with the
+        version (:attr:`LayerBatch.facts`), analyses may record others later (:meth:`record_version_fact`).
+        """
+        return self._fact(name, int(version), fact)
+
+    def record_version_fact(self, name: str, version: int, fact: str, value: str) -> None:
+        """Remember a derived property of an existing layer version."""
+        self._record_fact(name, self.resolve_version(name, version), fact, value)
 
     def columns(self, name: str) -> dict[str, str]:
         """Attribute name -> "string", "integer", "number", "boolean", "date" or "datetime" (for queryables)."""

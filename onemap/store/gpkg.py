@@ -92,6 +92,17 @@ class GeoPackageStore(Store):
         versions = pd.read_sql("SELECT * FROM om_versions ORDER BY layer, version", self._conn)
         return catalog_sql.rows_to_entries(layers, versions)
 
+    def _fact(self, name: str, version: int, fact: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM main.om_version_facts WHERE layer = ? AND version = ? AND fact = ?",
+                                 (name, version, fact)).fetchone()
+        return None if row is None else row[0]
+
+    def _record_fact(self, name: str, version: int, fact: str, value: str) -> None:
+        try:
+            self._conn.execute(catalog_sql.FACT_UPSERT, (name, version, fact, value))  # autocommit: one statement
+        except sqlite3.Error as exc:
+            raise StoreError(f"无法写入存储文件 {self.path}:{exc}", f"cannot record a fact: {exc}") from exc
+
     def _current_version(self, name: str) -> int:
         row = self._conn.execute("SELECT max(version) FROM main.om_versions WHERE layer = ?", (name,)).fetchone()
         return int(row[0] or 0)

@@ -69,6 +69,10 @@ _CATALOG_DDL = [
       added bigint NOT NULL, changed bigint NOT NULL, removed bigint NOT NULL,
       min_x double precision, min_y double precision, max_x double precision, max_y double precision,
       encoding text, security_level text NOT NULL, note text, PRIMARY KEY (layer, version))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.om_version_facts (
+      layer text NOT NULL, version integer NOT NULL, fact text NOT NULL, value text NOT NULL,
+      PRIMARY KEY (layer, version, fact),
+      FOREIGN KEY (layer, version) REFERENCES {schema}.om_versions (layer, version))""",
 ]
 
 
@@ -149,6 +153,21 @@ class PostGISStore(Store):
             by_layer.setdefault(row["layer"], []).append(_version_info(row))
         return [(LayerMeta(**{f: row[f] for f in _META_FIELDS}), by_layer[row["name"]])
                 for row in layers if row["name"] in by_layer]
+
+    def _fact(self, name: str, version: int, fact: str) -> str | None:
+        with _database_errors("读取数据资源目录"):
+            row = self._conn.execute(_sql("SELECT value FROM {t} WHERE layer = %s AND version = %s AND fact = %s",
+                                          t=self._table("om_version_facts")), (name, version, fact)).fetchone()
+        return None if row is None else row[0]
+
+    def _record_fact(self, name: str, version: int, fact: str, value: str) -> None:
+        with _database_errors("写入数据资源目录"):
+            self._upsert_fact(name, version, fact, value)  # autocommit: one statement
+
+    def _upsert_fact(self, name: str, version: int, fact: str, value: str) -> None:
+        self._conn.execute(_sql("INSERT INTO {t} (layer, version, fact, value) VALUES (%s, %s, %s, %s) "
+                                "ON CONFLICT (layer, version, fact) DO UPDATE SET value = excluded.value",
+                                t=self._table("om_version_facts")), (name, version, fact, value))
 
     def _columns(self, name: str) -> dict[str, str]:
         """Column name -> information_schema data type of a layer table, in table order (no derived columns)."""
@@ -407,6 +426,8 @@ class PostGISStore(Store):
         extent = dict(zip(("min_x", "min_y", "max_x", "max_y"), info.extent or (None,) * 4, strict=True))
         values = {f.name: getattr(info, f.name) for f in fields(VersionInfo) if f.name != "extent"}
         self._insert("om_versions", {**values, **extent})
+        for fact, value in plan.batch.facts.items():
+            self._upsert_fact(info.layer, info.version, fact, value)
 
     def _insert(self, table: str, row: dict, suffix: sql.Composable = sql.SQL("")) -> None:
         self._conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({}){}").format(

@@ -23,7 +23,14 @@ CREATE TABLE IF NOT EXISTS om_versions (
   xmin REAL, ymin REAL, xmax REAL, ymax REAL, encoding TEXT, security_level TEXT NOT NULL,
   note TEXT, PRIMARY KEY (layer, version)
 );
+CREATE TABLE IF NOT EXISTS om_version_facts (
+  layer TEXT NOT NULL, version INTEGER NOT NULL, fact TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (layer, version, fact), FOREIGN KEY (layer, version) REFERENCES om_versions (layer, version)
+);
 """
+
+FACT_UPSERT = ("INSERT INTO main.om_version_facts (layer, version, fact, value) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (layer, version, fact) DO UPDATE SET value = excluded.value")
 
 _META_FIELDS = [f.name for f in fields(LayerMeta)]
 
@@ -46,6 +53,8 @@ def record_version(conn: sqlite3.Connection, plan: VersionPlan, placeholder: str
          info.valid_date.isoformat() if info.valid_date else None, info.source, info.feature_count,
          info.added, info.changed, info.removed, *extent, info.encoding, info.security_level, info.note),
     )
+    for fact, value in plan.batch.facts.items():
+        conn.execute(FACT_UPSERT, (info.layer, info.version, fact, value))
 
 
 def _meta(row: pd.Series) -> LayerMeta:

@@ -13,7 +13,7 @@ from tests.conftest import PROVIDERS, provider_store_url
 
 @pytest.fixture(scope="session", params=PROVIDERS)
 def county_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a store holding the sample county's DLTB, GHYDYH, CJDCQ, STBHHX, GHSHIFT, GHWARP and DLTB4490."""
+    """The URL of a store holding the sample county (tests/analysis/county.py: DLTB, GHYDYH, … DLTB4490)."""
     folder = tmp_path_factory.mktemp(f"county-{request.param}")
     with provider_store_url(request.param, folder) as url:
         build_county(folder, url)

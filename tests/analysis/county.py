@@ -2,7 +2,8 @@
 
 GHYDYH copies the DLTB parcels (every pair is identical or only touches); GHSHIFT is GHYDYH moved by
 (13.7 m, 7.3 m) so that nearly every pair is clipped; GHWARP is GHYDYH drawn independently of the
-parcels (moved by a smooth field of up to ~9 m, still a coverage); DLTB4490 is DLTB in EPSG:4490.
+parcels (moved by a smooth field of up to ~9 m, still a coverage); GHFAULTY is GHWARP with the defects
+real deliveries have (:func:`faulty`); DLTB4490 is DLTB in EPSG:4490.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
+import shapely.affinity
 
 from onemap.ingest.importer import ImportOptions, import_path
 from onemap.sample import generate_county
@@ -30,6 +33,15 @@ def warp(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, field)
 
 
+def faulty(frame):
+    """A coverage made faulty: one polygon moved 3 m over its neighbours, one drawn twice, one a bow-tie."""
+    frame = frame.copy()
+    frame.loc[10, "geometry"] = shapely.affinity.translate(frame.geometry.iloc[10], 3.0, 2.0)
+    x0, y0, x1, y1 = frame.geometry.iloc[30].bounds
+    frame.loc[30, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    return pd.concat([frame, frame.iloc[[20]]], ignore_index=True)
+
+
 def build_county(folder: Path, store_url: str) -> Path:
     """Generate the county in ``folder`` and import its layers (and derived ones) into ``store_url``."""
     county = generate_county(folder / "county", parcels=2000, seed=1, formats=("gpkg",))
@@ -41,6 +53,7 @@ def build_county(folder: Path, store_url: str) -> Path:
     warped = ghydyh.copy()
     warped["geometry"] = warp(np.asarray(ghydyh.geometry.array))
     pyogrio.write_dataframe(warped, folder / "warp.gpkg", layer="GHWARP")
+    pyogrio.write_dataframe(faulty(warped), folder / "faulty.gpkg", layer="GHFAULTY")
     dltb = pyogrio.read_dataframe(sample, layer="DLTB")
     pyogrio.write_dataframe(dltb.to_crs(4490), folder / "dltb4490.gpkg", layer="DLTB4490")
     with open_store(store_url) as store:
@@ -48,5 +61,6 @@ def build_county(folder: Path, store_url: str) -> Path:
             import_path(sample, store, ImportOptions(layer=layer, year=2019))
         import_path(folder / "shift.gpkg", store, ImportOptions(name="GHSHIFT", year=2019, title="平移的规划用地"))
         import_path(folder / "warp.gpkg", store, ImportOptions(name="GHWARP", year=2019, title="独立绘制的规划用地"))
+        import_path(folder / "faulty.gpkg", store, ImportOptions(name="GHFAULTY", year=2019, title="有缺陷的规划用地"))
         import_path(folder / "dltb4490.gpkg", store, ImportOptions(name="DLTB4490", year=2019, title="地类图斑4490"))
     return sample

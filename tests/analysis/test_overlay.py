@@ -106,6 +106,15 @@ def test_contained_shortcut_gives_identical_numbers(county: Store, a: str, cover
     _assert_same(_cells(fast), _cells(slow))
 
 
+def test_features_breaking_a_coverage_are_intersected_pairwise(county: Store) -> None:
+    result = overlay_matrix(county, "GHFAULTY", "YDYHFLDM", "DLTB", "DLBM", by_admin="ZLDWDM", admin_digits=9)
+    # the moved polygon, the neighbours it overlaps, both copies of the doubled one, the bow-tie
+    assert 5 <= result.defects["GHFAULTY"] <= 12 and result.defects["DLTB"] == 0
+    slow = overlay_matrix(county, "GHFAULTY", "YDYHFLDM", "DLTB", "DLBM", shortcut=False)
+    _assert_same(_cells(result), _cells(slow))
+    assert "GHFAULTY" in result.to_dict()["note"]
+
+
 def test_by_admin_matrices_sum_to_the_whole(county: Store) -> None:
     result = overlay_matrix(county, "GHYDYH", "YDYHFLDM", "DLTB", "DLBM", by_admin="ZLDWDM", admin_digits=9)
     assert len(result.by_admin) > 1 and all(len(code) == 9 for code in result.by_admin)

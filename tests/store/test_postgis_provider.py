@@ -94,6 +94,9 @@ def batch(frame: gpd.GeoDataFrame, name: str = "DLTB") -> LayerBatch:
     return LayerBatch(meta, frame, source="test", valid_date=date(2023, 12, 31))
 
 
+CATALOG_TABLES = {"om_layers", "om_versions", "om_version_facts"}
+
+
 def tables(schema: str) -> set[str]:
     return {r[0] for r in _sql("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))}
 
@@ -129,7 +132,7 @@ def test_url_schemes_and_schema_parameter(schema: str) -> None:
         "postgresql://u@h/db?sslmode=disable", "s1")
     with open_store(PG_DSN.replace("postgresql://", "postgresql+psycopg://", 1) + f"?schema={schema}") as opened:
         assert isinstance(opened, PostGISStore) and opened.schema == schema
-    assert {"om_layers", "om_versions"} <= tables(schema)
+    assert CATALOG_TABLES <= tables(schema)
 
 
 # -- layout and round trip -----------------------------------------------------------------------
@@ -170,7 +173,7 @@ def test_attribute_types_round_trip(store: PostGISStore) -> None:
 def test_reserved_column_names_are_refused(store: PostGISStore, schema: str) -> None:
     with pytest.raises(InputError, match="xmin"):
         store.commit([batch(squares(["a"], xmin=[1.0]))])
-    assert tables(schema) == {"om_layers", "om_versions"}
+    assert tables(schema) == CATALOG_TABLES
 
 
 def test_new_version_adds_a_column_and_widens_a_type(store: PostGISStore) -> None:
@@ -191,7 +194,7 @@ def test_failed_apply_writes_nothing(store: PostGISStore, schema: str) -> None:
     plans[1].inserts.loc[1, "_key"] = None  # violates NOT NULL in the second plan's COPY
     with pytest.raises(StoreError, match="写入存储失败"):
         store._apply(plans)
-    assert tables(schema) == {"om_layers", "om_versions"}
+    assert tables(schema) == CATALOG_TABLES
     assert version_rows(schema) == [] and store.catalog() == []
     store.commit([good])  # the connection is usable again
     assert store.entry("XZQ").current.version == 1
@@ -215,7 +218,7 @@ def test_import_killed_during_copy_leaves_store_as_before(store: PostGISStore, u
     os.kill(child.pid, signal.SIGKILL)
     child.join(10)
     _wait_until_gone(backend)
-    assert tables(schema) == {"om_layers", "om_versions", "DLTB"}
+    assert tables(schema) == CATALOG_TABLES | {"DLTB"}
     assert version_rows(schema) == [("DLTB", 1)]
     assert _sql(f'SELECT count(*) FROM "{schema}"."DLTB"') == [(2,)]
     pd.testing.assert_frame_equal(store.read("DLTB", system_columns=True), before)

@@ -110,6 +110,29 @@ def test_multi_layer_import_is_all_or_nothing(store: Store) -> None:
     assert store.entry("DLTB").current.version == 1
 
 
+def test_version_facts_are_stored_with_the_version_and_later(store: Store) -> None:
+    batch = build_batch(parcels({"a": "0101"}), meta(), source="t")
+    batch.facts["example"] = "一"
+    commit_info = store.commit([batch])[0]
+    assert store.version_fact("DLTB", commit_info.version, "example") == "一"
+    assert store.version_fact("DLTB", commit_info.version, "unknown") is None
+    store.record_version_fact("DLTB", 1, "later", "二")
+    store.record_version_fact("DLTB", 1, "later", "三")  # replaced, not duplicated
+    assert store.version_fact("DLTB", 1, "later") == "三"
+    with pytest.raises(NotFoundError):
+        store.record_version_fact("DLTB", 2, "later", "x")  # no such version
+
+
+def test_failed_import_records_no_facts(store: Store) -> None:
+    commit(store, parcels({"a": "0101"}))
+    from onemap.store.base import plan_version
+    stale = build_batch(parcels({"a": "0103"}), meta(), source="t")
+    stale.facts["example"] = "x"
+    with pytest.raises(ConflictError):
+        store._apply([plan_version(stale, 0, store._keys_at("DLTB", 1))])
+    assert store.version_fact("DLTB", 1, "example") is None
+
+
 def test_unknown_layer_and_version(store: Store) -> None:
     with pytest.raises(NotFoundError):
         store.read("NOPE")
