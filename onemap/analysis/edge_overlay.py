@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 from scipy.sparse import coo_matrix
@@ -234,7 +233,9 @@ def edge_overlay(a_geoms: np.ndarray, b_geoms: np.ndarray, epsg: int) -> AreaPie
     weight = np.concatenate([ta, -ta, tb, -tb])
     keep = (pair_a >= 0) & (pair_b >= 0)  # NONE: the part lies outside the other layer
     keep[keep] = ~unsure_a[pair_a[keep]] & ~unsure_b[pair_b[keep]]
-    key = pair_a[keep].astype(np.int64) * len(b_geoms) + pair_b[keep]
-    ids, pairs = pd.factorize(key)
-    area = np.round(np.abs(np.bincount(ids, weights=weight[keep])), area_method().area_decimals)
-    return AreaPieces(pairs // len(b_geoms), pairs % len(b_geoms), area, unsure_a, unsure_b)
+    # the sum per pair: a sparse matrix sums the duplicates of each (a, b) cell
+    sums = coo_matrix((weight[keep], (pair_a[keep], pair_b[keep])), shape=(len(a_geoms), len(b_geoms))).tocsr()
+    sums.sum_duplicates()
+    cells = sums.tocoo()
+    area = np.round(np.abs(cells.data), area_method().area_decimals)
+    return AreaPieces(cells.row.astype(np.intp), cells.col.astype(np.intp), area, unsure_a, unsure_b)

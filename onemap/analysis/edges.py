@@ -42,25 +42,47 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids, first
 
 
-def _ring_owner(kind: shapely.GeometryType, offsets: tuple[np.ndarray, ...]) -> np.ndarray:
-    rings_per = np.diff(offsets[1])
-    if kind == shapely.GeometryType.MULTIPOLYGON:
-        parts = np.diff(offsets[2])
-        part_owner = np.repeat(np.arange(len(parts)), parts)
-        return np.repeat(part_owner, rings_per)
-    return np.repeat(np.arange(len(rings_per)), rings_per)
+def _single_rings(coords: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """Which of ``count`` (multi)polygons (their coordinates and owners) consist of one ring.
+
+    A ring never passes its first point again, so a polygon is one ring when its coordinates end at
+    their first point and meet it nowhere else; telling so from the coordinates saves building a ring
+    object per polygon.
+    """
+    sizes = np.bincount(owner, minlength=count)
+    ends = np.cumsum(sizes)
+    present = sizes > 0
+    first = np.full((count, 2), np.nan)
+    last = np.full((count, 2), np.nan)
+    first[present], last[present] = coords[(ends - sizes)[present]], coords[ends[present] - 1]
+    at_first = np.bincount(owner, weights=(coords == first[owner]).all(axis=1), minlength=count)
+    return present & (first == last).all(axis=1) & (at_first == 2)
+
+
+def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rings of oriented (multi)polygons: coordinates, each ring's size and polygon, rings contiguous."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    single = _single_rings(coords, owner, len(geoms))
+    mine = single[owner]
+    single_index = np.flatnonzero(single)
+    sizes = np.bincount(owner[mine], minlength=len(geoms))[single_index]
+    several = np.flatnonzero(~single & ~shapely.is_empty(geoms))
+    parts, part_owner = shapely.get_parts(geoms[several], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    return (np.vstack([coords[mine], shapely.get_coordinates(rings)]),
+            np.concatenate([sizes, shapely.get_num_coordinates(rings)]),
+            np.concatenate([single_index, several[part_owner[ring_part]]]))
 
 
 def coverage_edges(geoms: np.ndarray) -> Edges:
     """The distinct edges of a coverage of (multi)polygons, interiors oriented to the left."""
     oriented = shapely.orient_polygons(geoms, exterior_cw=False)
-    kind, coords, offsets = shapely.to_ragged_array(oriented, include_z=False)
-    ring_offsets = offsets[0]
+    coords, ring_sizes, ring_owner = _rings(oriented)
     point_id, first_point = _factorize(coords[:, 0] + 1j * coords[:, 1])
     last = np.zeros(len(coords), dtype=bool)
-    last[ring_offsets[1:] - 1] = True
+    last[np.cumsum(ring_sizes) - 1] = True
     start = np.flatnonzero(~last)
-    owner = np.repeat(_ring_owner(kind, offsets), np.diff(ring_offsets) - 1)
+    owner = np.repeat(ring_owner, ring_sizes - 1)
     u, v = point_id[start], point_id[start + 1]
     keep = u != v
     u, v, owner = u[keep], v[keep], owner[keep]

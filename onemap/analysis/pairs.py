@@ -26,6 +26,8 @@ from onemap.analysis.edge_overlay import edge_overlay
 from onemap.analysis.layers import piece_areas, polygonal
 from onemap.analysis.parallel import both, chunked
 
+FEW = 64  # up to this many features, candidate pairs come from a box comparison instead of an STRtree
+
 
 @dataclass
 class Pieces:
@@ -142,10 +144,23 @@ def _overlay(a: np.ndarray, b: np.ndarray, epsg: int, coverages: bool, shortcut:
     return _pair_pieces(a, b, ia, ib, epsg, coverages, shortcut)
 
 
+def _few_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`candidate_pairs` when one side holds a few features: their boxes against the other side's
+    (an STRtree over a whole layer would cost more than all the pairs)."""
+    few, many, swap = (a, b, False) if len(a) <= len(b) else (b, a, True)
+    if len(few) > FEW or len(few) == 0:
+        return candidate_pairs(a, b)
+    boxes, others = shapely.bounds(few), shapely.bounds(many)
+    meet = ((boxes[:, None, 0] <= others[None, :, 2]) & (boxes[:, None, 2] >= others[None, :, 0])
+            & (boxes[:, None, 1] <= others[None, :, 3]) & (boxes[:, None, 3] >= others[None, :, 1]))
+    i, j = np.nonzero(meet)  # NaN boxes (empty geometries) meet nothing
+    return (j, i) if swap else (i, j)
+
+
 def _pairs_of(a: np.ndarray, b: np.ndarray, only_a: np.ndarray, only_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every candidate pair naming a feature of ``only_a`` (indices in a) or of ``only_b``."""
-    ia, ib = candidate_pairs(a[only_a], b)
-    ja, jb = candidate_pairs(a, b[only_b])
+    ia, ib = _few_pairs(a[only_a], b)
+    ja, jb = _few_pairs(a, b[only_b])
     ia, jb = only_a[ia], only_b[jb]
     keep = ~np.isin(ja, only_a)
     return np.concatenate([ia, ja[keep]]), np.concatenate([ib, jb[keep]])
@@ -170,7 +185,7 @@ def _coverage_pieces(a: np.ndarray, b: np.ndarray, clean_a: np.ndarray, clean_b:
     """
     same_a, same_b = _identical(a[clean_a], b[clean_b])
     same_a, same_b = clean_a[same_a], clean_b[same_b]
-    rest_a, rest_b = np.setdiff1d(clean_a, same_a), np.setdiff1d(clean_b, same_b)
+    rest_a, rest_b = _without(clean_a, same_a, len(a)), _without(clean_b, same_b, len(b))
     if len(rest_a) and len(rest_b):
         inner = _coverage_overlay(a[rest_a], b[rest_b], epsg)
     else:
@@ -178,6 +193,14 @@ def _coverage_pieces(a: np.ndarray, b: np.ndarray, clean_a: np.ndarray, clean_b:
     areas = chunked(lambda k: piece_areas(a[same_a[k]], epsg), np.arange(len(same_a)))
     return Pieces(np.concatenate([same_a, rest_a[inner.a]]), np.concatenate([same_b, rest_b[inner.b]]),
                   np.concatenate([areas, inner.area]))
+
+
+def _without(index: np.ndarray, drop: np.ndarray, size: int) -> np.ndarray:
+    """``index`` (sorted) without the elements of ``drop`` (both indices into an array of ``size``)."""
+    keep = np.zeros(size, dtype=bool)
+    keep[index] = True
+    keep[drop] = False
+    return np.flatnonzero(keep)
 
 
 def _flags(flags: np.ndarray | None, size: int) -> np.ndarray:
