@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onemap.analysis.edge_overlay import edge_overlay, part_trapezoids
-from onemap.analysis.edges import _crossing_point, coverage_edges
-from onemap.analysis.pairs import overlay_pieces
+from onemap.analysis.edges import _crossing_point, _rings, coverage_edges
+from onemap.analysis.pairs import _few_pairs, candidate_pairs, overlay_pieces
 from onemap.geometry.area import ellipsoid_area
 
 X0, Y0 = 39_500_000.0, 3_400_000.0
@@ -156,3 +158,36 @@ def test_layers_in_geographic_coordinates() -> None:
     ia, ib = shapely.STRtree(b4490).query(a4490, predicate="intersects")
     expected = ellipsoid_area(shapely.intersection(a4490[ia], b4490[ib]), 4490)
     _assert_equal(found, {(int(i), int(j)): float(v) for i, j, v in zip(ia, ib, expected, strict=True) if v > 0})
+
+
+def test_rings_are_found_from_coordinates_even_where_they_touch() -> None:
+    shell = [(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)]
+    touching = [(0, 0), (2, 1), (1, 2), (0, 0)]  # a hole starting at the shell's first point (valid)
+    other = [(5, 5), (6, 5), (6, 6), (5, 5)]
+    geoms = np.array([
+        shapely.Polygon(shell), shapely.Polygon(shell, [touching]), shapely.Polygon(shell, [other, touching]),
+        shapely.multipolygons([shapely.box(20, 0, 21, 1), shapely.box(22, 0, 23, 1)]),
+        shapely.MultiPolygon([shapely.Polygon(shell)]), shapely.Polygon(), None,
+    ], dtype=object)
+    coords, sizes, owner = _rings(geoms)
+    assert owner.tolist() == [0, 4, 1, 1, 2, 2, 2, 3, 3]
+    assert sizes.tolist() == [5, 5, 5, 4, 5, 4, 4, 5, 5]
+    ends = np.cumsum(sizes)
+    assert (coords[ends - 1] == coords[ends - sizes]).all()  # every ring closes where it starts
+    edges = coverage_edges(geoms[[2]])
+    assert len(edges.xy) == 4 + 3 + 3 and (edges.left == 0).sum() + (edges.right == 0).sum() == 10
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 5), st.integers(0, 5)),
+                min_size=1, max_size=80),
+       st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 5), st.integers(0, 5)),
+                min_size=0, max_size=6))
+def test_few_feature_pairs_equal_the_tree_pairs(many: list, few: list) -> None:
+    def boxes(spec: list) -> np.ndarray:
+        return np.array([shapely.box(x, y, x + w, y + h) if w and h else shapely.Polygon() for x, y, w, h in spec],
+                        dtype=object)
+
+    a, b = boxes(few), boxes(many)
+    for left, right in ((a, b), (b, a)):
+        expected = set(zip(*candidate_pairs(left, right), strict=True))
+        assert set(zip(*_few_pairs(left, right), strict=True)) == expected
