@@ -92,15 +92,18 @@ def _clipped_areas(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray,
 
 
 def _signature(geoms: np.ndarray) -> pd.DataFrame:
+    """Per geometry a hash of its box and vertex count (equal geometries have equal signatures)."""
     bounds = shapely.bounds(geoms)
-    return pd.DataFrame({"x0": bounds[:, 0], "y0": bounds[:, 1], "x1": bounds[:, 2], "y1": bounds[:, 3],
-                         "n": shapely.get_num_coordinates(geoms), "i": np.arange(len(geoms))})
+    parts = pd.DataFrame({"x0": bounds[:, 0], "y0": bounds[:, 1], "x1": bounds[:, 2], "y1": bounds[:, 3],
+                          "n": shapely.get_num_coordinates(geoms)})
+    return pd.DataFrame({"key": pd.util.hash_pandas_object(parts, index=False).to_numpy(),
+                         "i": np.arange(len(geoms))})
 
 
 def _identical(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of identical geometries: a hash join on box and vertex count, confirmed coordinate by coordinate."""
     left, right = both(_signature, a, b)
-    pairs = left.merge(right, on=["x0", "y0", "x1", "y1", "n"], suffixes=("_a", "_b"))
+    pairs = left.merge(right, on="key", suffixes=("_a", "_b"))
     ia, ib = pairs["i_a"].to_numpy(dtype=np.intp), pairs["i_b"].to_numpy(dtype=np.intp)
     same = shapely.equals_exact(a[ia], b[ib], 0.0)
     ia, ib = ia[same], ib[same]
