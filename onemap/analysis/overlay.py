@@ -6,6 +6,7 @@ feature of class *b*, each piece rounded to 0.01 m² as 三调 rounds a 图斑, 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,7 +19,7 @@ from onemap.analysis.coverage import coverage_flags
 from onemap.analysis.layers import LayerFrame, Region, area_units, check_region, read_layer, select_region
 from onemap.analysis.pairs import overlay_pieces
 from onemap.errors import InputError
-from onemap.store import Store
+from onemap.store import Store, open_store
 
 
 @dataclass
@@ -153,9 +154,16 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     """
     region = check_region(region)
     epsg = store.entry(a_layer).meta.epsg
-    a = read_layer(store, a_layer, [a_field], version=version_a, as_of=as_of, region=region)
     b_fields = [b_field] + ([by_admin] if by_admin else [])
-    b = read_layer(store, b_layer, b_fields, version=version_b, as_of=as_of, epsg=epsg, region=region)
+
+    def read_b() -> LayerFrame:
+        with open_store(store.url) as own:  # a connection of its own: both layers are read at once
+            return read_layer(own, b_layer, b_fields, version=version_b, as_of=as_of, epsg=epsg, region=region)
+
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(read_b)
+        a = read_layer(store, a_layer, [a_field], version=version_a, as_of=as_of, region=region)
+        b = later.result()
     _select(a, b, region)
     flags = coverage_flags(store, a, b) if coverages is None else None
     pieces = overlay_pieces(np.asarray(a.frame.geometry.array), np.asarray(b.frame.geometry.array), epsg,

@@ -87,8 +87,8 @@ OVERLAY_MATRIX = register(Process(
         "version_b": _input("图层 B 版本", _VERSION, min_occurs=0),
         "as_of": _input("时点", {"type": "string", "format": "date"}, min_occurs=0),
         "coverages": _input("两图层均为无重叠覆盖", {"type": "boolean"},
-                            "true:按边界线积分计算(图层已通过拓扑质检);false:逐对求交;缺省:先检查区域内要素是否"
-                            "相互重叠,有重叠则逐对求交", 0),
+                            "true:全部按边界线积分计算(图层已通过拓扑质检);false:全部逐对求交;缺省:按各图层版本的"
+                            "覆盖检查(导入时记录),相互重叠、边界不一致或几何无效的要素逐对求交,其余按边界线积分", 0),
     },
     outputs={
         "matrix": {"title": "面积矩阵", "schema": {"type": "object", "contentMediaType": "application/json"}},
