@@ -24,12 +24,16 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start(store_url: str, rules: Path | str | None, cache_features: int | None) -> None:
-    store: Store = open_store(store_url)
-    _WORKER.update(store=store, context=ReviewContext(store, rules, preload=True, cache_features=cache_features))
+    loaded = Phases()
+    with loaded("load"):
+        store: Store = open_store(store_url)
+        context = ReviewContext(store, rules, preload=True, cache_features=cache_features)
+    _WORKER.update(store=store, context=context, loaded=loaded)
 
 
 def _run(chunk: list[tuple[str | None, Any]]) -> tuple[list[dict[str, Any]], Phases]:
-    store, context, phases = _WORKER["store"], _WORKER["context"], Phases()
+    # The worker's first chunk also reports the preload (phase "load").
+    store, context, phases = _WORKER["store"], _WORKER["context"], _WORKER.pop("loaded", None) or Phases()
     results = check_projects(store, [b for _, b in chunk], project_ids=[pid for pid, _ in chunk], context=context,
                              chunk=len(chunk), phases=phases)
     return results, phases
@@ -43,7 +47,7 @@ def check_batch(store_url: str, boundaries: Sequence[Any], *, project_ids: Seque
 
     ``boundaries`` are anything :func:`~onemap.review.compliance.boundary.load_boundary` reads (picklable);
     ``workers`` processes each open the store and preload the layers once; ``phases`` receives the workers'
-    time per phase.
+    time per phase (``load``: opening the store and preloading, once per worker).
     """
     ids = list(project_ids) if project_ids is not None else [None] * len(boundaries)
     items = list(zip(ids, boundaries, strict=True))
