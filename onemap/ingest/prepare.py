@@ -9,6 +9,7 @@ as delivered and flagged in ``_valid``; QC decides what to do with them.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import geopandas as gpd
@@ -127,7 +128,9 @@ def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_
     frame[VALID] = shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
     facts = {}
     if meta.geometry_type.endswith("Polygon"):
-        frame[AREA_COLUMN] = ellipsoid_area(geometries, meta.epsg)
-        facts[COVERAGE_FACT] = CoverageDefects.of(frame[KEY].to_numpy(), coverage_defects(geometries)).to_json()
+        with ThreadPoolExecutor(1) as pool:  # GEOS and PROJ release the GIL: the two take the time of one
+            checked = pool.submit(coverage_defects, geometries)
+            frame[AREA_COLUMN] = ellipsoid_area(geometries, meta.epsg)
+            facts[COVERAGE_FACT] = CoverageDefects.of(frame[KEY].to_numpy(), checked.result()).to_json()
     return LayerBatch(meta=meta, frame=frame, source=source, valid_date=valid_date, encoding=encoding,
                       note=note, facts=facts)
