@@ -27,6 +27,7 @@ from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
+from onemap.review.compliance.service import warm_up_in_background
 from onemap.security.deployment import assert_deployable
 from onemap.security.read_audit import ReadAudit
 from onemap.security.session_epoch import epoch_path
@@ -37,9 +38,12 @@ from onemap.store import open_store
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The job runner and the read-audit flusher start and stop with the server; pooled stores close."""
+    """The job runner and the read-audit flusher start and stop with the server; pooled stores close; the
+    review layers are read in the background (``ServeSettings.warm_review``)."""
     ctx: AppContext = app.state.ctx
     ctx.reads.start()
+    if ctx.serve.warm_review:
+        warm_up_in_background(ctx.store_url)
     try:
         async with ogc_processes.lifespan(app):
             yield

@@ -55,9 +55,10 @@ class Api:
 
 
 def _api(store_url: str, folder: Path, security: SecuritySettings | None = None) -> Iterator[Api]:
-    # Tests add layers behind the server's back and read them at once: no catalog caching between requests.
+    # Tests add layers behind the server's back and read them at once: no catalog caching between requests;
+    # no start-up reading of the review layers (tested on its own in test_serving.py).
     app = create_app(store_url, records_url=f"sqlite:///{folder / 'records.sqlite'}", security=security,
-                     serve=ServeSettings(catalog_cache_seconds=0))
+                     serve=ServeSettings(catalog_cache_seconds=0, warm_review=False))
     with TestClient(app) as client:
         yield Api(client, app.state.ctx.records, store_url, folder)
 

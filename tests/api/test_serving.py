@@ -134,3 +134,40 @@ def test_the_catalog_snapshot_follows_a_new_version_within_its_time(store_url: s
         fresh = client.get(path)
         assert fresh.headers["x-onemap-version"] == "2" and "x-onemap-cache" not in fresh.headers  # generated
         assert client.get(path).headers["x-onemap-cache"] == "hit"
+
+
+def _land_use_held(store_url: str) -> bool:
+    from onemap.review.compliance.service import ReviewContext
+    from onemap.store import open_store
+
+    with open_store(store_url) as store:
+        context = ReviewContext(store, preload="cached")
+        return "DLTB" in context.whole and not context.cold
+
+
+def test_a_server_process_reads_the_review_layers_as_it_starts(store_url: str, tmp_path: Path) -> None:
+    import time
+
+    import pyogrio
+
+    from onemap.api.serving import ServeSettings
+    from onemap.ingest.importer import ImportOptions, import_path
+    from onemap.store import open_store
+    from tests.builders import dltb
+
+    pyogrio.write_dataframe(dltb(6), tmp_path / "dltb.gpkg", layer="DLTB")
+    with open_store(store_url) as store:
+        import_path(tmp_path / "dltb.gpkg", store, ImportOptions(name="DLTB", year=2019))
+    assert not _land_use_held(store_url)
+    idle = create_app(store_url, records_url=f"sqlite:///{tmp_path / 'idle.sqlite'}",
+                      serve=ServeSettings(warm_review=False))
+    with TestClient(idle):
+        time.sleep(0.5)
+        assert not _land_use_held(store_url)
+    app = create_app(store_url, records_url=f"sqlite:///{tmp_path / 'records.sqlite'}",
+                     serve=ServeSettings(warm_review=True))
+    with TestClient(app):  # no request at all
+        deadline = time.monotonic() + 20
+        while not _land_use_held(store_url) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _land_use_held(store_url)

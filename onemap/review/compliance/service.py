@@ -214,6 +214,28 @@ def shared_context(store: Store, *, audience: Hashable = None, visible: Callable
     return hit[1].bound(store)
 
 
+def warm_up_in_background(store_url: str) -> threading.Thread:
+    """Hold the layers a review reads whole, on a background thread, as the first request would.
+
+    A server process calls this as it starts, so the first projects it reviews do not wait for the reads
+    (with several worker processes each holds its own copy).
+    """
+    from onemap.store import open_store
+
+    def run() -> None:
+        try:
+            with open_store(store_url) as store:
+                cold = ReviewContext(store, preload="cached").cold
+            if cold:
+                _warm_up(store_url, cold)
+        except Exception:  # the requests then read the layers as they come
+            log.exception("review warm-up of %s at start failed", store_url)
+
+    thread = threading.Thread(target=run, name="onemap-review-start", daemon=True)
+    thread.start()
+    return thread
+
+
 def _warm_up(store_url: str, cold: list[tuple]) -> None:
     """Read the ``cold`` layers whole on one background thread (once per layer version at a time)."""
     from onemap.store import open_store
