@@ -64,6 +64,8 @@ def _check(layer: LayerFrame) -> np.ndarray:
     """The check of the features as read (a whole version: those made valid count as defects)."""
     altered = layer.frame[ALTERED].to_numpy(dtype=bool)
     return coverage_defects(np.asarray(layer.frame.geometry.array)) | (altered & layer.complete)
+
+
 def _remember(store: Store, layer: LayerFrame, found: CoverageDefects) -> None:
     """Record the check of a whole version (a read-only store just checks again next time)."""
     try:
