@@ -80,12 +80,13 @@ def _cli(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "onemap.cli.main", *args], check=True, env=env, capture_output=True)
 
 
-def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False,
+def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False, faulty_plan: bool = False,
                  env_extra: dict[str, str] | None = None) -> Iterator[County]:
     """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``.
 
     ``dltb_v2`` adds a second DLTB version (数据时点 2025-12-31) in which every parcel east of the median
     centroid became 0101 水田: two versions that render differently on either side of the county.
+    ``faulty_plan`` adds GHFAULTY: GHYDYH with one parcel moved 3 m over its neighbours (not a coverage).
     """
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
@@ -102,6 +103,9 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
     if dltb_v2:
         _cli("import", str(_paddies_east(folder)), "--store", store, "--records", records, "--security-level", "公开",
              "--category", "现状", "--title", "地类图斑", "--valid-date", "2025-12-31", env=env)
+    if faulty_plan:
+        _cli("import", str(_faulty_plan(folder)), "--store", store, "--records", records, "--security-level", "内部",
+             "--category", "规划", "--title", "有缺陷的规划用地", env=env)
     with open_records(records).begin() as conn:
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
                     clearance="内部", display_name="张三", must_change_password=False)
@@ -119,6 +123,18 @@ def _paddies_east(folder: Path) -> Path:
     frame.loc[east, "DLBM"], frame.loc[east, "DLMC"] = "0101", "水田"
     path = folder / "dltb_v2.gpkg"
     pyogrio.write_dataframe(frame, path, layer="DLTB")
+    return path
+
+
+def _faulty_plan(folder: Path) -> Path:
+    """GHYDYH of the sample with one parcel moved 3 m, as a GeoPackage layer GHFAULTY to import."""
+    import pyogrio
+    import shapely.affinity
+
+    frame = pyogrio.read_dataframe(folder / "sample" / "国土空间规划.gdb", layer="GHYDYH")
+    frame.loc[0, "geometry"] = shapely.affinity.translate(frame.geometry.iloc[0], 3.0, 2.0)
+    path = folder / "faulty.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="GHFAULTY")
     return path
 
 

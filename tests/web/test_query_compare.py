@@ -28,8 +28,8 @@ ROW_IDS = "rows => rows.map(r => r.dataset.id)"
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
-    """The sample county with two DLTB versions (v2: the eastern half turned into 水田)."""
-    yield from serve_county(tmp_path_factory, dltb_v2=True)
+    """The sample county with two DLTB versions (v2: the eastern half turned into 水田) and GHFAULTY."""
+    yield from serve_county(tmp_path_factory, dltb_v2=True, faulty_plan=True)
 
 
 def _workbook(path: str | Path) -> openpyxl.Workbook:
@@ -301,6 +301,25 @@ def test_side_by_side_maps_follow_one_view(page, county: County) -> None:
     screenshot(page, "16-side-by-side-1366x768")
     page.click("#compare-stop")
     assert page.locator("#map2").count() == 0
+
+
+def test_overlay_says_which_features_broke_a_coverage(page, county: County) -> None:
+    _open_compare(page, county)
+    page.wait_for_selector("#overlay-a-layer option[value='GHFAULTY']", state="attached")
+    page.select_option("#overlay-a-layer", "GHFAULTY")
+    page.wait_for_selector("#overlay-a-field option[value='YDYHFLDM']", state="attached")
+    page.select_option("#overlay-a-field", "YDYHFLDM")
+    page.click("#overlay-run")
+    page.wait_for_selector("#overlay-status[data-done]", timeout=120_000)
+    note = page.inner_text("#overlay-note")
+    assert "GHFAULTY" in note and "个要素" in note and "逐对求交" in note
+    assert page.inner_text("#overlay-method") == "计算方法:边界线积分(不构成覆盖的要素逐对求交)"
+    page.select_option("#overlay-a-layer", "GHYDYH")
+    page.wait_for_selector("#overlay-a-field option[value='YDYHFLDM']", state="attached")
+    page.click("#overlay-run")
+    page.wait_for_selector("#overlay-status[data-done]", timeout=120_000)
+    assert page.locator("#overlay-note").count() == 0
+    assert page.inner_text("#overlay-method") == "计算方法:边界线积分(两图层均为无重叠覆盖)"
 
 
 def test_overlay_matrix_equals_the_process_json_and_exports_excel(page, county: County) -> None:

@@ -87,7 +87,10 @@ export function overlayView({ entries }) {
     if (!result) return;
     const u = AREA_UNITS.find((x) => x.id === unit.value);
     const chart = h('div', { class: 'chart' });
+    const { method, note } = result.matrix;
     clear(output,
+      h('p', { class: 'muted', id: 'overlay-method' }, `计算方法:${method}`),
+      note ? h('p', { class: 'notice', id: 'overlay-note' }, note) : null,
       h('div', { class: 'bar' }, h('h3', {}, '面积矩阵'),
         h('a', { href: result.xlsx.href, download: '', id: 'overlay-xlsx', class: 'button' }, '导出 Excel')),
       h('div', { class: 'results-wrap matrix-wrap' }, matrixTable(result.matrix.matrix, u)), chart);
