@@ -45,9 +45,10 @@ import shapely
 from onemap.geometry.crs import accepted_crs
 from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import Parcel, ProjectBoundary
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.many import check_projects, spatial_order
 from onemap.review.compliance.phases import Phases
-from onemap.review.compliance.service import ReviewContext, check_project
+from onemap.review.compliance.service import check_project
 
 OUT = Path(__file__).parent / "out"
 LAYERS = ("XZQ", "STBHHX", "YJJBNTBHTB", "CZKFBJ", "DLTB", "GHYDYH")

@@ -27,7 +27,7 @@ from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
 from onemap.records import open_records
 from onemap.records.database import default_records_url
-from onemap.review.compliance.service import warm_up_in_background
+from onemap.review.compliance.context import warm_up_in_background
 from onemap.security.deployment import assert_deployable
 from onemap.security.read_audit import ReadAudit
 from onemap.security.session_epoch import epoch_path

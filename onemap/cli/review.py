@@ -38,8 +38,9 @@ def check_project(
     from onemap.records import open_records
     from onemap.records.database import default_records_url
     from onemap.review.compliance import load_boundary, save_result
+    from onemap.review.compliance.context import ReviewContext
     from onemap.review.compliance.report import write_report
-    from onemap.review.compliance.service import ReviewContext, review_project
+    from onemap.review.compliance.service import review_project
     from onemap.store import open_store
 
     try:

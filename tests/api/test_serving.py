@@ -137,7 +137,7 @@ def test_the_catalog_snapshot_follows_a_new_version_within_its_time(store_url: s
 
 
 def _land_use_held(store_url: str) -> bool:
-    from onemap.review.compliance.service import ReviewContext
+    from onemap.review.compliance.context import ReviewContext
     from onemap.store import open_store
 
     with open_store(store_url) as store:

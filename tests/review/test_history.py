@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from onemap.errors import InputError, NotFoundError
 from onemap.records.tables import project_events, project_results
 from onemap.review.compliance import review_project
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.history import (
     add_feedback,
     feedback_kinds,
@@ -24,7 +25,6 @@ from onemap.review.compliance.history import (
     stored_result,
 )
 from onemap.review.compliance.ondemand import pinned_versions, report_file
-from onemap.review.compliance.service import ReviewContext
 from onemap.store import Store
 from tests.records.fixtures import records, records_url
 from tests.review.test_service import crossing_box, project

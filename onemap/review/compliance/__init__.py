@@ -6,9 +6,10 @@ PDF and Word reports; :mod:`.history` keeps results and feedback per project id 
 """
 
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.history import add_feedback, project_history, save_result
 from onemap.review.compliance.rules import load_rules
-from onemap.review.compliance.service import ReviewContext, check_project, review_project
+from onemap.review.compliance.service import check_project, review_project
 
 __all__ = ["ProjectBoundary", "ReviewContext", "add_feedback", "check_project", "load_boundary", "load_rules",
            "project_history", "review_project", "save_result"]

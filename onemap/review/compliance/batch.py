@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from onemap.review.compliance.boundary import ProjectBoundary
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.many import CHUNK, check_projects, spatial_order
 from onemap.review.compliance.phases import Phases
-from onemap.review.compliance.service import ReviewContext
 from onemap.store import Store, open_store
 
 _WORKER: dict[str, Any] = {}

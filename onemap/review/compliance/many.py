@@ -18,11 +18,11 @@ import shapely
 
 from onemap.geometry.area import ellipsoid_area
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.overlay import Pieces
 from onemap.review.compliance.phases import Phases
 from onemap.review.compliance.service import (
     Review,
-    ReviewContext,
     _invalid_result,
     _project_id,
     assemble,

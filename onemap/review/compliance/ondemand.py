@@ -12,8 +12,9 @@ from pathlib import Path
 
 from onemap.errors import NotFoundError
 from onemap.review.compliance.boundary import from_geojson, validate
+from onemap.review.compliance.context import ReviewContext
 from onemap.review.compliance.history import StoredResult
-from onemap.review.compliance.service import ReviewContext, review_project
+from onemap.review.compliance.service import review_project
 from onemap.store import Store
 
 REPORT_FILES = {"report.pdf": "application/pdf",

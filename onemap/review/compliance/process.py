@@ -18,10 +18,11 @@ from typing import Any
 from onemap.errors import InputError
 from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
+from onemap.review.compliance.context import ReviewContext, shared_context
 from onemap.review.compliance.history import result_region, save_result
 from onemap.review.compliance.many import check_projects
 from onemap.review.compliance.ondemand import REPORT_FILES
-from onemap.review.compliance.service import ReviewContext, review_project, shared_context
+from onemap.review.compliance.service import review_project
 from onemap.security import PermissionDeniedError
 from onemap.security.clearance import can_read_layer
 from onemap.services.processes.access import sync_feature_limit
