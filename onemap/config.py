@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         1_000_000, ge=0,
         description="项目合规性审查: features a process may hold whole in memory (all cached layers together, about "
                     "2 KB each); a larger layer is read per project or per batch chunk from the store (spatial query)")
+    review_sync_projects: int = Field(
+        20, ge=0, description="项目合规性审查: a batch of more projects runs as a job even when a synchronous answer "
+                              "was asked for")
+    review_pool_projects: int = Field(
+        500, ge=0, description="项目合规性审查: a batch of more projects runs on worker processes (each reads the "
+                               "layers once, ~5 s for a 300k-parcel county)")
     qc_extra: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="A province's extra QC rule files (YAML/CSV), separated by os.pathsep"
     )

@@ -201,10 +201,12 @@ def test_report_file_names_are_checked(review_api: Api, reviewer: dict, tmp_path
 
 
 def test_big_batch_runs_on_worker_processes(review_api: Api, reviewer: dict, county: Store,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from onemap.review.compliance import process
+                                            monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    from onemap.config import get_settings
 
-    monkeypatch.setattr(process, "POOL_PROJECTS", 2)  # three projects count as "big" here
+    monkeypatch.setenv("ONEMAP_REVIEW_POOL_PROJECTS", "2")  # three projects count as "big" here
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)  # runs before the environment is restored
     features = [_feature(county, layer, XMBH=f"W-{n}") for n, layer in enumerate(("STBHHX", "CZKFBJ", "YJJBNTBHTB"))]
     boundary = {"type": "FeatureCollection", "crs": GK39, "features": features}
     response = _execute(review_api, reviewer, {"boundary": boundary, "project_key": "XMBH"}, ASYNC)

@@ -3,7 +3,7 @@ entry point).
 
 One project runs synchronously: the output ``result`` is the stable ``result.json`` and ``report_pdf`` /
 ``report_docx`` link the reports (rendered on first download). A FeatureCollection keyed by a property
-(``project_key``) is a batch: many projects, run as a job with progress when more than ``SYNC_PROJECTS``
+(``project_key``) is a batch: many projects, run as a job with progress when more than ``review_sync_projects``
 or when the client sends ``Prefer: respond-async``. Every review is stored in the records database under
 its project id (one transaction per submission). Layers above the caller's clearance are reviewed as
 absent; a region-limited account may only review projects inside its region.
@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from onemap.config import get_settings
 from onemap.errors import InputError
 from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
@@ -29,8 +30,6 @@ from onemap.services.processes.access import sync_feature_limit
 from onemap.services.processes.model import Process, RunContext
 from onemap.store import Store
 
-SYNC_PROJECTS = 20  # a batch of more projects runs as a job even when a synchronous answer was asked for
-POOL_PROJECTS = 500  # a batch of more projects runs on worker processes (each preloads the layers once)
 MAX_PROJECTS = 10_000
 PROGRESS_STEP = 50  # projects reviewed together between two progress reports of a batch in the API process
 _JSON, _PDF = "application/json", "application/pdf"
@@ -71,12 +70,13 @@ def _grouped(collection: dict[str, Any], key: str) -> list[tuple[str, dict[str, 
 
 
 def project_count(store: Store, inputs: dict[str, Any]) -> int:
-    """The workload of an execution: 0 for up to ``SYNC_PROJECTS`` projects, else above the sync limit."""
+    """The workload of an execution: 0 for up to ``Settings.review_sync_projects`` projects, else above the sync
+    limit."""
     key, value = inputs.get("project_key"), inputs.get("boundary")
     if not key or not isinstance(value, dict) or not isinstance(value.get("features"), list):
         return 0
     keys = {str(((f or {}).get("properties") or {}).get(key)) for f in value["features"] if isinstance(f, dict)}
-    return 0 if len(keys) <= SYNC_PROJECTS else sync_feature_limit() + len(keys)
+    return 0 if len(keys) <= get_settings().review_sync_projects else sync_feature_limit() + len(keys)
 
 
 def _visible(ctx: RunContext) -> Callable | None:
@@ -133,7 +133,7 @@ def _run_batch(store: Store, inputs: dict[str, Any], ctx: RunContext, key: str) 
     projects = [(pid, load_boundary(group, crs=crs)) for pid, group in _grouped(_boundary_input(inputs), key)]
     ctx.progress(5, f"读取了 {len(projects)} 个项目")
     context = shared_context(store, audience=ctx.user, visible=_visible(ctx))
-    if len(projects) > POOL_PROJECTS and not _hidden(store, context, ctx):
+    if len(projects) > get_settings().review_pool_projects and not _hidden(store, context, ctx):
         results = check_batch(store.url, [b for _, b in projects], project_ids=[p for p, _ in projects],
                               progress=lambda _step, fraction: ctx.progress(5 + int(fraction * 85), "批量审查"))
     else:
