@@ -12,13 +12,14 @@ from datetime import date, datetime
 import geopandas as gpd
 import numpy as np
 import shapely
+import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from onemap.errors import InputError
 from onemap.geometry.area import robust_ellipsoid_area
 from onemap.standards.codes import region_fields
 from onemap.store import Store
-from onemap.store.base import KEY, VALID
+from onemap.store.base import KEY, VALID, Condition
 
 # Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
 MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.6667 m² as 三调 tables print it
@@ -69,12 +70,20 @@ class LayerFrame:
     complete: bool = False
 
 
+def prefix_condition(field: str, prefix: str) -> Condition:
+    """Codes starting with the prefix, and codes of bigger units containing it (SQL, on a layer's table)."""
+    bigger = [prefix[:k] for k in range(1, len(prefix))]
+    return lambda table: sa.or_(table.c[field].startswith(prefix, autoescape=True), table.c[field].in_(bigger))
+
+
 def read_layer(store: Store, name: str, fields: list[str], *, version: int | None = None,
-               as_of: date | datetime | None = None, epsg: int | None = None, region: Region = None) -> LayerFrame:
+               as_of: date | datetime | None = None, epsg: int | None = None, region: Region = None,
+               near: tuple[float, float, float, float] | None = None) -> LayerFrame:
     """The layer's features with ``fields`` (reprojected to ``epsg`` when it differs), without areas yet.
 
-    With a prefix ``region`` the layer's region field is read too; with a polygon (in ``epsg``, else the
-    layer's CRS) only features whose box meets the polygon's box are read.
+    With a prefix ``region`` the layer's region field is read too, and the store keeps the features whose
+    code starts with the prefix or names a bigger unit containing it; with a polygon (in ``epsg``, else the
+    layer's CRS), or with a box ``near`` (same CRS), only features whose box meets that box are read.
     """
     entry = store.entry(name)
     columns = store.columns(name)
@@ -87,14 +96,15 @@ def read_layer(store: Store, name: str, fields: list[str], *, version: int | Non
         wanted.append(field)
     layer_epsg = entry.meta.epsg
     target = epsg or layer_epsg
-    bbox = None
-    if isinstance(region, BaseGeometry):
-        box = shapely.box(*region.bounds)
-        if target != layer_epsg:
-            box = gpd.GeoSeries([box], crs=target).to_crs(layer_epsg).iloc[0]
-        bbox = box.bounds
+    bbox = region.bounds if isinstance(region, BaseGeometry) else near
+    if bbox is not None and target != layer_epsg:
+        bbox = gpd.GeoSeries([shapely.box(*bbox)], crs=target).to_crs(layer_epsg).iloc[0].bounds
     number = store.resolve_version(name, version, as_of)
-    frame = store.read(name, version=number, columns=wanted, bbox=bbox)
+    if field and bbox is None:
+        frame = store.select(name, [*wanted, VALID], version=number, where=prefix_condition(field, region),
+                             geometry=True)
+    else:
+        frame = store.read(name, version=number, columns=wanted, bbox=bbox)
     altered = invalid(frame)
     frame = repaired(frame)[wanted + [KEY, "geometry"]]
     frame.insert(len(wanted) + 1, ALTERED, altered)

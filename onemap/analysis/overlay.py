@@ -6,12 +6,14 @@ feature of class *b*, each piece rounded to 0.01 m² as 三调 rounds a 图斑, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name
@@ -123,16 +125,46 @@ def _describe(region: Region) -> str | None:
     return region.wkt[:200]
 
 
-def _select(a: LayerFrame, b: LayerFrame, region: Region) -> None:
-    """Keep both layers' features in the region; a prefix must be decided by at least one layer."""
-    if isinstance(region, str):
-        exact = [select_region(layer, region, require_exact=False) for layer in (a, b)]
-        if not any(exact):
-            raise InputError(f"两个图层的行政区划字段都不能确定区域“{region}”,请改用区域范围面",
-                             f"neither {a.name} nor {b.name} resolves prefix {region}")
-        return
+def _near(layer: LayerFrame, box: tuple[float, float, float, float]) -> None:
+    """Keep the features whose box meets ``box`` (in place): the others cannot overlap anything in it."""
+    bounds = shapely.bounds(np.asarray(layer.frame.geometry.array))
+    meet = (bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0]) & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1])
+    layer.frame = layer.frame[meet].reset_index(drop=True)
+
+
+def _read_by_code(read_a: Callable[..., LayerFrame], read_b: Callable[..., LayerFrame],
+                  region: str) -> tuple[LayerFrame, LayerFrame]:
+    """Both layers' features in the 行政区划 ``region``; at least one layer's codes must decide it.
+
+    Layer b (三调 DLTB: 坐落单位代码 to the village) is read first, filtered by the store; when its codes
+    decide the region, layer a is read only near b's features — a planning layer coded by county
+    (XZQDM) would otherwise be read and overlaid whole for one township.
+    """
+    b = read_b()
+    exact_b = select_region(b, region, require_exact=False)
+    box = tuple(b.frame.total_bounds) if exact_b and len(b.frame) else None
+    a = read_a(near=box)
+    exact_a = select_region(a, region, require_exact=False)
+    if not (exact_a or exact_b):
+        raise InputError(f"两个图层的行政区划字段都不能确定区域“{region}”,请改用区域范围面",
+                         f"neither {a.name} nor {b.name} resolves prefix {region}")
+    if exact_a and not exact_b and len(a.frame):
+        _near(b, tuple(a.frame.total_bounds))
+    elif box is not None:
+        _near(a, box)
+    return a, b
+
+
+def _read_both(read_a: Callable[..., LayerFrame], read_b: Callable[..., LayerFrame],
+               region: Region) -> tuple[LayerFrame, LayerFrame]:
+    """Both layers at once (layer b on a second connection), each kept to the region."""
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(read_b)
+        a = read_a()
+        b = later.result()
     select_region(a, region)
     select_region(b, region)
+    return a, b
 
 
 def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_field: str, *,
@@ -156,15 +188,14 @@ def overlay_matrix(store: Store, a_layer: str, a_field: str, b_layer: str, b_fie
     epsg = store.entry(a_layer).meta.epsg
     b_fields = [b_field] + ([by_admin] if by_admin else [])
 
+    def read_a(near: tuple[float, float, float, float] | None = None) -> LayerFrame:
+        return read_layer(store, a_layer, [a_field], version=version_a, as_of=as_of, region=region, near=near)
+
     def read_b() -> LayerFrame:
-        with open_store(store.url) as own:  # a connection of its own: both layers are read at once
+        with open_store(store.url) as own:  # a connection of its own: both layers can be read at once
             return read_layer(own, b_layer, b_fields, version=version_b, as_of=as_of, epsg=epsg, region=region)
 
-    with ThreadPoolExecutor(1) as pool:
-        later = pool.submit(read_b)
-        a = read_layer(store, a_layer, [a_field], version=version_a, as_of=as_of, region=region)
-        b = later.result()
-    _select(a, b, region)
+    a, b = _read_by_code(read_a, read_b, region) if isinstance(region, str) else _read_both(read_a, read_b, region)
     flags = coverage_flags(store, a, b) if coverages is None else None
     pieces = overlay_pieces(np.asarray(a.frame.geometry.array), np.asarray(b.frame.geometry.array), epsg,
                             coverages=coverages is not False, shortcut=shortcut,

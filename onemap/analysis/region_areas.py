@@ -21,13 +21,13 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.layers import (
     check_region,
     clip_parts,
     piece_areas,
+    prefix_condition,
     prefix_mask,
     read_layer,
     region_field,
@@ -88,7 +88,7 @@ def _by_code(store: Store, name: str, fields: list[str], prefix: str | None, num
         if field is None:
             raise InputError(f"图层 {name} 没有行政区划字段,不能按区域代码统计", f"{name}: no region field")
         wanted = list(dict.fromkeys([*fields, field, AREA_COLUMN, VALID]))
-        where = _prefix_condition(field, prefix)
+        where = prefix_condition(field, prefix)
     rows = store.select(name, wanted, version=number, where=where)
     if prefix is not None:
         _, exact = prefix_mask(rows[field].fillna("").to_numpy(), prefix)
@@ -104,12 +104,6 @@ def _by_code(store: Store, name: str, fields: list[str], prefix: str | None, num
         frame = pd.concat([frame, again.frame], ignore_index=True)
         areas = np.concatenate([areas, again.areas])
     return RegionAreas(frame[fields].reset_index(drop=True), areas, number)
-
-
-def _prefix_condition(field: str, prefix: str):
-    """Codes starting with the prefix, and codes of bigger units containing it (to refuse those layers)."""
-    bigger = [prefix[:k] for k in range(1, len(prefix))]
-    return lambda table: sa.or_(table.c[field].startswith(prefix, autoescape=True), table.c[field].in_(bigger))
 
 
 def _trusted(rows: pd.DataFrame) -> np.ndarray:

@@ -135,6 +135,20 @@ def test_region_prefix_keeps_one_town(county: Store) -> None:
     assert 0 < result.matrix.total < whole
 
 
+def test_region_prefix_decided_by_either_layer(county: Store) -> None:
+    town = county.read("DLTB", columns=["ZLDWDM"])["ZLDWDM"].str[:9].mode()[0]
+    assert county.read("GHYDYH", columns=["XZQDM"])["XZQDM"].str.len().max() < 9  # coded by county only
+    town_area = area_statistics(county, "DLTB", ["DLBM"], region=town).to_dict()["total"]["area_m2"]
+    planned_first = overlay_matrix(county, "GHYDYH", "YDYHFLDM", "DLTB", "DLBM", region=town)
+    current_first = overlay_matrix(county, "DLTB", "DLBM", "GHYDYH", "YDYHFLDM", region=town)
+    assert planned_first.matrix.total == pytest.approx(town_area, abs=0.01)
+    assert current_first.matrix.total == pytest.approx(town_area, abs=0.01)
+    swapped = {(r.b, r.a): r.area_m2 for r in current_first.matrix.cells.itertuples()}
+    _assert_same(_cells(planned_first), swapped)
+    with pytest.raises(InputError, match="都不能确定"):
+        overlay_matrix(county, "GHYDYH", "YDYHFLDM", "GHWARP", "YDYHFLDM", region=town)
+
+
 def test_region_polygon_clips_both_layers(county: Store) -> None:
     x0, y0, x1, y1 = county.entry("DLTB").current.extent
     region = shapely.box(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2)
