@@ -10,8 +10,8 @@ benchmarks/out/overlay-<N>.gpkg (reused on later runs); with a PostGIS URL into 
 Cases (issue 5 target: ≤ 10 s for 300k on 2 cores):
 - ``warp`` (default, the honest case): GHWARP is the sample's GHYDYH drawn independently of the parcels,
   i.e. moved by a smooth displacement field of up to ~9 m (a plan digitised on another base map). It
-  stays a coverage but for a few features (the warp makes 3 polygons invalid and 2 others stop matching a
-  neighbour: they go to GEOS), and none of its boundaries coincide with DLTB's, so nearly every pair is clipped.
+  stays a coverage but for 3 polygons the warp folded (invalid: they go to GEOS), and none of its boundaries
+  coincide with DLTB's, so nearly every pair is clipped.
 - ``copy``: the sample's GHYDYH as generated, which copies the DLTB parcels (the easy case).
 
 Prints per phase wall and CPU seconds (CPU of this process and its children, i.e. all cores):

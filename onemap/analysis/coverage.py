@@ -61,9 +61,11 @@ def coverage_flags(store: Store, *layers: LayerFrame) -> list[CoverageFlags]:
 
 
 def _check(layer: LayerFrame) -> np.ndarray:
-    """The check of the features as read (a whole version: those made valid count as defects)."""
+    """The check of the features as read, as the import does it: features changed on reading are left out
+    of it (they go to GEOS anyway); in a whole version those are the invalid ones, which count as defects."""
     altered = layer.frame[ALTERED].to_numpy(dtype=bool)
-    return coverage_defects(np.asarray(layer.frame.geometry.array)) | (altered & layer.complete)
+    geoms = np.where(altered, None, np.asarray(layer.frame.geometry.array))
+    return coverage_defects(geoms) | (altered & layer.complete)
 
 
 def _remember(store: Store, layer: LayerFrame, found: CoverageDefects) -> None:
