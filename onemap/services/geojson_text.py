@@ -26,6 +26,7 @@ _NAMES = {0: b"Point", 1: b"LineString", 3: b"Polygon", 4: b"MultiPoint", 5: b"M
 _PART = {4: 0, 5: 1, 6: 3}  # Multi* type id -> its parts' type id
 _POINT, _POLYGON = 0, 3
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
+_RING = 2  # a LinearRing (type 2) and type ids above 6 (collections, curves) take the former way
 
 
 def geometry_texts(geometries: np.ndarray) -> list[bytes | None]:
@@ -33,7 +34,8 @@ def geometry_texts(geometries: np.ndarray) -> list[bytes | None]:
     geometries = np.asarray(geometries, dtype=object)
     texts: list[bytes | None] = [None] * len(geometries)
     kinds = shapely.get_type_id(geometries)
-    plain = np.isin(kinds, list(_NAMES)) & ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
+    plain = (kinds >= 0) & (kinds <= max(_NAMES)) & (kinds != _RING)
+    plain &= ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
     for kind in np.unique(kinds[plain]).tolist():
         where = np.flatnonzero(plain & (kinds == kind))
         head = b'{"type":"' + _NAMES[kind] + b'","coordinates":'
