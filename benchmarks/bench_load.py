@@ -1,7 +1,7 @@
 """Load test of the running server with wrk (one command), printing req/s, p50 and p99 per scenario.
 
 Usage: ``python benchmarks/bench_load.py [--stores postgis,gpkg] [--scenarios tiles,items] [--workers N]
-[--duration 10]``
+[--duration 10] [--schema county300k] [--no-copy]``
 
 For each store it starts the real server (``onemap serve``) twice: once on the shared 300k-parcel store
 (read only: the server writes only its records database and tile cache, both in a private folder), and
@@ -268,8 +268,7 @@ def ceiling(args: argparse.Namespace) -> None:
 
 
 def run_store(kind: str, args: argparse.Namespace) -> None:
-    shared = f"{SHARED_PG}?schema={SHARED_SCHEMA}" if kind == "postgis" else f"gpkg://{SHARED_GPKG.resolve()}"
-    copy = postgis_copy() if kind == "postgis" else gpkg_copy()
+    shared = f"{SHARED_PG}?schema={args.schema}" if kind == "postgis" else f"gpkg://{SHARED_GPKG.resolve()}"
     print(f"\n== {kind}: shared store (public layer, anonymous)", flush=True)
     server = Server(shared, WORK / f"{kind}-shared", args.workers)
     tiles, items = "tiles" in args.scenarios, "items" in args.scenarios
@@ -283,6 +282,9 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
                     args, reader_cookie(server))
     finally:
         server.stop()
+    if args.no_copy:
+        return
+    copy = postgis_copy() if kind == "postgis" else gpkg_copy()
     print(f"== {kind}: private copy (内部 layer, signed-in reader)", flush=True)
     server = Server(copy, WORK / f"{kind}-copy", args.workers)
     try:
@@ -305,6 +307,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument("--schema", default=SHARED_SCHEMA, help="schema of the shared PostGIS store (GHFQ, DLTB)")
+    parser.add_argument("--no-copy", action="store_true", help="skip the private copy (内部 layer)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (scripts/setup.sh installs it)")

@@ -30,6 +30,7 @@ import shapely
 from onemap.errors import InputError, NotFoundError
 from onemap.services import ogc_crs
 from onemap.services.cql2 import GEOMETRY_PROPERTY, compile_filter, intersects_filter
+from onemap.services.geojson_text import geometry_texts
 from onemap.services.ogc_crs import content_crs, storage_crs, supported_crs
 from onemap.standards.codes import sandiao_names, ydyh_names
 from onemap.standards.registry import get_table
@@ -82,10 +83,14 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
           bbox: list[float] | None = None, bbox_crs: str | None = None, crs: str | None = None,
           filter: str | dict | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           version: int | None = None, as_of: date | datetime | None = None,
-          properties: list[str] | None = None, scope: tuple[str, str] | None = None) -> ItemsResult:
+          properties: list[str] | None = None, scope: tuple[str, str] | None = None,
+          geometry_text: bool = False) -> ItemsResult:
     """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``.
 
     ``scope`` = (field, prefix) limits the features to a reader's 行政区划 (e.g. ZLDWDM starting 341123).
+    ``geometry_text``: each geometry is its GeoJSON text as an :class:`orjson.Fragment` instead of a dict —
+    the same bytes once orjson writes the body, without building Python coordinate lists (for a body that
+    only orjson writes; HTML pages and attribute tables read the dicts).
     """
     epsg = store.entry(layer).meta.epsg
     number = store.resolve_version(layer, version, as_of)
@@ -104,7 +109,7 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
     chosen = _chosen(types, properties)
     page = store.query_rows(layer, version=number, bbox=box, filter=compiled, after=after, limit=limit,
                             columns=[stored.get(name, name) for name in chosen])
-    features = _row_features(page.rows, epsg, output, {name: types[name] for name in chosen})
+    features = _row_features(page.rows, epsg, output, {name: types[name] for name in chosen}, text=geometry_text)
     body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
     if page.matched is not None:
         body["numberMatched"] = page.matched
@@ -177,11 +182,14 @@ def _features(frame: gpd.GeoDataFrame, epsg: int, output: ogc_crs.OgcCRS, types:
             for key, shape, row in zip(frame["_key"].tolist(), shapes, rows, strict=True)]
 
 
-def _row_features(rows: list[tuple], epsg: int, output: ogc_crs.OgcCRS, types: dict[str, str]) -> list[dict]:
-    """GeoJSON features from store rows ``(fid, _key, WKB, *attributes)``; the same output as :func:`_features`."""
+def _row_features(rows: list[tuple], epsg: int, output: ogc_crs.OgcCRS, types: dict[str, str], *,
+                  text: bool = False) -> list[dict]:
+    """GeoJSON features from store rows ``(fid, _key, WKB, *attributes)``; the same output as :func:`_features`
+    (``text``: geometries as orjson fragments, see :func:`items`)."""
     wkb = np.array([row[2] for row in rows], dtype=object)
     geometries = ogc_crs.from_layer(shapely.from_wkb(wkb), epsg, output)
-    shapes = [None if text is None else orjson.loads(text) for text in shapely.to_geojson(geometries)]
+    shape = orjson.Fragment if text else orjson.loads
+    shapes = [None if geometry is None else shape(geometry) for geometry in geometry_texts(geometries)]
     names = list(types)
     convert = [_TO_JSON[types[name]] for name in names]
     return [{"type": "Feature", "id": row[1], "geometry": shape,

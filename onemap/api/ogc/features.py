@@ -104,11 +104,13 @@ def items(
 ) -> Response:
     entry = readable_layer(request, store, user, name, "layer:read")
     scope = region_scope(user, store, entry)
+    as_page = f in ("csv", "xlsx") or html.wants_html(request, f)
     result = service.items(
         store, name, limit=limit, after=after, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs, filter=filter,
         filter_lang=filter_lang, filter_crs=filter_crs, version=version, as_of=as_of,
         properties=properties.split(",") if properties else None,
         scope=(scope.field, scope.prefix) if scope else None,
+        geometry_text=not as_page,  # GeoJSON: geometries spliced in as text by FastJSONResponse (orjson)
     )
     if f in ("csv", "xlsx"):
         return _download(result, request, store, name, f)
@@ -118,7 +120,7 @@ def items(
                      link(url(request, f"/ogc/collections/{name}"), "collection", JSON)]
     if result.next_params:
         body["links"].append(_next_link(request, name, result.next_params))
-    if html.wants_html(request, f):
+    if as_page:
         return html.items_page(request, body, service.queryables(store, name), layer=name, swap=parse_crs(crs).swap)
     body["links"] += html.alternate(request)
     return FastJSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": result.content_crs, "Vary": "Accept"})
