@@ -162,10 +162,12 @@ def api_latency(store_url: str, boundaries: list[ProjectBoundary], warm_up: floa
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         records_url = f"sqlite:///{folder}/records.sqlite"
-        env = {**os.environ, "ONEMAP_DATA_DIR": folder, "ONEMAP_SECRET_KEY": uuid.uuid4().hex * 2}
+        checkout = Path(__file__).resolve().parents[1]  # the server runs the onemap next to this script
+        env = {**os.environ, "ONEMAP_DATA_DIR": folder, "ONEMAP_SECRET_KEY": uuid.uuid4().hex * 2,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")]))}
         server = subprocess.Popen([sys.executable, "-m", "onemap.cli.main", "serve", "--store", store_url,
                                    "--records", records_url, "--port", str(port), "--workers", str(workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=checkout)
         base = f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(timeout=120) as client:

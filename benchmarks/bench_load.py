@@ -49,6 +49,7 @@ WORK = Path(tempfile.gettempdir()) / "onemap-bench-load"
 PASSWORD = "Yizhangtu#2024-bench"
 TILES = 256
 ONEMAP = [sys.executable, "-m", "onemap.cli.main"]
+CHECKOUT = Path(__file__).resolve().parents[1]  # the server runs the onemap next to this script, wherever run from
 
 LUA = r"""
 local paths, counter = {}, 0
@@ -133,14 +134,15 @@ class Server:
     def __init__(self, store_url: str, folder: Path, workers: int | None) -> None:
         self.folder, self.port = folder, free_port()
         folder.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "ONEMAP_DATA_DIR": str(folder), "ONEMAP_SECRET_KEY": secrets.token_urlsafe(48)}
+        self.env = {**os.environ, "ONEMAP_DATA_DIR": str(folder), "ONEMAP_SECRET_KEY": secrets.token_urlsafe(48),
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
         command = [*ONEMAP, "serve", "--store", store_url, "--port", str(self.port),
                    "--records", f"sqlite:///{folder / 'records.sqlite'}"]
         if workers:
             command += ["--workers", str(workers)]
         self.log = (folder / "server.log").open("w")
         self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, cwd=CHECKOUT)
         self.base = f"http://127.0.0.1:{self.port}"
         self._wait()
 
