@@ -32,8 +32,7 @@ def attach_command(
 ) -> None:
     """为图层挂接规划成果文档(如 规划文本.docx、规划指标表.xlsx),在“一张图”中于地图旁查看。"""
     from onemap.config import get_settings
-    from onemap.documents import attach
-    from onemap.documents.library import check_document
+    from onemap.documents import attach_all
     from onemap.security import audit
     from onemap.store import open_store
 
@@ -42,12 +41,9 @@ def attach_command(
     try:
         with open_store(store or settings.store_url) as opened:
             opened.entry(layer)  # the layer must exist
-        contents = {path: path.read_bytes() for path in files}
-        for path, content in contents.items():  # every file checked before any is attached
-            check_document(path.name, content)
-        for path, content in contents.items():
-            document = attach(engine, settings.data_dir, layer=layer, filename=path.name, content=content,
-                              owner=f"console:{getpass.getuser()}")
+        attached = attach_all(engine, settings.data_dir, layer=layer, owner=f"console:{getpass.getuser()}",
+                              files=[(path.name, path.read_bytes(), "") for path in files])  # all or none
+        for document in attached:
             with engine.begin() as conn:
                 audit.record(conn, user=f"console:{getpass.getuser()}", ip="", action="document:attach",
                              object=layer, result="success", detail={"document": document.id})

@@ -5,7 +5,7 @@ Files live under the node's data directory (``documents/``), their records in th
 data the web app builds its own elements from (never HTML from a file).
 """
 
-from onemap.documents.library import Document, attach, document_path, get_document, list_documents
+from onemap.documents.library import Document, attach, attach_all, document_path, get_document, list_documents
 from onemap.documents.view import view_document
 
-__all__ = ["Document", "attach", "document_path", "get_document", "list_documents", "view_document"]
+__all__ = ["Document", "attach", "attach_all", "document_path", "get_document", "list_documents", "view_document"]

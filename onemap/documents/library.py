@@ -59,41 +59,52 @@ def _type_of(filename: str) -> dict[str, str]:
     return {**kinds[suffix], "suffix": suffix}
 
 
-def _check_content(content: bytes, kind: str) -> None:
+def _check_content(content: bytes, kind: dict[str, str]) -> None:
     if not content:
         raise InputError("文档为空", "empty document")
     if len(content) > MAX_BYTES:
         raise InputError(f"文档超过 {MAX_BYTES // 1024**2} MB", f"document of {len(content)} bytes")
-    magic = {"docx": b"PK\x03\x04", "xlsx": b"PK\x03\x04", "file": b"%PDF"}
-    if kind in magic and not content.startswith(magic[kind]):
-        raise InputError("文档内容与扩展名不符", f"{kind} without its signature")
+    if not content.startswith(bytes.fromhex(kind["signature"])):  # the file's magic number, from the table
+        raise InputError("文档内容与扩展名不符", f"{kind['suffix']} without its signature")
 
 
 def check_document(filename: str, content: bytes) -> dict:
     """The document type of ``filename`` after checking ``content`` (InputError in Chinese otherwise)."""
     kind = _type_of(filename)
-    _check_content(content, kind["kind"])
+    _check_content(content, kind)
     return kind
 
 
 def attach(engine: Engine, data_dir: Path, *, layer: str, filename: str, content: bytes, owner: str,
            title: str = "") -> Document:
     """Store ``content`` as a document of ``layer`` (file first, then its record; a failed record removes it)."""
-    kind = check_document(filename, content)
-    doc_id = str(uuid.uuid4())
-    path = Path(data_dir) / "documents" / f"{doc_id}{kind['suffix']}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    return attach_all(engine, data_dir, layer=layer, files=[(filename, content, title)], owner=owner)[0]
+
+
+def attach_all(engine: Engine, data_dir: Path, *, layer: str, files: list[tuple[str, bytes, str]],
+               owner: str) -> list[Document]:
+    """Store several documents of ``layer`` (filename, content, title) all or none: every file is checked
+    first, the files are written, then their records in one transaction; a failure removes the files."""
+    kinds = [check_document(filename, content) for filename, content, _ in files]
+    ids = [str(uuid.uuid4()) for _ in files]
+    folder = Path(data_dir) / "documents"
+    paths = [folder / f"{doc_id}{kind['suffix']}" for doc_id, kind in zip(ids, kinds, strict=True)]
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, (_, content, _) in zip(paths, files, strict=True):
+            path.write_bytes(content)
         with engine.begin() as conn:
-            conn.execute(documents.insert().values(
-                id=doc_id, layer=layer, title=(title or Path(filename).stem)[:200], filename=Path(filename).name[:255],
-                media_type=kind["media_type"], kind=kind["kind"], size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(), owner=owner, created=datetime.now(UTC)))
-    except Exception:
-        path.unlink(missing_ok=True)
+            for doc_id, kind, (filename, content, title) in zip(ids, kinds, files, strict=True):
+                conn.execute(documents.insert().values(
+                    id=doc_id, layer=layer, title=(title or Path(filename).stem)[:200],
+                    filename=Path(filename).name[:255], media_type=kind["media_type"], kind=kind["kind"],
+                    size=len(content), sha256=hashlib.sha256(content).hexdigest(), owner=owner,
+                    created=datetime.now(UTC)))
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
         raise
-    return get_document(engine, doc_id)
+    return [get_document(engine, doc_id) for doc_id in ids]
 
 
 def _row(row: sa.Row) -> Document:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from onemap.documents import attach, document_path, get_document, list_documents, view_document
+from onemap.documents import attach, attach_all, document_path, get_document, list_documents, view_document
 from onemap.errors import InputError, NotFoundError
 from onemap.records import open_records
 from tests.cartography.county import sample_county
@@ -47,6 +47,7 @@ def test_indicator_table_as_rows(records: Engine, tmp_path: Path, county_folder:
 
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("a.exe", b"MZ", "不支持的文档类型"), ("a.docx", b"not a zip", "内容与扩展名不符"), ("a.pdf", b"", "文档为空"),
+    ("图.png", b"GIF89a", "内容与扩展名不符"), ("图.jpg", b"\x89PNG\r\n\x1a\n", "内容与扩展名不符"),
 ])
 def test_bad_documents_refused_and_nothing_stored(records: Engine, tmp_path: Path, name: str, content: bytes,
                                                   message: str) -> None:
@@ -77,3 +78,15 @@ def test_cli_attaches_the_sample_documents(tmp_path: Path, county_folder: Path) 
     assert [d.title for d in list_documents(open_records(records), "GHYDYH")] == ["规划文本", "规划指标表"]
     missing = CliRunner().invoke(app, ["documents", "attach", "NOPE", files[0], "--store", store, "--records", records])
     assert missing.exit_code == 2 and "图层不存在" in missing.output
+
+
+def test_several_documents_are_attached_all_or_none(records: Engine, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+    with pytest.raises(InputError, match="内容与扩展名不符"):
+        attach_all(records, tmp_path, layer="DLTB", owner="u1",
+                   files=[("图1.png", png, ""), ("文本.docx", b"not a zip", "")])
+    assert not list_documents(records, "DLTB") and not (tmp_path / "documents").exists()
+    both = attach_all(records, tmp_path, layer="DLTB", owner="u1",
+                      files=[("图1.png", png, "图一"), ("图2.png", png, "")])
+    assert {d.title for d in list_documents(records, "DLTB")} == {"图一", "图2"} == {d.title for d in both}
+    assert len(list((tmp_path / "documents").iterdir())) == 2
