@@ -170,6 +170,13 @@ def clip_parts(geoms: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, np.
     return pieces[keep], hit[keep], inside[keep]
 
 
+def boxes_meet(boxes: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Whether boxes (last axis: minx, miny, maxx, maxy; broadcast) meet, touching included; a NaN box (an
+    empty geometry's) meets nothing."""
+    return ((boxes[..., 0] <= other[..., 2]) & (boxes[..., 2] >= other[..., 0])
+            & (boxes[..., 1] <= other[..., 3]) & (boxes[..., 3] >= other[..., 1]))
+
+
 def polygonal(geoms: np.ndarray) -> np.ndarray:
     """The polygonal part of each geometry (an overlay may add lines where features touch)."""
     geoms = np.asarray(geoms, dtype=object)

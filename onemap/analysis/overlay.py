@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name
 from onemap.analysis.coverage import coverage_flags
-from onemap.analysis.layers import LayerFrame, Region, area_units, check_region, read_layer, select_region
+from onemap.analysis.layers import LayerFrame, Region, area_units, boxes_meet, check_region, read_layer, select_region
 from onemap.analysis.pairs import overlay_pieces
 from onemap.errors import InputError
 from onemap.store import Store, open_store
@@ -127,8 +127,7 @@ def _describe(region: Region) -> str | None:
 
 def _near(layer: LayerFrame, box: tuple[float, float, float, float]) -> None:
     """Keep the features whose box meets ``box`` (in place): the others cannot overlap anything in it."""
-    bounds = shapely.bounds(np.asarray(layer.frame.geometry.array))
-    meet = (bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0]) & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1])
+    meet = boxes_meet(shapely.bounds(np.asarray(layer.frame.geometry.array)), np.asarray(box))
     layer.frame = layer.frame[meet].reset_index(drop=True)
 
 

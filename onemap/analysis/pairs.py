@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from onemap.analysis.edge_overlay import edge_overlay
-from onemap.analysis.layers import piece_areas, polygonal
+from onemap.analysis.layers import boxes_meet, piece_areas, polygonal
 from onemap.analysis.parallel import both, chunked
 
 FEW = 64  # up to this many features, candidate pairs come from a box comparison instead of an STRtree
@@ -153,10 +153,7 @@ def _few_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     few, many, swap = (a, b, False) if len(a) <= len(b) else (b, a, True)
     if len(few) > FEW or len(few) == 0:
         return candidate_pairs(a, b)
-    boxes, others = shapely.bounds(few), shapely.bounds(many)
-    meet = ((boxes[:, None, 0] <= others[None, :, 2]) & (boxes[:, None, 2] >= others[None, :, 0])
-            & (boxes[:, None, 1] <= others[None, :, 3]) & (boxes[:, None, 3] >= others[None, :, 1]))
-    i, j = np.nonzero(meet)  # NaN boxes (empty geometries) meet nothing
+    i, j = np.nonzero(boxes_meet(shapely.bounds(few)[:, None, :], shapely.bounds(many)[None, :, :]))
     return (j, i) if swap else (i, j)
 
 

@@ -86,7 +86,7 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
 
     ``dltb_v2`` adds a second DLTB version (数据时点 2025-12-31) in which every parcel east of the median
     centroid became 0101 水田: two versions that render differently on either side of the county.
-    ``faulty_plan`` adds GHFAULTY: GHYDYH with one parcel moved 3 m over its neighbours (not a coverage).
+    ``faulty_plan`` adds GHFAULTY: GHYDYH with a parcel moved over its neighbours, one drawn twice, a bow-tie.
     """
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
@@ -127,14 +127,14 @@ def _paddies_east(folder: Path) -> Path:
 
 
 def _faulty_plan(folder: Path) -> Path:
-    """GHYDYH of the sample with one parcel moved 3 m, as a GeoPackage layer GHFAULTY to import."""
+    """GHYDYH of the sample with the defects of :func:`tests.analysis.county.faulty`, as layer GHFAULTY."""
     import pyogrio
-    import shapely.affinity
 
-    frame = pyogrio.read_dataframe(folder / "sample" / "国土空间规划.gdb", layer="GHYDYH")
-    frame.loc[0, "geometry"] = shapely.affinity.translate(frame.geometry.iloc[0], 3.0, 2.0)
+    from tests.analysis.county import faulty
+
     path = folder / "faulty.gpkg"
-    pyogrio.write_dataframe(frame, path, layer="GHFAULTY")
+    pyogrio.write_dataframe(faulty(pyogrio.read_dataframe(folder / "sample" / "国土空间规划.gdb", layer="GHYDYH")),
+                            path, layer="GHFAULTY")
     return path
 
 
