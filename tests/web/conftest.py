@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,21 +49,10 @@ class County:
         return self._token
 
     def get(self, path: str, token: str | None = None) -> dict:
-        """GET an API path as JSON (anonymous, or with a Bearer token).
-
-        Retried on 5xx like the app does: the embedded store sometimes fails a request that runs while
-        others are in flight (a SQLite connection used from two server threads; see the report of issue 7).
-        """
+        """GET an API path as JSON (anonymous, or with a Bearer token); a server error fails the test."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for attempt in range(6):
-            try:
-                with urllib.request.urlopen(urllib.request.Request(f"{self.base}{path}", headers=headers)) as answer:
-                    return json.load(answer)
-            except urllib.error.HTTPError as error:
-                if error.code < 500 or attempt == 5:
-                    raise
-                time.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
+        with urllib.request.urlopen(urllib.request.Request(f"{self.base}{path}", headers=headers)) as answer:
+            return json.load(answer)
 
     def post(self, path: str, body: dict, token: str | None = None) -> dict:
         """POST JSON to an API path (a process execution) and read the JSON answer."""

@@ -1,7 +1,7 @@
 // The app talks only to the documented API, on the same origin, with the session cookie.
 // Unsafe methods carry X-CSRF-Token (docs/security.md); GETs are retried on 5xx (see fetchq.js). A failure
 // is an ApiError with a Chinese message (the server's, or errors.js by status; status 0 = network).
-import { fetchWithRetry } from './fetchq.js';
+import { fetchPolitely } from './fetchq.js';
 import { errorMessage } from './errors.js';
 
 let csrfToken = null;
@@ -25,7 +25,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body) };
   let response;
   try {
-    response = method === 'GET' ? await fetchWithRetry(path, init) : await fetch(path, init);
+    response = method === 'GET' ? await fetchPolitely(path, init) : await fetch(path, init);
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(errorMessage(0), 0); // no answer at all: server down or network out
