@@ -4,6 +4,7 @@ No ``from __future__ import annotations`` in the api package: FastAPI must see t
 ``Annotated`` dependencies.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,15 +33,29 @@ from onemap.security.deployment import assert_deployable
 from onemap.security.read_audit import ReadAudit
 from onemap.security.session_epoch import epoch_path
 from onemap.security.settings import SecuritySettings, get_security_settings
+from onemap.services.processes.registry import load as load_processes
 from onemap.services.tiles import TileCache
 from onemap.store import open_store
+
+log = logging.getLogger(__name__)
+
+def _prepare(ctx: AppContext) -> None:
+    """What must be whole before the first request: the process registry (built-ins and plug-ins, so no
+    request or recovered job sees a half-loaded one), and no plaintext staging copy left by a killed import."""
+    load_processes()
+    with ctx.stores.store() as store:
+        removed = store.remove_leftovers()
+    if removed:
+        log.warning("removed %d staging folders left by stopped imports", len(removed))
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The job runner and the read-audit flusher start and stop with the server; pooled stores close; the
-    review layers are read in the background (``ServeSettings.warm_review``)."""
+    """Before the server accepts requests: :func:`_prepare`. The job runner and the read-audit flusher start
+    and stop with the server; pooled stores close; the review layers are read in the background
+    (``ServeSettings.warm_review``)."""
     ctx: AppContext = app.state.ctx
+    _prepare(ctx)
     ctx.reads.start()
     if ctx.serve.warm_review:
         warm_up_in_background(ctx.store_url)

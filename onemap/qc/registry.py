@@ -6,6 +6,7 @@ names a module (or object) whose import registers its checks with the same decor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ Check = Callable[["Dataset", "RuleSpec"], Iterable["Finding"]]
 ENTRY_POINT_GROUP = "onemap.qc_rules"
 _CHECKS: dict[str, Check] = {}
 _loaded = False
+_loading = threading.RLock()
 
 
 def rule(check_id: str) -> Callable[[Check], Check]:
@@ -33,13 +35,18 @@ def rule(check_id: str) -> Callable[[Check], Check]:
 
 
 def _load() -> None:
+    """Import the built-in and plug-in checks once; a caller on another thread (two QC jobs starting together
+    after a restart) waits for all of them instead of seeing a half-filled registry."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    import onemap.qc.checks  # noqa: F401  (registers the built-in checks)
+    with _loading:
+        if _loaded:
+            return
+        import onemap.qc.checks  # noqa: F401  (registers the built-in checks)
 
-    load_entry_points(ENTRY_POINT_GROUP)  # plug-in modules register their checks when imported
+        load_entry_points(ENTRY_POINT_GROUP)  # plug-in modules register their checks when imported
+        _loaded = True
 
 
 def get_check(check_id: str) -> Check:

@@ -361,6 +361,10 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    def remove_leftovers(self) -> list[str]:
+        """Remove what killed writers left behind (the server calls it as it starts); what was removed."""
+        return []
+
     dialect: str = "postgresql"  # the SQLAlchemy dialect of the provider's SQL
     schema: str | None = None
 

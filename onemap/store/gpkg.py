@@ -14,9 +14,7 @@ functions): the store maintains its R-trees itself, so the file is read-only for
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -44,6 +42,7 @@ from onemap.store.base import (
     compile_sql,
     empty_page,
 )
+from onemap.store.staging import remove_stale, staging_folder
 
 _GEOM = "geom"
 
@@ -196,9 +195,8 @@ class GeoPackageStore(Store):
 
     # -- writing ---------------------------------------------------------------------------------
     def _apply(self, plans: list[VersionPlan]) -> None:
-        staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.path.parent))
-        staging = staging_dir / "staging.gpkg"
-        try:
+        with staging_folder(self.path.parent) as staging_dir:
+            staging = staging_dir / "staging.gpkg"
             written = {plan.batch.meta.name for plan in plans if _write_staging(staging, plan)}
             if not staging.exists():
                 pyogrio.write_dataframe(pd.DataFrame({"k": [1]}), staging, layer="empty", driver="GPKG")
@@ -207,8 +205,10 @@ class GeoPackageStore(Store):
                 self._transaction(plans, written)
             finally:
                 self._conn.execute("DETACH DATABASE staging")
-        finally:
-            shutil.rmtree(staging_dir, ignore_errors=True)
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove the staging folders killed imports left next to the store (see :mod:`onemap.store.staging`)."""
+        return [str(folder) for folder in remove_stale(self.path.parent)]
 
     def _transaction(self, plans: list[VersionPlan], written: set[str]) -> None:
         conn = self._conn

@@ -33,6 +33,7 @@ from onemap.services.processes import jobs
 from onemap.services.processes.access import authorize
 from onemap.services.processes.model import RunContext
 from onemap.services.processes.registry import get_process
+from onemap.services.processes.registry import load as load_processes
 from onemap.store import open_store
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class JobRunner:
     def start(self) -> list[str]:
         """Take the lease if free and start; returns the recovered job ids (none without the lease)."""
         self._stopping.clear()
+        load_processes()  # whole before a worker looks a recovered job's process up
         recovered = self._lead() if self.lease.acquire() else []
         watcher = threading.Thread(target=self._watch, name="onemap-job-watch", daemon=True)
         watcher.start()
