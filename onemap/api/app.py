@@ -20,6 +20,7 @@ from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
+from onemap.api.overload import LoadShedding
 from onemap.api.routes import audit, auth, catalog, documents, imports, maps, projects, qc
 from onemap.api.serving import ServeSettings, get_serve_settings
 from onemap.api.session_cache import SessionCache
@@ -90,6 +91,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     errors.install(app)
     hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
                       upload_paths=(imports.router.prefix, qc.router.prefix))
+    # A bounded number of requests in flight, 503 + Retry-After beyond it; inside the fast path, which is not counted.
+    app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds)
     app.add_middleware(CachedTiles)  # outermost: a cached tile is answered before anything else runs
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
@@ -100,7 +103,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     mount_webapp(app)
 
     @app.get("/api/health", tags=["系统"], summary="健康检查")
-    def health(request: Request) -> dict[str, str]:
+    async def health(request: Request) -> dict[str, str]:  # async: answered even when every thread is busy
         return {"status": "ok", "version": __version__, "edition": request.app.state.ctx.security.edition}
 
     return app

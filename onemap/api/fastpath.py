@@ -14,14 +14,17 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onemap.api.context import ANONYMOUS, SESSION_COOKIE, AppContext
 from onemap.api.hardening import SECURE_HEADERS
 from onemap.api.ogc.tile_http import status_of, tile_headers
+from onemap.api.overload import FAST_LANE_THREADS
 from onemap.api.stores import StorePool
 from onemap.security import User
 from onemap.security.clearance import can_read_layer
@@ -29,6 +32,7 @@ from onemap.services.tiles.cache import TileKey
 from onemap.standards.codes import security_rank
 from onemap.store import CatalogEntry
 
+T = TypeVar("T")
 MVT = "application/vnd.mapbox-vector-tile"
 _TILE = re.compile(r"^/ogc/collections/([^/]{1,200})/tiles/([A-Za-z0-9_\-]{1,64})/(\d{1,2})/(\d{1,10})/(\d{1,10})$")
 _QUERIES = (b"", b"f=mvt")
@@ -76,10 +80,15 @@ def _token(headers: dict[bytes, bytes]) -> str | None:
 
 
 class CachedTiles:
-    """ASGI middleware in front of the application (see the module docstring)."""
+    """ASGI middleware in front of the application (see the module docstring).
+
+    Its blocking steps (a catalog re-read, a read-audit row) run on a thread lane of their own
+    (:data:`onemap.api.overload.FAST_LANE_THREADS`), never queued behind the requests filling the pool.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._lane: anyio.CapacityLimiter | None = None
         self.snapshot: CatalogSnapshot | None = None
         self._paths: dict[TileKey, str] = {}  # TileCache.path is a few digests and Path joins
 
@@ -104,11 +113,16 @@ class CachedTiles:
         session = ctx.sessions.get(token)
         return session.user if session is not None else None
 
+    async def _blocking(self, function: Callable[..., T], *args: object) -> T:
+        if self._lane is None:  # made on the server's event loop
+            self._lane = anyio.CapacityLimiter(FAST_LANE_THREADS)
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._lane)
+
     async def _entries(self, ctx: AppContext) -> dict[str, CatalogEntry]:
         if self.snapshot is None:
             self.snapshot = CatalogSnapshot(ctx.stores, ctx.serve.catalog_cache_seconds)
         entries = self.snapshot.current()
-        return entries if entries is not None else await run_in_threadpool(self.snapshot.reload)
+        return entries if entries is not None else await self._blocking(self.snapshot.reload)
 
     async def _answer(self, scope: Scope, send: Send, match: re.Match) -> bool:
         ctx: AppContext = scope["app"].state.ctx
@@ -132,7 +146,7 @@ class CachedTiles:
             rows = ctx.reads.note(user=user, ip=client[0] if client else "", action="tiles:read", object=name,
                                   detail={"level": entry.meta.security_level, "path": scope["path"][:200]})
             if rows:
-                await run_in_threadpool(ctx.reads.write, rows)
+                await self._blocking(ctx.reads.write, rows)
         await _send_tile(send, data, version, headers.get(b"if-none-match", b"").decode("latin-1"),
                          head=scope["method"] == "HEAD")
         return True

@@ -32,6 +32,10 @@ class ServeSettings(BaseSettings):
     worker_start_seconds: int = Field(
         60, ge=5, description="等待服务进程启动(导入依赖、连接存储)的时限(秒);超时的进程会被重启")
     records_url: str | None = Field(None, description="应用记录库地址(默认 <data_dir>/records.sqlite)")
+    max_in_flight: int = Field(
+        16, ge=1, description="每个服务进程同时处理的请求数上限;超出时立即答复 503 与 Retry-After"
+                              "(健康检查与已缓存瓦片不计入)")
+    overload_retry_seconds: int = Field(2, ge=1, le=60, description="过载答复中 Retry-After 建议的等待秒数")
     warm_review: bool = Field(
         True, description="服务进程启动后在后台读入合规性审查所需的控制线、现状与规划用地图层,首批审查请求不再等待读取")
 
