@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from onemap.cli.progress import console
+from onemap.cli.progress import console, out
 from onemap.errors import OnemapError
 
 documents_app = typer.Typer(help="规划成果文档:为图层挂接规划文本、图件、指标表。", no_args_is_help=True)
@@ -47,7 +47,7 @@ def attach_command(
             with engine.begin() as conn:
                 audit.record(conn, user=f"console:{getpass.getuser()}", ip="", action="document:attach",
                              object=layer, result="success", detail={"document": document.id})
-            console.print(f"已挂接 {document.title}({document.kind},{document.size:,} 字节)")
+            out.print(f"已挂接 {document.title}({document.kind},{document.size:,} 字节)")
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from error

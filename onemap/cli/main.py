@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from onemap.cli.documents import documents_app
 from onemap.cli.maps import map_app
-from onemap.cli.progress import console, progress_bar
+from onemap.cli.progress import capture_library_warnings, console, out, progress_bar, report_library_warnings
 from onemap.cli.qc import qc as qc_command
 from onemap.cli.review import check_project as check_project_command
 from onemap.cli.security import admin_app, audit_app, config_app, user_app
@@ -21,11 +22,26 @@ from onemap.cli.tiles import tiles_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
 
+# Help as wide as the terminal allows, and 160 columns when piped (click's fallback of 80 cuts command summaries).
+HELP_WIDTH = {"max_content_width": 160, **({} if sys.stdout.isatty() else {"terminal_width": 160})}
 app = typer.Typer(
     help="onemap —— 国土空间规划“一张图”:基础信息平台与实施监督信息系统。",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain click help (for every sub-command too): it wraps long Chinese help text at any width, where rich's
+    # option tables cut an unbroken Chinese sentence with "…" at 80 columns (pipes, CI logs, narrow terminals).
+    rich_markup_mode=None,
+    context_settings=HELP_WIDTH,
 )
+
+
+
+@app.callback()
+def _streams(ctx: typer.Context) -> None:
+    """Library warnings of every command go to ``<data_dir>/logs/cli-warnings.log`` (see onemap.cli.progress)."""
+    handler = capture_library_warnings(get_settings().data_dir / "logs" / "cli-warnings.log")
+    ctx.call_on_close(lambda: report_library_warnings(handler))
+
 
 app.command("qc")(qc_command)
 app.command("check-project")(check_project_command)
@@ -92,14 +108,14 @@ def sample(
         raise typer.Exit(code=2)
     with progress_bar("生成样例县") as update:
         result = generate_county(out_dir, parcels=parcels, seed=seed, progress=update)
-    console.print(f"已生成 {result.county_name}({result.county_code})于 {out_dir}")
+    out.print(f"已生成 {result.county_name}({result.county_code})于 {out_dir}")
     if defects:
         from onemap.qc.defects import write_defective_sample
 
         written = write_defective_sample(out_dir, seed=seed)
-        console.print(f"已写出含已知缺陷的样例:{written}")
+        out.print(f"已写出含已知缺陷的样例:{written}")
     for name, count in result.layers.items():
-        console.print(f"  {name}: {count} 个要素")
+        out.print(f"  {name}: {count} 个要素")
 
 
 @app.command("import")
@@ -141,7 +157,7 @@ def import_(
                        {"version": version.version, "features": version.feature_count, "source": str(path)})
     for layer_report, version in zip(report.layers, report.versions, strict=True):
         encoding_text = f",编码 {layer_report.encoding}({layer_report.encoding_how})" if layer_report.encoding else ""
-        console.print(f"[green]{layer_report.name}[/green] ← {layer_report.source}:{layer_report.features} 个要素,"
+        out.print(f"[green]{layer_report.name}[/green] ← {layer_report.source}:{layer_report.features} 个要素,"
                       f"{layer_report.crs}{encoding_text};版本 {version.version}"
                       f"(新增 {version.added},变更 {version.changed},删除 {version.removed})")
         for warning in layer_report.warnings:
@@ -166,7 +182,7 @@ def layers(
     if as_json:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
-    console.print(_catalog_table(records, full))
+    out.print(_catalog_table(records, full))
 
 
 def _catalog_table(records: list[dict], full: bool) -> Table:
@@ -207,7 +223,7 @@ def diff(
         typer.echo(json.dumps({"layer": layer, "from": v1, "to": v2, "added": result.added,
                                "removed": result.removed, "changed": result.changed}, ensure_ascii=False))
         return
-    console.print(f"{layer} v{v1} → v{v2}:新增 {len(result.added)},删除 {len(result.removed)},"
+    out.print(f"{layer} v{v1} → v{v2}:新增 {len(result.added)},删除 {len(result.removed)},"
                   f"变更 {len(result.changed)}")
     for label, keys in (("新增", result.added), ("删除", result.removed), ("变更", result.changed)):
         for key in keys:
@@ -257,8 +273,7 @@ def standards() -> None:
     for t in list_tables():
         table.add_row(t.name, t.title, t.standard, t.version, str(len(t.frame)), str(len(t.unconfirmed())),
                       "; ".join(Path(s).name for s in t.sources))
-    console.print(table)
-
+    out.print(table)
 
 
 if __name__ == "__main__":

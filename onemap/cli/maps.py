@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from onemap.cli.progress import console
+from onemap.cli.progress import out as stdout
 from onemap.errors import InputError, OnemapError
 
 map_app = typer.Typer(help="专题图制作:按模板输出 PNG 与 PDF。", no_args_is_help=True)
@@ -56,5 +57,5 @@ def render(
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from error
     (out / "map.json").write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2), encoding="utf-8")
-    console.print(f"已生成 {result.png} 与 {result.pdf}({result.region.name},{result.features} 个要素,"
+    stdout.print(f"已生成 {result.png} 与 {result.pdf}({result.region.name},{result.features} 个要素,"
                   f"比例尺 1:{result.scale:,})")

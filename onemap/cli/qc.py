@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, progress_bar
+from onemap.cli.progress import out as stdout
 from onemap.errors import OnemapError
 
 
@@ -23,7 +24,7 @@ def _list_rules(ruleset: str | None) -> None:
         for spec in load_ruleset(name).rules:
             table.add_row(name, spec.id, spec.check, spec.category, spec.severity, spec.title, spec.source,
                           json.dumps(spec.params, ensure_ascii=False) if spec.params else "", spec.origin)
-    console.print(table)
+    stdout.print(table)
 
 
 def _node_records() -> str | None:
@@ -77,15 +78,15 @@ def qc(
             paths = write_all(result, dataset, out, pdf=pdf)
         summary = result.summary()
         colour = "red" if summary["errors"] else "green"
-        console.print(f"[{colour}]质检完成:错误 {summary['errors']} 处,警告 {summary['warnings']} 处,"
+        stdout.print(f"[{colour}]质检完成:错误 {summary['errors']} 处,警告 {summary['warnings']} 处,"
                       f"用时 {result.seconds:.1f} 秒[/{colour}]")
         for rule_id, count in summary["by_rule"].items():
-            console.print(f"  {rule_id}: {count}")
+            stdout.print(f"  {rule_id}: {count}")
         for name, written in paths.items():
-            console.print(f"  {name} → {written}")
+            stdout.print(f"  {name} → {written}")
         if fix:
             fixed, log_path, changes = write_fixed(dataset, load_ruleset(ruleset), out)
-            console.print(f"修复副本 {fixed}:{len(changes)} 项修改,日志 {log_path}")
+            stdout.print(f"修复副本 {fixed}:{len(changes)} 项修改,日志 {log_path}")
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from None

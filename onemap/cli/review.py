@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from onemap.cli.progress import console, progress_bar
+from onemap.cli.progress import out as stdout
 from onemap.errors import OnemapError
 
 # Exit codes: 0 全部符合, 1 有不符合, 3 仅有需说明, 4 无效几何, 2 输入或运行错误 (as the other commands).
@@ -65,11 +66,11 @@ def check_project(
         raise typer.Exit(code=2) from None
     result = review.result
     colour = COLOURS[result["result"]]
-    console.print(f"[{colour}]项目 {result['project']['id']}:{result['result']}[/{colour}]"
+    stdout.print(f"[{colour}]项目 {result['project']['id']}:{result['result']}[/{colour}]"
                   f"(用地 {result['project']['area_m2']:.2f} 平方米,{result['project']['area_mu']:.4f} 亩)")
     for conclusion in result["conclusions"]:
         tint = COLOURS[conclusion["result"]]
-        console.print(f"  [{tint}]{conclusion['result']}[/{tint}] {conclusion['title']}:{conclusion['message']}")
+        stdout.print(f"  [{tint}]{conclusion['result']}[/{tint}] {conclusion['title']}:{conclusion['message']}")
     for name, written in paths.items():
-        console.print(f"  {name} → {written}")
+        stdout.print(f"  {name} → {written}")
     raise typer.Exit(code=EXIT_CODES[result["result"]])

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from onemap.cli.progress import console
+from onemap.cli.progress import console, out
 from onemap.config import get_settings
 from onemap.errors import OnemapError
 from onemap.records import default_records_url, open_records, parse_records_url
@@ -29,8 +28,6 @@ admin_app = typer.Typer(help="系统管理员初始化(无默认口令)。", no_
 user_app = typer.Typer(help="账号管理(本机控制台,操作记入审计日志)。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志:校验哈希链、查看记录(仅审计管理员)。", no_args_is_help=True)
 config_app = typer.Typer(help="部署配置检查。", no_args_is_help=True)
-
-out = Console()
 
 
 # A callback keeps one-command apps as groups, so ``onemap admin create-first`` reads the same whether the

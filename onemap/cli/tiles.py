@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from onemap.cli.progress import console, progress_bar
+from onemap.cli.progress import console, out, progress_bar
 from onemap.errors import OnemapError
 
 tiles_app = typer.Typer(help="矢量瓦片缓存:预生成(切片)与增量更新。", no_args_is_help=True)
@@ -40,9 +40,9 @@ def seed(
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from None
-    console.print(f"[green]{report.summary_zh()}[/green](CPU {report.cpu_seconds:.1f} 秒)")
+    out.print(f"[green]{report.summary_zh()}[/green](CPU {report.cpu_seconds:.1f} 秒)")
     for tms_id, levels in report.levels.items():
-        console.print(f"  {tms_id}: " + ",".join(f"{z} 级 {n}" for z, n in levels.items() if n))
+        out.print(f"  {tms_id}: " + ",".join(f"{z} 级 {n}" for z, n in levels.items() if n))
 
 
 @tiles_app.command("prepare")
@@ -65,4 +65,4 @@ def prepare(
     except OnemapError as error:
         console.print(f"[red]错误:{error.message_zh}[/red]")
         raise typer.Exit(code=2) from None
-    console.print(f"[green]图层 {layer}:{'已补建 ' + '、'.join(added) if added else '派生列齐全,无需补建'}[/green]")
+    out.print(f"[green]图层 {layer}:{'已补建 ' + '、'.join(added) if added else '派生列齐全,无需补建'}[/green]")
