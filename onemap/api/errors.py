@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from onemap import errors
 from onemap.security import errors as security_errors
+from onemap.store.names import LayerNameError
 
 log = logging.getLogger("onemap.api")
 
@@ -20,6 +21,7 @@ STATUS = {
     errors.NotFoundError: 404,
     errors.RateLimitedError: 429,
     errors.UnsafeInputError: 400,
+    LayerNameError: 400,
     errors.CRSError: 422,
     errors.InputError: 422,
     errors.ConflictError: 409,

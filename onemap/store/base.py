@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from onemap.errors import ConflictError, InputError, NotFoundError
+from onemap.store.names import LayerNameError, check_layer_name
 
 KEY, HASH, VFROM, VTO, VALID = "_key", "_hash", "_vfrom", "_vto", "_valid"
 SYSTEM_COLUMNS = (KEY, HASH, VFROM, VTO, VALID)
@@ -591,6 +592,8 @@ class Store(ABC):
         if len(set(names)) != len(names):
             raise ConflictError(f"同一次导入中图层名称重复:{names}", f"duplicate layer names {names}")
         versions = {meta.name: history[-1].version for meta, history in self._catalog_rows()}
+        for name in names:
+            _check_new_name(name, versions)
         plans = []
         for batch in batches:
             base = versions.get(batch.meta.name, 0)
@@ -623,6 +626,16 @@ class Store(ABC):
         changed = common[a.loc[common].to_numpy() != b.loc[common].to_numpy()]
         return Diff(name, v1, v2, sorted(b.index.difference(a.index)), sorted(a.index.difference(b.index)),
                     sorted(changed))
+
+
+def _check_new_name(name: str, stored: dict[str, int]) -> None:
+    """The layer-name rule, and no second layer whose name differs from a stored one only in case
+    (SQLite table names are case-insensitive: ``dltb`` and ``DLTB`` would be one table)."""
+    check_layer_name(name)
+    twin = next((other for other in stored if other.lower() == name.lower() and other != name), None)
+    if twin is not None:
+        raise LayerNameError(f"图层名称“{name}”与已有图层“{twin}”仅大小写不同,请使用“{twin}”或换一个名称",
+                             f"layer name {name!r} differs from {twin!r} only in case")
 
 
 def _as_datetime(value: date | datetime) -> datetime:
