@@ -132,7 +132,7 @@ def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
 
 
 def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dict[str, LayerMeta],
-             security: SecuritySettings | None) -> tuple[LayerBatch, LayerReport]:
+             security: SecuritySettings | None, keeps_heights: bool = True) -> tuple[LayerBatch, LayerReport]:
     name, title = _layer_name(read.source, options, single)
     title = title or read.alias
     crs = _resolve(read, options)
@@ -146,8 +146,9 @@ def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dic
     if read.crs_wkt is None and options.crs:
         warnings.append(f"数据缺少坐标系,已按指定的 {crs.label_zh} 导入")
     if crs.vertical_epsg:
+        kept = "高程值按原样保留" if keeps_heights else "本存储只保存平面坐标,高程值未入库"
         warnings.append(f"数据带高程基准 {crs.vertical_zh}(EPSG:{crs.vertical_epsg}),按平面坐标系 EPSG:{crs.epsg} "
-                        "入库,高程值按原样保留")
+                        f"入库,{kept}")
     warnings.extend(_duplicate_key_warning(frame, meta.key_field))
     invalid = int((~batch.frame["_valid"]).sum())
     if invalid:
@@ -198,7 +199,7 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
             notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
             read = read_layer(source, settings, options.encoding)
             batch, report = _prepare(read, options, single=len(sources) == 1, catalog=catalog,
-                                     security=security)
+                                     security=security, keeps_heights=store.keeps_heights)
             batches.append(batch)
             reports.append(report)
         notify("写入存储(单一事务)", 0.75)

@@ -363,6 +363,7 @@ class Store(ABC):
         """Release connections."""
 
     dialect: str = "postgresql"  # the SQLAlchemy dialect of the provider's SQL
+    keeps_heights: bool = False  # whether Z coordinates are stored (else geometries are kept 2D)
     schema: str | None = None
 
     @abstractmethod

@@ -60,6 +60,7 @@ class GeoPackageStore(Store):
     """Versioned layers and catalog in one GeoPackage file."""
 
     dialect = "sqlite"
+    keeps_heights = True  # GeoPackage geometries keep Z as GDAL writes it
 
     def __init__(self, url: str) -> None:
         self.url = url
