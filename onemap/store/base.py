@@ -491,8 +491,9 @@ class Store(ABC):
                        filter: RowFilter | None, after: int | None, limit: int, columns: list[str] | None) -> _Query:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InputError(f"每页要素数须在 1–{MAX_PAGE} 之间:{limit}", f"bad limit {limit}")
-        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
-            raise InputError(f"分页游标不合法:{after}", f"bad after {after}")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)
+                                  or not 0 <= after <= MAX_FID):
+            raise InputError(f"分页游标不合法:须为 0–{MAX_FID} 之间的整数", f"bad after {str(after)[:40]}")
         entry = self.entry(name)
         return _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
                       filter, after, limit, None if columns is None else tuple(columns))
@@ -627,6 +628,9 @@ class Store(ABC):
         changed = common[a.loc[common].to_numpy() != b.loc[common].to_numpy()]
         return Diff(name, v1, v2, sorted(b.index.difference(a.index)), sorted(a.index.difference(b.index)),
                     sorted(changed))
+
+
+MAX_FID = 2**63 - 1  # row ids are 64-bit signed integers in SQLite and PostgreSQL (bigserial)
 
 
 def _check_new_name(name: str, stored: dict[str, int]) -> None:
