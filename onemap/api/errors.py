@@ -1,4 +1,5 @@
-"""One table from domain errors to HTTP status codes."""
+"""One table from domain errors to HTTP status codes; framework errors (body parsing, unknown routes,
+numbers too large for the database) answered in Chinese too."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onemap import errors
 from onemap.security import errors as security_errors
+from onemap.store.names import LayerNameError
 
 log = logging.getLogger("onemap.api")
 
@@ -20,6 +23,7 @@ STATUS = {
     errors.NotFoundError: 404,
     errors.RateLimitedError: 429,
     errors.UnsafeInputError: 400,
+    LayerNameError: 400,
     errors.CRSError: 422,
     errors.InputError: 422,
     errors.ConflictError: 409,
@@ -43,6 +47,44 @@ def problem(kind: str, message_zh: str, status: int) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+class BodyTooLarge(Exception):  # noqa: N818 - a signal between the body cap and the handler, not an error
+    """Raised from the request body stream once more than ``limit`` bytes arrived."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body over {limit} bytes")
+        self.limit = limit
+
+
+def too_large(limit: int) -> JSONResponse:
+    """The 413 answer of the body cap."""
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return problem("InputError", f"请求体过大(上限 {size}),已拒绝", 413)
+
+
+# Framework answers (FastAPI/Starlette HTTPException) by status, in Chinese.
+_HTTP_ZH = {400: "请求无法解析", 401: "未登录或登录已失效", 403: "没有权限", 404: "请求的地址不存在",
+            405: "不支持此请求方法", 406: "不支持请求的返回格式", 413: "请求体过大,已拒绝", 415: "不支持的请求体类型",
+            422: "请求参数不合法", 429: "请求过于频繁,请稍后再试"}
+
+
+def _has_chinese(text: object) -> bool:
+    return isinstance(text, str) and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _http_problem(error: StarletteHTTPException) -> JSONResponse:
+    cause = error.__cause__
+    if isinstance(cause, BodyTooLarge):  # FastAPI reads the body and re-raises any error as "400 parsing the body"
+        return too_large(cause.limit)
+    if isinstance(cause, RecursionError):
+        return problem("InputError", "请求体 JSON 嵌套层数过深,已拒绝", 400)
+    if error.status_code == 400 and cause is not None:
+        return problem("InputError", "请求体无法解析(应为合法的 JSON 或表单)", 400)
+    message = error.detail if _has_chinese(error.detail) else _HTTP_ZH.get(error.status_code, "请求无法处理")
+    response = problem("HTTPError", message, error.status_code)
+    response.headers.update(error.headers or {})
+    return response
+
+
 def _validation_message(error: RequestValidationError) -> str:
     parts = []
     for item in error.errors()[:5]:
@@ -58,6 +100,17 @@ def install(app: FastAPI) -> None:
     async def _handle(_request: Request, error: errors.OnemapError) -> JSONResponse:
         log.warning("%s: %s", type(error).__name__, error.log)
         return problem(type(error).__name__, error.message_zh, status_for(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        log.info("http %s: %s (%r)", error.status_code, error.detail, error.__cause__)
+        return _http_problem(error)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, error: OverflowError) -> JSONResponse:
+        # A number in a path or query beyond the database's 64-bit integers (SQLite raises OverflowError).
+        log.warning("overflow: %s", error)
+        return problem("InputError", "数值参数超出范围(整数须在 0–9223372036854775807 之间)", 400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -6,8 +6,9 @@ import time
 from collections import defaultdict, deque
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from onemap.api.errors import BodyTooLarge, too_large
 
 SECURE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -21,12 +22,13 @@ SECURE_HEADERS = {
 }
 
 
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"error": "InputError", "message": f"请求体过大(上限 {limit // 1024} KB)"}, status_code=413)
-
-
 class BodyLimit:
-    """Refuse request bodies over a cap, by Content-Length and while streaming (chunked bodies lie)."""
+    """Refuse request bodies over a cap, by Content-Length and while streaming (chunked bodies lie).
+
+    A streamed body over the cap raises :class:`BodyTooLarge` from ``receive``; FastAPI turns errors while
+    it reads a body into an HTTPException, which :mod:`onemap.api.errors` answers as 413. Whatever the
+    application does with it, once the cap is passed nothing but the 413 is sent.
+    """
 
     def __init__(self, app: ASGIApp, *, default: int, overrides: dict[str, int]) -> None:
         self.app, self.default, self.overrides = app, default, overrides
@@ -41,26 +43,38 @@ class BodyLimit:
         limit = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(limit)(scope, receive, send)
+            await too_large(limit)(scope, receive, send)
             return
-        received = 0
+        received, exceeded, started, replaced = 0, False, False, False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLarge(limit)
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise _BodyTooLarge
+                exceeded = True
+                raise BodyTooLarge(limit)
             return message
 
+        async def guarded(message: Message) -> None:
+            nonlocal started, replaced
+            if replaced:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                if exceeded and message["status"] != 413:  # the application answered anyway: refuse instead
+                    replaced = True
+                    await too_large(limit)(scope, receive, send)
+                    return
+            await send(message)
+
         try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(limit)(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+            await self.app(scope, counted, guarded)
+        except BodyTooLarge:
+            if not started:
+                await too_large(limit)(scope, receive, send)
 
 
 class RateLimiter:

@@ -8,7 +8,7 @@ CRS by URI (see the services layer).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from pyproj import CRS
@@ -30,6 +30,8 @@ class OnemapCRS:
     central_meridian: float | None = None
     zone: int | None = None
     zone_prefix: bool = False  # false easting carries the zone number (e.g. 39500000)
+    vertical_epsg: int | None = None  # the height datum of a compound CRS (EPSG:5737, 1985国家高程基准)
+    vertical_zh: str | None = None
 
     @property
     def is_projected(self) -> bool:
@@ -43,12 +45,14 @@ class OnemapCRS:
 
     @property
     def label_zh(self) -> str:
-        """A Chinese label, e.g. 'CGCS2000 3度带高斯-克吕格 第39带 (EPSG:4527)'."""
+        """A Chinese label, e.g. 'CGCS2000 3度带高斯-克吕格 第39带 (EPSG:4527)', with '+ 1985国家高程基准
+        (EPSG:5737)' for a compound CRS."""
+        height = f" + {self.vertical_zh} (EPSG:{self.vertical_epsg})" if self.vertical_epsg else ""
         if self.kind == "geographic":
-            return f"CGCS2000 地理坐标系 (EPSG:{self.epsg})"
+            return f"CGCS2000 地理坐标系 (EPSG:{self.epsg}){height}"
         width = "3度带" if self.kind == "gk3" else "6度带"
         prefix = f"第{self.zone}带" if self.zone_prefix else f"中央经线{self.central_meridian:g}°"
-        return f"CGCS2000 {width}高斯-克吕格 {prefix} (EPSG:{self.epsg})"
+        return f"CGCS2000 {width}高斯-克吕格 {prefix} (EPSG:{self.epsg}){height}"
 
 
 def _policy(rule: str) -> list[dict[str, str]]:
@@ -112,6 +116,8 @@ def resolve_crs(crs_like: object, *, allow_wgs84: bool = False) -> OnemapCRS:
     if crs_like is None or crs_like == "":
         raise CRSError("数据没有坐标系定义(缺少 .prj 或空间参考),请提供 CGCS2000 坐标系", "no CRS")
     crs = _parse(crs_like)
+    if crs.is_compound:
+        return _resolve_compound(crs, allow_wgs84)
     epsg = crs.to_epsg(min_confidence=70)
     if epsg in accepted_crs():
         return accepted_crs()[epsg]
@@ -139,6 +145,49 @@ def resolve_crs(crs_like: object, *, allow_wgs84: bool = False) -> OnemapCRS:
         f"数据坐标系为 {crs.name},不是 CGCS2000 地理坐标系或高斯-克吕格投影,无法导入",
         f"unsupported CRS {crs.name}",
     )
+
+
+def _resolve_compound(crs: CRS, allow_wgs84: bool) -> OnemapCRS:
+    """A compound CRS (horizontal + vertical, e.g. EPSG:4527+5737): the horizontal part decides as on its
+    own; the vertical part must be the 1985国家高程基准 (GB/T 17160), the national height datum. Heights
+    are kept as delivered; the layer is stored under the horizontal EPSG code."""
+    parts = crs.sub_crs_list
+    if len(parts) != 2:
+        raise CRSError(f"无法识别的复合坐标系:{crs.name}", f"compound CRS with {len(parts)} parts")
+    horizontal = resolve_crs(parts[0], allow_wgs84=allow_wgs84)
+    vertical = parts[1]
+    accepted = _accepted_vertical(vertical)
+    if accepted is None:
+        named = _vertical_name_zh(vertical)
+        code = vertical.to_epsg(min_confidence=70)
+        raise CRSError(
+            f"数据的高程基准为{named}({vertical.name}{f',EPSG:{code}' if code else ''}),一张图采用"
+            f"1985国家高程基准(EPSG:5737);请先转换高程,或只保留平面坐标系 {horizontal.label_zh} 后导入",
+            f"vertical CRS {vertical.name} ({code}) not accepted",
+        )
+    return replace(horizontal, vertical_epsg=accepted[0], vertical_zh=accepted[1])
+
+
+def _accepted_vertical(vertical: CRS) -> tuple[int, str] | None:
+    """(EPSG code, Chinese name) of an accepted height datum, by code or (WKT without codes) by datum name."""
+    code = vertical.to_epsg(min_confidence=70)
+    for row in _policy("accept_vertical_epsg"):
+        if code == int(row["value"]):
+            return code, row["message_zh"]
+    datum = (vertical.datum.name if vertical.datum else "").lower()
+    for row in _policy("accept_vertical_datum"):
+        if row["value"].lower() in datum:
+            first = _policy("accept_vertical_epsg")[0]
+            return int(first["value"]), row["message_zh"]
+    return None
+
+
+def _vertical_name_zh(vertical: CRS) -> str:
+    datum = (vertical.datum.name if vertical.datum else "").lower()
+    for row in _policy("name_vertical_datum"):
+        if row["value"].lower() in datum:
+            return row["message_zh"]
+    return f" {vertical.datum.name if vertical.datum else vertical.name} "
 
 
 def check_extent(bounds: tuple[float, float, float, float], crs: OnemapCRS) -> None:

@@ -1,7 +1,8 @@
 """压缩包安全解压: unpack a bureau's zip/tar upload without zip slip, links or bombs.
 
 Every entry is checked before it is written: its name (no ``..``, absolute path or drive letter),
-its type (regular files and folders only), the declared total size, the compression ratio. The byte
+its type (regular files and folders only), the declared total size, the compression ratio of the
+entry and of the whole archive (unpacked total over the archive's size, zip and tar alike). The byte
 cap is enforced again while the data is copied out, because declared sizes are only what the
 archive claims. Nested archives are written as files; the importer decides what to do with them.
 """
@@ -26,8 +27,9 @@ from typing import IO, BinaryIO
 from onemap.errors import InputError, UnsafeInputError
 
 _CHUNK = 1024 * 1024
-# Entries smaller than this are not ratio-checked: a small DBF full of blank padding may compress
-# 500:1, and so small an entry cannot be a bomb (the byte cap bounds the total anyway).
+# Sizes up to this are not ratio-checked: a small DBF full of blank padding may compress 500:1. The
+# floor applies to each entry and to the whole archive: many small entries add up (1,100 entries of
+# 1 MiB of zeros are a 1.25 MB zip), so the archive's unpacked total is held to the ratio too.
 _RATIO_FLOOR = 1024 * 1024
 # A tar stream carries a 512-byte header and up to 511 bytes of padding per entry, plus long-name
 # or PAX blocks; this much tar structure is allowed on top of max_bytes per entry.
@@ -63,6 +65,14 @@ class _Limits:
             raise UnsafeInputError(
                 f"压缩包条目“{name}”的压缩比超过 {self.max_ratio:g}:1,疑似压缩炸弹,已拒绝",
                 f"archive entry {name!r}: {size} bytes from {packed} (ratio over {self.max_ratio:g})",
+            )
+
+    def check_archive_ratio(self, total: int, packed: int, name: str) -> None:
+        """The unpacked total so far against the archive's own size: many small entries add up."""
+        if total > _RATIO_FLOOR and total > self.max_ratio * max(packed, 1):
+            raise UnsafeInputError(
+                f"压缩包解压后的总大小超过压缩包本身的 {self.max_ratio:g} 倍(至条目“{name}”),疑似压缩炸弹,已拒绝",
+                f"archive unpacks to {total} bytes from {packed} (ratio over {self.max_ratio:g}, at {name!r})",
             )
 
 
@@ -111,7 +121,7 @@ def _unpack_zip(archive: Path, dest: Path, limits: _Limits) -> None:
         infos = zf.infolist()
         limits.check_entries(len(infos))
         plan: list[tuple[zipfile.ZipInfo, Path, str]] = []
-        total = 0
+        total, packed = 0, archive.stat().st_size
         for info in infos:
             name = _zip_name(info)
             target = _target(dest, name)
@@ -121,6 +131,7 @@ def _unpack_zip(archive: Path, dest: Path, limits: _Limits) -> None:
             total += info.file_size
             limits.check_total(total, name)
             limits.check_ratio(info.file_size, info.compress_size, name)
+            limits.check_archive_ratio(total, packed, name)
             plan.append((info, target, name))
         left = limits.max_bytes
         try:
@@ -130,6 +141,7 @@ def _unpack_zip(archive: Path, dest: Path, limits: _Limits) -> None:
                     continue
                 with zf.open(info) as src, _create(target, name) as dst:
                     left = _copy_capped(src, dst, left, name)
+                limits.check_archive_ratio(limits.max_bytes - left, packed, name)  # what really came out
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise _corrupt(archive, exc) from exc
 
@@ -155,7 +167,8 @@ def _unpack_tar(archive: Path, dest: Path, limits: _Limits) -> None:
     left, total, count = limits.max_bytes, 0, 0
     try:
         with _open_decompressed(archive) as raw:
-            capped = _CappedReader(archive, raw, stream_cap, lambda n: limits.check_ratio(n, packed, archive.name))
+            check = lambda n: limits.check_archive_ratio(n, packed, archive.name)  # noqa: E731
+            capped = _CappedReader(archive, raw, stream_cap, check)
             # Stream mode ("r|"): one header at a time, never seeking back, never loading all members.
             with tarfile.open(fileobj=capped, mode="r|") as tar:  # type: ignore[call-overload]
                 for member in tar:
@@ -166,7 +179,7 @@ def _unpack_tar(archive: Path, dest: Path, limits: _Limits) -> None:
                     _check_tar_member(member, dest, name)
                     total += member.size
                     limits.check_total(total, name)
-                    limits.check_ratio(total, packed, name)
+                    limits.check_archive_ratio(total, packed, name)
                     if member.isdir():
                         _mkdir(target, name)
                         continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 from onemap.errors import InputError
@@ -48,44 +49,93 @@ def normalise_encoding(name: str) -> str:
         raise InputError(f"无法识别的字符编码“{name.strip()}”", f"unknown encoding {name!r}") from None
 
 
+@dataclass(frozen=True)
+class EncodingChoice:
+    """The encoding a DBF is read with, how it was found, and a warning for the import report."""
+
+    encoding: str
+    how: str
+    warning: str | None = None
+
+
 def detect_dbf_encoding(shp_or_dbf: Path, override: str | None = None) -> tuple[str, str]:
     """The encoding of a Shapefile's DBF and how it was found: ``(encoding, how)``.
 
     ``how`` is ``"指定"`` (``override`` given), ``"cpg"`` (the .cpg beside the file), ``"ldid"``
     (the DBF language driver byte names a Chinese code page) or ``"detected"`` (strict decoding of
     the first 32 MB of records: valid UTF-8 with non-ASCII bytes or pure ASCII → UTF-8, else GBK,
-    else GB18030). A DBF that none of these decode raises :class:`InputError`.
+    else GB18030). A declared encoding (.cpg, language driver) that does not decode the records is
+    not trusted: detection decides (see :func:`choose_dbf_encoding` for the warning). A DBF that none
+    of these decode, or that the ``override`` does not decode, raises :class:`InputError`.
     """
-    if override is not None:
-        return normalise_encoding(override), "指定"
+    choice = choose_dbf_encoding(shp_or_dbf, override)
+    return choice.encoding, choice.how
+
+
+def choose_dbf_encoding(shp_or_dbf: Path, override: str | None = None) -> EncodingChoice:
+    """Like :func:`detect_dbf_encoding`, with the warning to show when a declaration was wrong."""
     path = Path(shp_or_dbf)
-    cpg = find_sibling(path, ".cpg")
-    if cpg is not None:
-        text = cpg.read_bytes()[:64].removeprefix(b"\xef\xbb\xbf").decode("ascii", "replace").strip()
-        if text:
-            return normalise_encoding(text), "cpg"
     dbf = path if path.suffix.lower() == ".dbf" else find_sibling(path, ".dbf")
     if dbf is None:
         raise InputError(f"Shapefile 缺少 .dbf 文件:{path.name}", f"no .dbf beside {path}")
+    ldid, sample, at_end = _read_dbf(dbf)
+    if override is not None:
+        encoding = normalise_encoding(override)
+        if not _decodes(sample, encoding, at_end):
+            raise InputError(f"指定的字符编码 {encoding} 无法解码属性表“{dbf.name}”,请检查编码或不指定(自动识别)",
+                             f"override {encoding} does not decode {dbf}")
+        return EncodingChoice(encoding, "指定")
+    declared = _declared(path, ldid)
+    if declared is not None:
+        encoding, how, source = declared
+        if _decodes(sample, encoding, at_end):
+            return EncodingChoice(encoding, how)
+        detected = _detect(sample, at_end, dbf)
+        return EncodingChoice(detected, "detected", f"{source}声明的字符编码 {encoding} 与属性表“{dbf.name}”的内容"
+                                                    f"不符,已按自动识别的 {detected} 读取,请核对中文属性")
+    return EncodingChoice(_detect(sample, at_end, dbf), "detected")
+
+
+def _read_dbf(dbf: Path) -> tuple[int, bytes, bool]:
+    """The language driver byte, the first 32 MB of records and whether they are all of them."""
     with open(dbf, "rb") as f:
         # dBase III header: language driver ID at byte 29, header length uint16 LE at byte 8.
         header = f.read(32)
         if len(header) < 32:
             raise InputError(f"属性表文件“{dbf.name}”不完整(被截断)", f"DBF header truncated: {dbf}")
-        if header[29] in _LDID:
-            return _LDID[header[29]], "ldid"
         f.seek(struct.unpack_from("<H", header, 8)[0])
         sample = f.read(_SAMPLE_BYTES)
         at_end = not f.read(1)
+    return header[29], sample, at_end
+
+
+def _declared(path: Path, ldid: int) -> tuple[str, str, str] | None:
+    """What the delivery itself says: the .cpg beside it, else a Chinese language driver byte."""
+    cpg = find_sibling(path, ".cpg")
+    if cpg is not None:
+        text = cpg.read_bytes()[:64].removeprefix(b"\xef\xbb\xbf").decode("ascii", "replace").strip()
+        if text:
+            return normalise_encoding(text), "cpg", f"{cpg.name} 文件"
+    if ldid in _LDID:
+        return _LDID[ldid], "ldid", "属性表的语言驱动标志"
+    return None
+
+
+def _decodes(sample: bytes, codec: str, at_end: bool) -> bool:
+    # A sample cut short may end inside a character: only a real end must be complete.
+    try:
+        codecs.getincrementaldecoder(codec)("strict").decode(sample, final=at_end)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _detect(sample: bytes, at_end: bool, dbf: Path) -> str:
     if sample.isascii():
-        return "UTF-8", "detected"
+        return "UTF-8"
     for codec in ("UTF-8", "GBK", "GB18030"):
-        try:
-            # A sample cut short may end inside a character: only a real end must be complete.
-            codecs.getincrementaldecoder(codec)("strict").decode(sample, final=at_end)
-            return codec, "detected"
-        except UnicodeDecodeError:
-            continue
+        if _decodes(sample, codec, at_end):
+            return codec
     raise InputError(
         f"无法识别属性表“{dbf.name}”的字符编码(既不是 UTF-8 也不是 GBK),请指定编码",
         f"DBF {dbf} decodes as neither UTF-8 nor GBK/GB18030",

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from onemap.config import Settings, get_settings
 from onemap.errors import InputError
 from onemap.geometry.crs import OnemapCRS, check_extent, resolve_crs
@@ -19,6 +21,7 @@ from onemap.security.settings import SecuritySettings
 from onemap.standards.codes import catalog_categories, security_rank
 from onemap.standards.registry import get_table
 from onemap.store import LayerBatch, LayerMeta, Store, VersionInfo
+from onemap.store.names import check_layer_name
 
 Progress = Callable[[str, float], None]
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
@@ -83,15 +86,15 @@ def _layer_name(source: SourceLayer, options: ImportOptions, single: bool) -> tu
     """The store name of a source layer and, if known, its standard title."""
     standard = _standard_layers()
     if options.name and single:
-        return options.name, standard.get(options.name.upper(), (None,))[0]
+        return check_layer_name(options.name), standard.get(options.name.upper(), (None,))[0]
     raw = Path(source.layer).stem if source.driver in ("ESRI Shapefile", "GeoJSON") else source.layer
     if raw.upper() in standard:
-        return raw.upper(), standard[raw.upper()][0]
+        return check_layer_name(raw.upper()), standard[raw.upper()][0]
     by_title = {title: code for code, (title, _) in standard.items()}
     if raw in by_title:
-        return by_title[raw], raw
+        return check_layer_name(by_title[raw]), raw
     if _IDENTIFIER.match(raw):
-        return raw, None
+        return check_layer_name(raw), None
     raise InputError(f"图层“{raw}”的名称不是英文标识符,也不是标准图层名,请用 --name 指定图层代码(如 DLTB)",
                      f"cannot derive a layer name from {raw!r}")
 
@@ -129,7 +132,7 @@ def _resolve(read: ReadLayer, options: ImportOptions) -> OnemapCRS:
 
 
 def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dict[str, LayerMeta],
-             security: SecuritySettings | None) -> tuple[LayerBatch, LayerReport]:
+             security: SecuritySettings | None, keeps_heights: bool = True) -> tuple[LayerBatch, LayerReport]:
     name, title = _layer_name(read.source, options, single)
     title = title or read.alias
     crs = _resolve(read, options)
@@ -139,15 +142,39 @@ def _prepare(read: ReadLayer, options: ImportOptions, single: bool, catalog: dic
     meta = _meta(read, name, title, crs, options, catalog.get(name), security)
     batch = build_batch(frame, meta, source=read.source.label, valid_date=options.valid_date,
                         encoding=read.encoding, note=options.note)
-    warnings = []
+    warnings = list(read.warnings)
     if read.crs_wkt is None and options.crs:
         warnings.append(f"数据缺少坐标系,已按指定的 {crs.label_zh} 导入")
+    if crs.vertical_epsg:
+        kept = "高程值按原样保留" if keeps_heights else "本存储只保存平面坐标,高程值未入库"
+        warnings.append(f"数据带高程基准 {crs.vertical_zh}(EPSG:{crs.vertical_epsg}),按平面坐标系 EPSG:{crs.epsg} "
+                        f"入库,{kept}")
+    warnings.extend(_duplicate_key_warning(frame, meta.key_field))
     invalid = int((~batch.frame["_valid"]).sum())
     if invalid:
         warnings.append(f"{invalid} 个要素几何无效,已按原样导入并标记,请运行质检")
     report = LayerReport(name, read.source.label, crs.label_zh, len(frame), invalid, read.encoding,
                          read.encoding_how, warnings)
     return batch, report
+
+
+_DUPLICATES_SHOWN = 5
+
+
+def _duplicate_key_warning(frame: pd.DataFrame, key_field: str | None) -> list[str]:
+    """A warning naming repeated key values (BSM 标识码 must be unique, GB/T 21010 / 三调 数据库标准):
+    the features still import, told apart by ``#2``… suffixes (see :func:`feature_keys`)."""
+    if key_field is None or key_field not in frame.columns:
+        return []
+    values = frame[key_field].astype("string").str.strip()
+    counts = values[values.notna() & (values != "")].value_counts()
+    repeated = counts[counts > 1]
+    if repeated.empty:
+        return []
+    shown = "、".join(f"{value}({count} 次)" for value, count in repeated.head(_DUPLICATES_SHOWN).items())
+    more = f" 等 {len(repeated)} 个值" if len(repeated) > _DUPLICATES_SHOWN else ""
+    extra = int((repeated - 1).sum())
+    return [f"字段 {key_field} 有重复值:{shown}{more};{extra} 个要素以“#2”等后缀区分后导入,请核对并运行质检"]
 
 
 def import_path(path: Path, store: Store, options: ImportOptions | None = None, *,
@@ -157,6 +184,8 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
     options = options or ImportOptions()
     settings = settings or get_settings()
     notify = progress or (lambda _step, _fraction: None)
+    if options.name:  # before any byte of the upload is read
+        check_layer_name(options.name)
     with tempfile.TemporaryDirectory(prefix="onemap-import-") as workdir:
         notify("检查数据包", 0.0)
         sources = discover(Path(path), Path(workdir), settings)
@@ -170,7 +199,7 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
             notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
             read = read_layer(source, settings, options.encoding)
             batch, report = _prepare(read, options, single=len(sources) == 1, catalog=catalog,
-                                     security=security)
+                                     security=security, keeps_heights=store.keeps_heights)
             batches.append(batch)
             reports.append(report)
         notify("写入存储(单一事务)", 0.75)

@@ -8,7 +8,7 @@ vertex count before GEOS parses it, then for NaN/Inf coordinates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,11 +22,12 @@ from onemap.config import Settings
 from onemap.errors import InputError, UnsafeInputError
 from onemap.geometry.guards import check_coordinates, check_wkb
 from onemap.ingest.archive import unpack_safely
-from onemap.ingest.encoding import detect_dbf_encoding
+from onemap.ingest.encoding import EncodingChoice, choose_dbf_encoding
 from onemap.ingest.files import check_json_depth, check_shapefile, check_tree
+from onemap.ingest.formats import check_driver, dataset_suffixes, format_of, identify_driver
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz")
-DATASET_SUFFIXES = (".gdb", ".gpkg", ".shp", ".geojson", ".json")
+DATASET_SUFFIXES = dataset_suffixes()
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ReadLayer:
     encoding: str | None
     encoding_how: str | None
     alias: str | None = None  # the layer's Chinese name as the file carries it (FileGDB alias, GPKG identifier)
+    warnings: list[str] = field(default_factory=list)  # for the import report (e.g. a wrong .cpg)
 
 
 _ALIAS_KEYS = ("ALIAS_NAME", "IDENTIFIER", "DESCRIPTION")
@@ -116,36 +118,54 @@ def discover(path: Path, workdir: Path, settings: Settings) -> list[SourceLayer]
     check_tree(root)
     layers: list[SourceLayer] = []
     for dataset in _datasets(root):
-        try:
-            info = pyogrio.read_info(dataset, layer=0) if dataset.suffix.lower() == ".shp" else None
-            names = [info["layer_name"]] if info else list(pyogrio.list_layers(dataset)[:, 0])
-            driver = info["driver"] if info else pyogrio.read_info(dataset, layer=names[0])["driver"]
-        except Exception as exc:  # pyogrio raises DataSourceError and friends
-            raise InputError(f"无法读取数据文件 {dataset.name}:{exc}", f"cannot open {dataset}: {exc}") from exc
-        layers.extend(SourceLayer(dataset, name, driver) for name in names)
+        layers.extend(_open_layers(dataset, _shown(dataset, root), settings))
     if not layers:
         raise InputError(f"{path.name} 中没有可导入的数据(支持 FileGDB、GeoPackage、Shapefile、GeoJSON 及其压缩包)",
                          f"no datasets in {path}")
     return layers
 
 
-def _pre_checks(source: SourceLayer, settings: Settings, encoding: str | None) -> tuple[str | None, str | None]:
+def _shown(dataset: Path, root: Path) -> str:
+    """How a dataset is named to the user: its path inside the upload, never a server folder."""
+    return dataset.relative_to(root).as_posix() if dataset != root and dataset.is_relative_to(root) else dataset.name
+
+
+def _open_layers(dataset: Path, shown: str, settings: Settings) -> list[SourceLayer]:
+    """The layers of one dataset, opened only by a driver its suffix allows (``data/formats.csv``)."""
+    allowed = check_driver(dataset, identify_driver(dataset), shown)
+    if allowed.json:  # before any JSON parser sees the file
+        check_json_depth(dataset, settings.max_geometry_depth)
+    try:
+        info = pyogrio.read_info(dataset, layer=0) if dataset.suffix.lower() == ".shp" else None
+        names = [info["layer_name"]] if info else list(pyogrio.list_layers(dataset)[:, 0])
+        driver = info["driver"] if info else pyogrio.read_info(dataset, layer=names[0])["driver"]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends, with GDAL's English text and paths
+        raise InputError(f"无法打开数据文件“{shown}”:文件已损坏或不是有效的{allowed.format_zh}",
+                         f"cannot open {dataset}: {exc}") from exc
+    check_driver(dataset, driver, shown)
+    return [SourceLayer(dataset, name, driver) for name in names]
+
+
+def _pre_checks(source: SourceLayer, settings: Settings, encoding: str | None) -> EncodingChoice | None:
     """File-level checks before GDAL reads; returns the DBF encoding and how it was chosen."""
     if source.driver == "ESRI Shapefile":
         check_shapefile(source.dataset)
-        return detect_dbf_encoding(source.dataset, encoding)
-    if source.driver == "GeoJSON":
+        return choose_dbf_encoding(source.dataset, encoding)
+    if format_of(source.dataset).json:
         check_json_depth(source.dataset, settings.max_geometry_depth)
-    return None, None
+    return None
 
 
 def read_layer(source: SourceLayer, settings: Settings, encoding: str | None = None) -> ReadLayer:
     """Read one layer with every guard applied (no geometry reaches GEOS unchecked)."""
-    dbf_encoding, how = _pre_checks(source, settings, encoding)
+    choice = _pre_checks(source, settings, encoding)
+    dbf_encoding, how = (choice.encoding, choice.how) if choice else (None, None)
     try:
         meta, table = pyogrio.raw.read_arrow(source.dataset, layer=source.layer, encoding=dbf_encoding)
-    except Exception as exc:
-        raise InputError(f"读取 {source.label} 失败:{exc}", f"read failed {source.label}: {exc}") from exc
+    except Exception as exc:  # GDAL's and Arrow's English messages carry server paths: logged, not shown
+        raise InputError(f"读取“{source.label}”失败:数据已损坏,或属性值与字符编码 {dbf_encoding} 不符"
+                         if dbf_encoding else f"读取“{source.label}”失败:数据已损坏或含有无法读取的内容",
+                         f"read failed {source.dataset}:{source.layer}: {exc}") from exc
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     wkbs = table.column(geometry_name).to_numpy(zero_copy_only=False) if geometry_name in table.column_names \
         else np.array([], dtype=object)
@@ -155,4 +175,5 @@ def read_layer(source: SourceLayer, settings: Settings, encoding: str | None = N
     attributes = table.drop_columns([geometry_name]) if geometry_name in table.column_names else table
     frame = gpd.GeoDataFrame(attributes.to_pandas(), geometry=geometries, crs=None)
     geometry_type = meta.get("geometry_type") or "Unknown"
-    return ReadLayer(source, frame, meta.get("crs"), geometry_type, dbf_encoding, how, _alias(source))
+    warnings = [choice.warning] if choice and choice.warning else []
+    return ReadLayer(source, frame, meta.get("crs"), geometry_type, dbf_encoding, how, _alias(source), warnings)

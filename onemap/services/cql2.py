@@ -95,8 +95,13 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
             hint = "(中文属性名请加双引号,如 \"椭球面积\" > 100)"
         raise InputError(f"过滤条件语法错误:第 {exc.line} 行第 {exc.column} 列附近无法解析{hint}",
                          f"cql2 syntax: {_short(exc)}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"过滤条件不是合法的 JSON:第 {exc.lineno} 行第 {exc.colno} 列附近",
+                         f"cql2 json: {exc}") from exc
     except (LarkError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
-        raise InputError(f"过滤条件语法错误:{_short(exc)}", f"cql2 parse: {exc!r}") from exc
+        # pygeofilter's messages are English and echo the input: logged, not shown.
+        shape = "CQL2 JSON(检查 op、args 与 property 的写法)" if lang == "cql2-json" else "CQL2 文本"
+        raise InputError(f"过滤条件语法错误:不是合法的{shape}", f"cql2 parse: {exc!r}") from exc
     _check_size(tree, max_depth, max_nodes)
     builder = _Builder(columns, aliases or {}, ogc_crs.parse_crs(filter_crs, what="filter-crs"), int(layer_epsg),
                        lang == "cql2-json")
@@ -295,7 +300,7 @@ class _Builder:
         """The stored column, its type and whether CASEI wraps it; unknown properties are refused."""
         lowered = isinstance(node, ast.Function) and node.name == "lower" and len(node.arguments) == 1
         if isinstance(node, ast.Function) and not (lowered and casei):
-            raise InputError(f"不支持的函数:{node.name}", f"unsupported function {node.name!r}")
+            raise InputError(f"不支持的函数:{_name(node.name)}", f"unsupported function {node.name!r}")
         target = node.arguments[0] if lowered else node
         if not isinstance(target, ast.Attribute) or not isinstance(target.name, str):
             raise InputError(f"此处须为属性名:{_describe(target)}", f"expected property, got {target!r}")
@@ -357,8 +362,13 @@ def _casei_literal(value: object, casei: bool) -> object:
 
 
 def _describe(value: object) -> str:
+    """A short text for a node in a message; a property or function "name" may be any JSON value."""
     if isinstance(value, ast.Attribute):
-        return f"属性 {value.name[:60]}"
+        return f"属性 {_name(value.name)}"
     if isinstance(value, ast.Function):
-        return f"函数 {value.name[:60]}"
+        return f"函数 {_name(value.name)}"
     return repr(value)[:80]
+
+
+def _name(name: object) -> str:
+    return name[:60] if isinstance(name, str) else f"(应为文本,实为 {type(name).__name__})"

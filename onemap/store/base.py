@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from onemap.errors import ConflictError, InputError, NotFoundError
+from onemap.store.names import LayerNameError, check_layer_name
 
 KEY, HASH, VFROM, VTO, VALID = "_key", "_hash", "_vfrom", "_vto", "_valid"
 SYSTEM_COLUMNS = (KEY, HASH, VFROM, VTO, VALID)
@@ -366,6 +367,7 @@ class Store(ABC):
         return []
 
     dialect: str = "postgresql"  # the SQLAlchemy dialect of the provider's SQL
+    keeps_heights: bool = False  # whether Z coordinates are stored (else geometries are kept 2D)
     schema: str | None = None
 
     @abstractmethod
@@ -493,8 +495,9 @@ class Store(ABC):
                        filter: RowFilter | None, after: int | None, limit: int, columns: list[str] | None) -> _Query:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InputError(f"每页要素数须在 1–{MAX_PAGE} 之间:{limit}", f"bad limit {limit}")
-        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
-            raise InputError(f"分页游标不合法:{after}", f"bad after {after}")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)
+                                  or not 0 <= after <= MAX_FID):
+            raise InputError(f"分页游标不合法:须为 0–{MAX_FID} 之间的整数", f"bad after {str(after)[:40]}")
         entry = self.entry(name)
         return _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
                       filter, after, limit, None if columns is None else tuple(columns))
@@ -595,6 +598,8 @@ class Store(ABC):
         if len(set(names)) != len(names):
             raise ConflictError(f"同一次导入中图层名称重复:{names}", f"duplicate layer names {names}")
         versions = {meta.name: history[-1].version for meta, history in self._catalog_rows()}
+        for name in names:
+            _check_new_name(name, versions)
         plans = []
         for batch in batches:
             base = versions.get(batch.meta.name, 0)
@@ -627,6 +632,19 @@ class Store(ABC):
         changed = common[a.loc[common].to_numpy() != b.loc[common].to_numpy()]
         return Diff(name, v1, v2, sorted(b.index.difference(a.index)), sorted(a.index.difference(b.index)),
                     sorted(changed))
+
+
+MAX_FID = 2**63 - 1  # row ids are 64-bit signed integers in SQLite and PostgreSQL (bigserial)
+
+
+def _check_new_name(name: str, stored: dict[str, int]) -> None:
+    """The layer-name rule, and no second layer whose name differs from a stored one only in case
+    (SQLite table names are case-insensitive: ``dltb`` and ``DLTB`` would be one table)."""
+    check_layer_name(name)
+    twin = next((other for other in stored if other.lower() == name.lower() and other != name), None)
+    if twin is not None:
+        raise LayerNameError(f"图层名称“{name}”与已有图层“{twin}”仅大小写不同,请使用“{twin}”或换一个名称",
+                             f"layer name {name!r} differs from {twin!r} only in case")
 
 
 def _as_datetime(value: date | datetime) -> datetime:

@@ -13,7 +13,6 @@ functions): the store maintains its R-trees itself, so the file is read-only for
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -42,6 +41,7 @@ from onemap.store.base import (
     compile_sql,
     empty_page,
 )
+from onemap.store.names import check_layer_name
 from onemap.store.staging import remove_stale, staging_folder
 
 _GEOM = "geom"
@@ -59,6 +59,7 @@ class GeoPackageStore(Store):
     """Versioned layers and catalog in one GeoPackage file."""
 
     dialect = "sqlite"
+    keeps_heights = True  # GeoPackage geometries keep Z as GDAL writes it
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -261,21 +262,21 @@ class GeoPackageStore(Store):
         self._conn.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE TABLE main.{table}", 1))
 
     def _columns(self, schema: str, name: str) -> dict[str, str]:
-        rows = self._conn.execute(f'PRAGMA {schema}.table_info("{name}")').fetchall()
+        rows = self._conn.execute(f"PRAGMA {schema}.table_info({quote(name)})").fetchall()
         return {row[1]: row[2] for row in rows}
 
     def _add_new_columns(self, name: str) -> None:
         existing = self._columns("main", name)
         for column, kind in self._columns("staging", name).items():
             if column not in existing:
-                self._conn.execute(f'ALTER TABLE main."{name}" ADD COLUMN "{column}" {kind}')
+                self._conn.execute(f"ALTER TABLE main.{quote(name)} ADD COLUMN {quote(column)} {kind}")
             elif column == _GEOM and kind != existing[column]:
                 raise ConflictError(f"图层 {name} 的几何类型由 {existing[column]} 变为 {kind},不能作为新版本导入",
                                     f"{name}: geometry type {existing[column]} -> {kind}")
 
     def _copy_rows(self, name: str) -> None:
         conn = self._conn
-        columns = ", ".join(f'"{c}"' for c in self._columns("staging", name) if c != "fid")
+        columns = ", ".join(quote(c) for c in self._columns("staging", name) if c != "fid")
         (offset,) = conn.execute(f'SELECT coalesce(max(fid), 0) FROM main."{name}"').fetchone()
         conn.execute(f'INSERT INTO main."{name}" (fid, {columns}) SELECT fid + ?, {columns} '
                      f'FROM staging."{name}" ORDER BY fid', (offset,))
@@ -301,7 +302,10 @@ class GeoPackageStore(Store):
         )
 
 
-_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+def quote(identifier: str) -> str:
+    """An SQLite identifier in double quotes, inner quotes doubled (SQLite "keywords" §: a field name
+    such as ``A"B`` from a delivery must stay one identifier, never end the quoted one)."""
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage binary header: envelope indicator -> size
@@ -327,8 +331,7 @@ def _at_version_sql(version: int, prefix: str = "") -> str:
 def _write_staging(staging: Path, plan: VersionPlan) -> bool:
     """Write the plan's new rows into the staging GeoPackage; False when there is nothing to write."""
     name = plan.batch.meta.name
-    if not _IDENTIFIER.match(name):
-        raise StoreError(f"图层名称不合法:{name}", f"bad layer name {name}")
+    check_layer_name(name)
     frame = plan.inserts
     if frame.empty and plan.base_version > 0:
         return False

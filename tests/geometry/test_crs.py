@@ -67,3 +67,31 @@ def test_extent_checks_catch_wrong_zone_and_swapped_axes() -> None:
 def test_detect_zone_from_big_eastings() -> None:
     assert detect_gk_zone(39_400_000, 39_600_000).epsg == 4527
     assert detect_gk_zone(400_000, 600_000) is None
+
+
+@pytest.mark.parametrize("code", ["EPSG:4527+5737", "EPSG:4490+5737", "EPSG:4549+5737"])
+def test_compound_crs_with_the_1985_height_datum_resolves_to_its_horizontal_part(code: str) -> None:
+    horizontal = int(code.split(":")[1].split("+")[0])
+    crs = resolve_crs(code)
+    assert (crs.epsg, crs.vertical_epsg, crs.vertical_zh) == (horizontal, 5737, "1985国家高程基准")
+    assert crs.label_zh.endswith(f"(EPSG:{horizontal}) + 1985国家高程基准 (EPSG:5737)")
+    assert resolve_crs(CRS.from_user_input(code).to_wkt()) == crs  # from WKT as GDAL writes it
+
+
+def test_compound_wkt_without_codes_is_recognised_by_datum_name() -> None:
+    wkt = CRS.from_user_input("EPSG:4527+5737").to_wkt("WKT1_GDAL")
+    for code in ('AUTHORITY["EPSG","5737"]', 'AUTHORITY["EPSG","5137"]'):
+        wkt = wkt.replace("," + code, "")
+    assert resolve_crs(wkt).vertical_epsg == 5737
+
+
+@pytest.mark.parametrize(("code", "named"), [("EPSG:4527+5736", "1956年黄海高程系"), ("EPSG:4490+5773", "EGM96")])
+def test_other_height_datums_are_named(code: str, named: str) -> None:
+    with pytest.raises(CRSError, match=f"高程基准为 ?{named}") as caught:
+        resolve_crs(code)
+    assert "1985国家高程基准(EPSG:5737)" in caught.value.message_zh
+
+
+def test_the_horizontal_part_decides_first() -> None:
+    with pytest.raises(CRSError, match="西安1980坐标系"):
+        resolve_crs("EPSG:2383+5737")

@@ -155,6 +155,52 @@ def test_zip_bomb_is_refused_by_ratio_before_anything_is_written(
     assert opened == [] and not (tmp_path / "out").exists()
 
 
+def many_small_entries_zip(path: Path, entries: int) -> Path:
+    """``entries`` entries of exactly 1 MiB of zeros: none over the per-entry ratio floor."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for index in range(entries):
+            zf.writestr(f"part{index:04d}.dbf", bytes(MB))
+    return path
+
+
+def test_zip_of_many_small_entries_is_refused_by_the_archive_ratio(tmp_path: Path) -> None:
+    # The shape of a 1.25 MB zip of 1,100 one-MiB entries (1.07 GiB unpacked), at 1/20 of the size.
+    path = many_small_entries_zip(tmp_path / "many.zip", 55)
+    assert path.stat().st_size < 100 * 1024
+    with pytest.raises(UnsafeInputError, match="总大小超过压缩包本身的 200 倍") as caught:
+        unpack(path, tmp_path / "out", max_bytes=10 * 1024 * MB)
+    assert "part0000.dbf" not in caught.value.message_zh  # refused from the declared sizes, later in the list
+    assert not (tmp_path / "out").exists()
+
+
+def test_zip_of_many_small_entries_is_held_to_the_total_cap(tmp_path: Path) -> None:
+    path = many_small_entries_zip(tmp_path / "many.zip", 5)
+    with pytest.raises(UnsafeInputError, match="总大小超过上限"):
+        unpack(path, tmp_path / "out", max_bytes=4 * MB, max_ratio=1e9)
+    assert not (tmp_path / "out").exists()
+
+
+def test_tar_of_many_small_entries_is_refused_by_the_archive_ratio(tmp_path: Path) -> None:
+    members = [(tar_member(f"part{i:04d}.dbf"), bytes(MB)) for i in range(55)]
+    path = write_tar(tmp_path / "many.tar.gz", members)
+    with pytest.raises(UnsafeInputError, match="总大小超过压缩包本身的 200 倍"):
+        unpack(path, tmp_path / "out", max_bytes=10 * 1024 * MB)
+    assert not (tmp_path / "out").exists()
+
+
+def test_archive_ratio_checks_the_bytes_that_come_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = many_small_entries_zip(tmp_path / "many.zip", 55)
+    calls: list[int] = []
+    real = archive_module._Limits.check_archive_ratio
+    # As if the central directory understated every size: the check on the copied bytes still refuses.
+    monkeypatch.setattr(archive_module._Limits, "check_archive_ratio",
+                        lambda self, total, packed, name: calls.append(total) or (
+                            real(self, total, packed, name) if len(calls) > 55 else None))
+    with pytest.raises(UnsafeInputError, match="总大小超过压缩包本身的 200 倍"):
+        unpack(path, tmp_path / "out", max_bytes=10 * 1024 * MB)
+    assert not (tmp_path / "out").exists()
+
+
 def test_streaming_cap_holds_when_declared_sizes_lie(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_zip(tmp_path / "lie.zip", {"a.bin": bytes(range(256)) * 4096 * 3})  # 3 MB
     # As if the archive declared tiny sizes: only the cap on the bytes actually written remains.

@@ -12,7 +12,7 @@ import shapely
 
 import onemap  # noqa: F401
 from onemap.errors import InputError
-from onemap.ingest.encoding import detect_dbf_encoding, normalise_encoding
+from onemap.ingest.encoding import choose_dbf_encoding, detect_dbf_encoding, normalise_encoding
 
 NAMES = ["水田", "旱地", "城镇住宅用地", "农村宅基地", "坑塘水面"]
 
@@ -101,9 +101,33 @@ def test_ansi_language_driver_byte_is_not_trusted(tmp_path: Path) -> None:
     ],
 )
 def test_cpg_variants(tmp_path: Path, cpg: bytes, expected: str) -> None:
-    shp = write_dbf(tmp_path, "GBK")  # the .cpg wins over the bytes, right or wrong
+    # Records in the declared encoding (single-byte code pages decode any bytes: the .cpg decides).
+    shp = write_dbf(tmp_path, None if expected == "UTF-8" else "GBK")
     shp.with_suffix(".cpg").write_bytes(cpg)
     assert detect_dbf_encoding(shp) == (expected, "cpg")
+
+
+@pytest.mark.parametrize("cpg", [b"UTF-8", b"65001"])
+def test_gbk_records_under_a_utf8_cpg_are_detected_with_a_warning(tmp_path: Path, cpg: bytes) -> None:
+    shp = write_dbf(tmp_path, "GBK")
+    shp.with_suffix(".cpg").write_bytes(cpg)
+    choice = choose_dbf_encoding(shp)
+    assert (choice.encoding, choice.how) == ("GBK", "detected")
+    assert "DLTB.cpg 文件声明的字符编码 UTF-8 与属性表“DLTB.dbf”的内容不符" in choice.warning
+    assert list(pyogrio.read_dataframe(shp, encoding=choice.encoding)["DLMC"]) == NAMES
+
+
+def test_utf8_records_under_a_gbk_language_driver_byte_are_detected(tmp_path: Path) -> None:
+    shp = write_dbf(tmp_path, None, names=["城镇住宅用地", "𠮷家村"])  # U+20BB7 is outside GBK
+    set_ldid(shp, 0x4D)
+    choice = choose_dbf_encoding(shp)
+    assert (choice.encoding, choice.how) == ("UTF-8", "detected") and "语言驱动标志" in choice.warning
+
+
+def test_override_that_does_not_decode_is_an_input_error(tmp_path: Path) -> None:
+    shp = write_dbf(tmp_path, "GBK")
+    with pytest.raises(InputError, match="指定的字符编码 UTF-8 无法解码属性表“DLTB.dbf”"):
+        detect_dbf_encoding(shp, override="utf-8")
 
 
 def test_upper_case_cpg_is_found(tmp_path: Path) -> None:
@@ -126,7 +150,8 @@ def test_unknown_cpg_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_override_wins(tmp_path: Path) -> None:
-    shp = write_dbf(tmp_path, None, keep_cpg=True)
+    shp = write_dbf(tmp_path, "GBK", keep_cpg=True)
+    shp.with_suffix(".cpg").write_text("1252")
     assert detect_dbf_encoding(shp, override="gbk") == ("GBK", "指定")
     assert detect_dbf_encoding(shp, override="cp936") == ("GBK", "指定")
 
