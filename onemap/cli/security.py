@@ -164,7 +164,7 @@ def user_lock(username: str, minutes: Annotated[int | None, typer.Option(help="�
 
 @user_app.command("unlock")
 def user_unlock(username: str, records: RecordsOption = None) -> None:
-    """解除锁定(含登录失败锁定)。"""
+    """解除锁定:管理员锁定,以及任何地址上登录失败造成的锁定(管理员被锁在外时由控制台解锁)。"""
     from onemap.security.accounts import unlock_user
 
     _change(records, "已解锁 {user.username}", unlock_user, username=username)
@@ -212,6 +212,25 @@ def user_reset_password(username: str, password_stdin: PasswordStdin = False, re
 
     password = _password(password_stdin, confirm=True, prompt="新口令")
     _change(records, "已重置 {user.username} 的口令", reset_password, username=username, password=password)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: Annotated[str, typer.Argument(help="本人用户名")],
+    totp: Annotated[str | None, typer.Option(help="动态口令(已启用时)")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="从标准输入读取两行:原口令、新口令,用于脚本")] = False,
+    records: RecordsOption = None,
+) -> None:
+    """修改本人口令(首次登录、管理员重置或过期后亦可;须输入原口令,登录失败处理与审计同登录)。"""
+    from onemap.security.authentication import change_password
+
+    old = _password(password_stdin, confirm=False, prompt="原口令")
+    new = _password(password_stdin, confirm=not password_stdin, prompt="新口令")
+    with _database(records) as engine:
+        user = change_password(engine, username=username, old_password=old, new_password=new, totp=totp,
+                               ip="console")
+    console.print(f"已修改 {user.username} 的口令;原有会话均已结束,请用新口令登录")
 
 
 @user_app.command("totp-enable")
