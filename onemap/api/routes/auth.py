@@ -37,7 +37,7 @@ class PasswordChange(BaseModel):
 
 def _user_view(user: User) -> dict:
     return {"username": user.username, "display_name": user.display_name, "roles": list(user.roles),
-            "region_code": user.region_code, "clearance": user.clearance}
+            "region_code": user.region_code, "clearance": user.clearance, "totp_enabled": user.totp_enabled}
 
 
 def _signed_in(result: LoginResult, request: Request, response: Response) -> dict:
