@@ -99,10 +99,11 @@ def create_first(
     console.print(f"已创建系统管理员 {user.username}(密级 {user.clearance})")
 
 
-def _user_row(user) -> dict:
+def _user_row(user, locked_addresses: list | None = None) -> dict:
     return {"username": user.username, "display_name": user.display_name, "roles": list(user.roles),
             "region_code": user.region_code, "clearance": user.clearance, "active": user.active,
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+            "locked_addresses": {ip: until.isoformat() for ip, until in locked_addresses or []},
             "totp": user.totp_enabled,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "grants": [f"{action}:{obj}" for action, obj in user.grants]}
@@ -132,16 +133,19 @@ def user_add(
 def user_list(records: RecordsOption = None,
               as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
     """列出全部账号。"""
+    from onemap.security.login_guard import locked_addresses
     from onemap.security.users import list_users
 
     with _database(records) as engine, engine.connect() as conn:
-        rows = [_user_row(u) for u in list_users(conn)]
+        rows = [_user_row(u, locked_addresses(conn, u.username)) for u in list_users(conn)]
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table("用户名", "姓名", "角色", "区域", "密级", "状态", "动态口令", "最近登录")
     for row in rows:
         state = "停用" if not row["active"] else ("锁定" if row["locked_until"] else "正常")
+        if state == "正常" and row["locked_addresses"]:  # failed sign-ins lock only the addresses they came from
+            state = "地址锁定"
         table.add_row(row["username"], row["display_name"], "、".join(row["roles"]), row["region_code"] or "全国",
                       row["clearance"], state, "是" if row["totp"] else "否", row["last_login_at"] or "")
     out.print(table)

@@ -62,6 +62,14 @@ def locked_until(conn: Connection, username: str, ip: str) -> datetime | None:
     return until if until is not None and until > clock.now() else None
 
 
+def locked_addresses(conn: Connection, username: str) -> list[tuple[str, datetime]]:
+    """The addresses locked out of ``username`` right now, with the end of each lock, by address."""
+    rows = conn.execute(select(login_failures.c.ip, login_failures.c.locked_until).where(
+        login_failures.c.username == username, login_failures.c.locked_until > clock.now())
+        .order_by(login_failures.c.ip)).all()
+    return [(row.ip, row.locked_until) for row in rows]
+
+
 def count_failure(conn: Connection, username: str, ip: str, settings: SecuritySettings) -> tuple[int, datetime | None]:
     """One more failed password for ``username`` from ``ip``: the failures in a row, and the lock if it locked.
 

@@ -164,3 +164,23 @@ def test_console_user_changes_its_initial_password(records_url: str) -> None:
         engine.dispose()
     wrong = _invoke(user_app, ["passwd", "alice", "--password-stdin"], records_url, f"{STRONG}\nLantu#2099x\n")
     assert wrong.exit_code == 2 and "用户名或口令错误" in wrong.output
+
+
+def test_list_shows_address_locks_and_unlock_lifts_them(records_url: str) -> None:
+    from onemap.security.authentication import authenticate
+    from onemap.security.errors import AuthenticationError
+
+    assert _invoke(user_app, ["add", "admin2", "--role", "系统管理员", "--password-stdin"], records_url,
+                   f"{STRONG}\n").exit_code == 0
+    engine = open_records(records_url)
+    try:
+        for _ in range(5):
+            with pytest.raises(AuthenticationError):
+                authenticate(engine, username="admin2", password="Wrong#123", ip="198.51.100.7")
+    finally:
+        engine.dispose()
+    listed = json.loads(_invoke(user_app, ["list", "--json"], records_url).stdout)
+    assert list(listed[0]["locked_addresses"]) == ["198.51.100.7"] and listed[0]["locked_until"] is None
+    assert "地址锁定" in _invoke(user_app, ["list"], records_url).output
+    assert _invoke(user_app, ["unlock", "admin2"], records_url).exit_code == 0
+    assert json.loads(_invoke(user_app, ["list", "--json"], records_url).stdout)[0]["locked_addresses"] == {}
