@@ -39,7 +39,6 @@ class AppContext:
     stores: StorePool
     sessions: SessionCache
     reads: ReadAudit
-    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=10, seconds=60))
     # Heavy work (imports, process executions): per account, so one client cannot starve a node.
     heavy_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=20, seconds=60))
 

@@ -1,5 +1,8 @@
 """The 一张图 web application: the front end built by ``scripts/build_web.sh`` served at ``/app/``.
 
+``/`` opens it (a newcomer's first address is the app); the OGC API landing page is ``/ogc`` and the
+Chinese catalog page ``/catalog``.
+
 Same origin as the API, so the session cookie (SameSite=Strict) and the CSP ``default-src 'self'`` hold.
 The one exception is optional: with a 天地图 key configured (``ONEMAP_WEB_TIANDITU_KEY``), the app pages'
 CSP also lets images come from the 天地图 tile hosts, and ``/api/webapp/config`` tells the app to draw them.
@@ -70,6 +73,7 @@ def mount_webapp(app: FastAPI, folder: Path = DIST, settings: WebAppSettings | N
             return {"tianditu": None}
         return {"tianditu": {"key": settings.tianditu_key, "url": settings.tianditu_url}}
 
+    @app.get("/", include_in_schema=False)
     @app.get("/app", include_in_schema=False)
     def app_root() -> RedirectResponse:
         return RedirectResponse("/app/")

@@ -96,10 +96,11 @@ def create_first(
     console.print(f"已创建系统管理员 {user.username}(密级 {user.clearance})")
 
 
-def _user_row(user) -> dict:
+def _user_row(user, locked_addresses: list | None = None) -> dict:
     return {"username": user.username, "display_name": user.display_name, "roles": list(user.roles),
             "region_code": user.region_code, "clearance": user.clearance, "active": user.active,
             "locked_until": user.locked_until.isoformat() if user.locked_until else None,
+            "locked_addresses": {ip: until.isoformat() for ip, until in locked_addresses or []},
             "totp": user.totp_enabled,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             "grants": [f"{action}:{obj}" for action, obj in user.grants]}
@@ -129,16 +130,19 @@ def user_add(
 def user_list(records: RecordsOption = None,
               as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
     """列出全部账号。"""
+    from onemap.security.login_guard import locked_addresses
     from onemap.security.users import list_users
 
     with _database(records) as engine, engine.connect() as conn:
-        rows = [_user_row(u) for u in list_users(conn)]
+        rows = [_user_row(u, locked_addresses(conn, u.username)) for u in list_users(conn)]
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
     table = Table("用户名", "姓名", "角色", "区域", "密级", "状态", "动态口令", "最近登录")
     for row in rows:
         state = "停用" if not row["active"] else ("锁定" if row["locked_until"] else "正常")
+        if state == "正常" and row["locked_addresses"]:  # failed sign-ins lock only the addresses they came from
+            state = "地址锁定"
         table.add_row(row["username"], row["display_name"], "、".join(row["roles"]), row["region_code"] or "全国",
                       row["clearance"], state, "是" if row["totp"] else "否", row["last_login_at"] or "")
     out.print(table)
@@ -161,7 +165,7 @@ def user_lock(username: str, minutes: Annotated[int | None, typer.Option(help="�
 
 @user_app.command("unlock")
 def user_unlock(username: str, records: RecordsOption = None) -> None:
-    """解除锁定(含登录失败锁定)。"""
+    """解除锁定:管理员锁定,以及任何地址上登录失败造成的锁定(管理员被锁在外时由控制台解锁)。"""
     from onemap.security.accounts import unlock_user
 
     _change(records, "已解锁 {user.username}", unlock_user, username=username)
@@ -209,6 +213,25 @@ def user_reset_password(username: str, password_stdin: PasswordStdin = False, re
 
     password = _password(password_stdin, confirm=True, prompt="新口令")
     _change(records, "已重置 {user.username} 的口令", reset_password, username=username, password=password)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: Annotated[str, typer.Argument(help="本人用户名")],
+    totp: Annotated[str | None, typer.Option(help="动态口令(已启用时)")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="从标准输入读取两行:原口令、新口令,用于脚本")] = False,
+    records: RecordsOption = None,
+) -> None:
+    """修改本人口令(首次登录、管理员重置或过期后亦可;须输入原口令,登录失败处理与审计同登录)。"""
+    from onemap.security.authentication import change_password
+
+    old = _password(password_stdin, confirm=False, prompt="原口令")
+    new = _password(password_stdin, confirm=not password_stdin, prompt="新口令")
+    with _database(records) as engine:
+        user = change_password(engine, username=username, old_password=old, new_password=new, totp=totp,
+                               ip="console")
+    console.print(f"已修改 {user.username} 的口令;原有会话均已结束,请用新口令登录")
 
 
 @user_app.command("totp-enable")

@@ -228,3 +228,22 @@ documents = Table(
     Column("owner", String(64), nullable=False),
     Column("created", UTCDateTime, nullable=False),
 )
+
+# Sign-in limits shared by every server process (onemap.security.login_guard): one fixed-window counter per
+# key (the client address), and failed sign-ins per account *and* address, so that failing from one address
+# locks that address out of the account, never the account's owner working elsewhere.
+login_rate = Table(
+    "login_rate", metadata,
+    Column("key", String(128), primary_key=True),
+    Column("window_start", UTCDateTime, nullable=False, index=True),
+    Column("hits", Integer, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("ip", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)

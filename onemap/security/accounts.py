@@ -18,7 +18,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from onemap.errors import ConflictError, InputError
 from onemap.records.tables import grants, sessions, user_roles, users
-from onemap.security import audit, clock
+from onemap.security import audit, clock, login_guard
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.passwords import check_policy, hash_password
 from onemap.security.roles import SYSTEM_ADMIN, check_roles, default_clearance, normalize_region, require
@@ -188,11 +188,15 @@ def lock_user(conn: Connection, *, actor: User | None, username: str, minutes: i
 
 
 def unlock_user(conn: Connection, *, actor: User | None, username: str) -> User:
-    """Lift a lock (manual or after failed sign-ins) and reset the failure count (系统管理员)."""
+    """Lift every lock of an account (manual, and after failed sign-ins from any address) (系统管理员).
+
+    The console's ``onemap user unlock`` is the way back in when an administrator's own address is locked.
+    """
     target = get_user(conn, username)
     who = _authorize(actor, "users:admin", target.region_code)
     conn.execute(update(users).where(users.c.id == target.id).values(locked_until=None, failed_logins=0))
-    _audit(conn, who, "user.unlock", username)
+    addresses = login_guard.forget(conn, username)
+    _audit(conn, who, "user.unlock", username, {"addresses": addresses} if addresses else None)
     return get_user(conn, username)
 
 

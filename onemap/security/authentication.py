@@ -1,8 +1,9 @@
 """Sign-in (身份鉴别): password, lockout, second factor, password expiry; and changing one's password.
 
 GB/T 22239-2019 8.1.4.1: identities are unique, passwords complex and changed regularly
-(``password_expiry_days``), failed sign-ins are handled (``lockout_attempts`` failures lock the account
-for ``lockout_minutes``), administrators may be required to use a second factor.
+(``password_expiry_days``), failed sign-ins are handled (``lockout_attempts`` failures from one client
+address lock that address out of the account for ``lockout_minutes``: :mod:`onemap.security.login_guard`),
+administrators may be required to use a second factor.
 
 The user never learns why a sign-in failed before the password was proven: an unknown account, a
 wrong password, a locked or deactivated account all give the same message, and cost the same time.
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine, Row, update
 
 from onemap.errors import InputError
 from onemap.records.tables import users
-from onemap.security import audit, clock
+from onemap.security import audit, clock, login_guard
 from onemap.security.accounts import end_sessions
 from onemap.security.errors import AuthenticationError, PasswordExpiredError, SecondFactorRequiredError
 from onemap.security.passwords import burn_verification, check_policy, hash_password, verify_password
@@ -74,13 +75,13 @@ def _attempt(engine: Engine, username: str, password: str, totp: str | None, ip:
     """
     with engine.begin() as conn:
         row = find_row(conn, username)
-        error, new_hash = _first_factor(row, password)
+        error, new_hash = _first_factor(conn, row, password, ip)
         if error is None:
             error = _second_factor(conn, row, totp, settings)
         if error is None and action != "auth.change_password":
             error = _expiry(row, settings)
         if error is None or isinstance(error, PasswordExpiredError):
-            _reset_failures(conn, row, new_hash, signed_in=error is None)
+            _reset_failures(conn, row, new_hash, ip, signed_in=error is None)
         if error is None:
             if action == "auth.login":  # a password change records its own success
                 audit.record(conn, user=username, ip=ip, action=action, object=f"user:{username}", result="success")
@@ -98,12 +99,17 @@ def _refused(reason: str) -> AuthenticationError:
     return AuthenticationError(WRONG_CREDENTIALS, f"sign-in refused: {reason}", reason=reason)
 
 
-def _first_factor(row: Row | None, password: str) -> tuple[AuthenticationError | None, str | None]:
-    """The password check; also the upgraded hash when the stored one has outdated parameters."""
+def _first_factor(conn: Connection, row: Row | None, password: str,
+                  ip: str) -> tuple[AuthenticationError | None, str | None]:
+    """The password check; also the upgraded hash when the stored one has outdated parameters.
+
+    Locked: by an administrator (``users.locked_until``) or, for this address only, after failed sign-ins.
+    """
     if row is None or not row.active:
         burn_verification(password)
         return _refused("unknown_user" if row is None else "inactive"), None
-    if row.locked_until is not None and row.locked_until > clock.now():
+    manual = row.locked_until is not None and row.locked_until > clock.now()
+    if manual or login_guard.locked_until(conn, row.username, ip) is not None:
         burn_verification(password)  # refused even with the right password, and just as slowly
         return _refused("locked"), None
     ok, new_hash = verify_password(password, row.password_hash)
@@ -138,21 +144,23 @@ def _expiry(row: Row, settings: SecuritySettings) -> AuthenticationError | None:
     return None
 
 
-def _count_failure(conn: Connection, row: Row | None, settings: SecuritySettings, username: str, ip: str) -> None:
-    """One more failure; at ``lockout_attempts`` the account locks for ``lockout_minutes``."""
-    failures = conn.execute(update(users).where(users.c.id == row.id)
-                            .values(failed_logins=users.c.failed_logins + 1)
-                            .returning(users.c.failed_logins)).scalar_one()
-    if failures >= settings.lockout_attempts:
-        until = clock.now() + timedelta(minutes=settings.lockout_minutes)
-        conn.execute(update(users).where(users.c.id == row.id).values(locked_until=until, failed_logins=0))
-        log.warning("account %r locked until %s after %d failed sign-ins", username, until, failures)
+def _count_failure(conn: Connection, row: Row, settings: SecuritySettings, username: str, ip: str) -> None:
+    """One more failure from ``ip``; at ``lockout_attempts`` in a row that address is locked out of the account.
+
+    ``users.failed_logins`` keeps the failures from every address since the last sign-in, for the listing.
+    """
+    conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=users.c.failed_logins + 1))
+    failures, until = login_guard.count_failure(conn, username, ip, settings)
+    if until is not None:
+        log.warning("account %r locked for %s until %s after %d failed sign-ins", username, ip or "-", until,
+                    failures)
         audit.record(conn, user=username, ip=ip, action="auth.lockout", object=f"user:{username}",
-                     result="success", detail={"until": until.isoformat(), "failures": failures})
+                     result="success", detail={"until": until.isoformat(), "failures": failures, "ip": ip})
 
 
-def _reset_failures(conn: Connection, row: Row, new_hash: str | None, *, signed_in: bool) -> None:
-    """The password was proven: reset the failure count, upgrade an outdated hash."""
+def _reset_failures(conn: Connection, row: Row, new_hash: str | None, ip: str, *, signed_in: bool) -> None:
+    """The password was proven: reset the failure counts, upgrade an outdated hash."""
+    login_guard.forget(conn, row.username, ip)
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if signed_in:
         values["last_login_at"] = clock.now()

@@ -1,20 +1,25 @@
 """Password hashing (Argon2id via pwdlib) and the password policy.
 
 GB/T 22239-2019 8.1.4.1 a) asks that identity information be complex and changed regularly: at least
-``password_min_length`` characters (8 by default), at least three of four character classes, and not
-containing the username.
+``password_min_length`` characters (8 by default), at least three of four character classes, not
+containing the username, and not one of the common passwords of ``data/common_passwords.txt`` (a data
+file: ``P@ssw0rd``, ``Admin@123``, ``Aa123456``, ``woaini1314`` … pass the class rule and are the first
+an attacker tries).
 """
 
 from __future__ import annotations
 
 import string
+from functools import lru_cache
+from pathlib import Path
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from onemap.errors import InputError
+from onemap.errors import InputError, StandardsError
 from onemap.security.settings import SecuritySettings, resolve_settings
 
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
 MAX_LENGTH = 128  # Argon2 takes any length; the cap only stops absurd inputs.
 _HASHER = PasswordHash((Argon2Hasher(),))
 # Verified against when the account does not exist, so both paths cost one Argon2 verification.
@@ -42,6 +47,17 @@ def burn_verification(password: str) -> None:
     _HASHER.verify(password, _DUMMY_HASH)
 
 
+@lru_cache
+def common_passwords() -> frozenset[str]:
+    """The common passwords the policy refuses, lower-cased (``data/common_passwords.txt``)."""
+    try:
+        lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise StandardsError(f"常见口令表读取失败:{COMMON_PASSWORDS.name}", f"cannot read {COMMON_PASSWORDS}: {exc}"
+                             ) from exc
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def policy_failures(password: str, username: str, *, min_length: int = 8) -> list[str]:
     """The rules ``password`` breaks, in Chinese (empty when it is acceptable)."""
     failures = []
@@ -54,6 +70,8 @@ def policy_failures(password: str, username: str, *, min_length: int = 8) -> lis
         failures.append("至少包含大写字母、小写字母、数字、特殊字符中的三类")
     if username and username.lower() in password.lower():
         failures.append("不得包含用户名")
+    if password.lower() in common_passwords():
+        failures.append("不得使用常见口令(如 P@ssw0rd、Admin@123)")
     return failures
 
 

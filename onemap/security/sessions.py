@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from onemap.records.tables import sessions
 from onemap.security import audit, clock
-from onemap.security.authentication import authenticate
+from onemap.security.authentication import authenticate, change_password
 from onemap.security.errors import AuthenticationError, PermissionDeniedError
 from onemap.security.settings import SecuritySettings, resolve_settings, signing_key
 from onemap.security.users import User, get_user_by_id
@@ -55,8 +55,31 @@ def login(engine: Engine, *, username: str, password: str, totp: str | None = No
           user_agent: str = "", settings: SecuritySettings | None = None) -> LoginResult:
     """Authenticate, open a server-side session and return its signed token."""
     config = resolve_settings(settings)
-    key = signing_key(config)  # refuse a placeholder secret before anyone signs in
+    signing_key(config)  # refuse a placeholder secret before anyone signs in
     user = authenticate(engine, username=username, password=password, totp=totp, ip=ip, settings=config)
+    return open_session(engine, user, ip=ip, user_agent=user_agent, settings=config)
+
+
+def change_password_and_login(engine: Engine, *, username: str, old_password: str, new_password: str,
+                              totp: str | None = None, ip: str = "", user_agent: str = "",
+                              settings: SecuritySettings | None = None) -> LoginResult:
+    """Change one's own password (also an initial or expired one) and open a session with it.
+
+    The new session is opened on the proof just given: signing in again would spend the dynamic code a
+    second time, which the replay check refuses. Every earlier session of the account has ended.
+    """
+    config = resolve_settings(settings)
+    signing_key(config)
+    user = change_password(engine, username=username, old_password=old_password, new_password=new_password,
+                           totp=totp, ip=ip, settings=config)
+    return open_session(engine, user, ip=ip, user_agent=user_agent, settings=config)
+
+
+def open_session(engine: Engine, user: User, *, ip: str = "", user_agent: str = "",
+                 settings: SecuritySettings | None = None) -> LoginResult:
+    """A new server-side session of ``user`` (whose credentials were just proven) and its signed token."""
+    config = resolve_settings(settings)
+    key = signing_key(config)
     session_id, now = secrets.token_urlsafe(32), clock.now()
     expires = now + timedelta(hours=config.session_max_hours)
     with engine.begin() as conn:

@@ -40,6 +40,8 @@ class SecuritySettings(BaseSettings):
     session_max_hours: int = Field(12, ge=1, description="会话最长有效期(小时)")
     lockout_attempts: int = Field(5, ge=1, description="连续登录失败多少次后锁定")
     lockout_minutes: int = Field(30, ge=1, description="锁定时长(分钟)")
+    login_rate_attempts: int = Field(10, ge=1, description="同一地址每个时间窗内最多的登录(含修改口令)请求数")
+    login_rate_seconds: int = Field(60, ge=1, description="登录限速时间窗(秒),各服务进程共用(业务记录库)")
     password_expiry_days: int = Field(90, ge=0, description="口令有效期(天),0 表示不过期")
     password_min_length: int = Field(8, ge=1, description="口令最小长度")
     require_totp_for_admins: bool = Field(False, description="管理员账号必须使用动态口令(TOTP)")

@@ -32,14 +32,14 @@ def test_unknown_layer_is_404_in_chinese(api: Api) -> None:
 def test_landing_page_in_chinese_shows_public_layers(api: Api) -> None:
     api.add_layer("GHFQ", "公开")
     api.add_layer("DLTB", "内部")
-    page = api.client.get("/")
+    page = api.client.get("/catalog")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "数据资源目录" in page.text and "GHFQ 图层" in page.text and "自然资源局" in page.text
     assert "DLTB 图层" not in page.text
 
 
 def test_empty_store_landing_page_and_openapi(api: Api) -> None:
-    assert "目录为空" in api.client.get("/").text
+    assert "目录为空" in api.client.get("/catalog").text
     assert api.client.get("/api/health").json()["status"] == "ok"
     paths = api.client.get("/openapi.json").json()["paths"]
     assert {"/api/catalog", "/api/auth/login", "/api/imports", "/api/audit"} <= set(paths)

@@ -188,7 +188,7 @@ def test_html_in_metadata_is_escaped_on_the_landing_page(api: Api, tmp_path: Pat
 
     with open_store(api.store_url) as store:
         import_path(path, store, ImportOptions(name="PUB", security_level="公开", title="<script>alert(1)</script>"))
-    page = api.client.get("/").text
+    page = api.client.get("/catalog").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 

@@ -31,7 +31,7 @@ def _entry_is_404(client: TestClient, layer: str, headers: dict) -> None:
 
 
 def _absent_from_landing(client: TestClient, layer: str, headers: dict) -> None:
-    assert f"{layer} 图层" not in client.get("/", headers=headers).text
+    assert f"{layer} 图层" not in client.get("/catalog", headers=headers).text
 
 
 def _is_404(path: str) -> Callable[[TestClient, str, dict], None]:

@@ -45,3 +45,20 @@ def test_hash_is_argon2id_salted_and_verifies() -> None:
     assert first != second
     assert verify_password("Lantu#2035", first)[0]
     assert not verify_password("Lantu#2036", first)[0]
+
+
+@pytest.mark.parametrize("password", ["P@ssw0rd", "Admin@123", "Qwerty123!", "Aa123456", "woaini1314", "WOAINI1314",
+                                      "1qaz@WSX", "Huawei@123", "Abc@1234"])
+def test_common_passwords_are_refused_whatever_their_case(password: str) -> None:
+    assert "不得使用常见口令(如 P@ssw0rd、Admin@123)" in policy_failures(password, "zhangsan")
+
+
+def test_common_password_list_is_a_data_file_of_a_few_hundred() -> None:
+    from onemap.security.passwords import COMMON_PASSWORDS, common_passwords
+
+    listed = common_passwords()
+    assert COMMON_PASSWORDS.suffix == ".txt" and 300 <= len(listed) <= 2000
+    assert all(p == p.lower() and p.strip() == p and not p.startswith("#") for p in listed)
+    # Most would pass the length and class rules on their own: the list is what refuses them.
+    passing = [p for p in listed if policy_failures(p, "") == ["不得使用常见口令(如 P@ssw0rd、Admin@123)"]]
+    assert len(passing) >= 100

@@ -34,7 +34,7 @@ def _invoke(app, args: list[str], records_url: str, stdin: str | None = None):
 def test_every_command_documented() -> None:
     for app, commands in [(admin_app, ["create-first"]), (audit_app, ["verify", "show"]), (config_app, ["check"]),
                           (user_app, ["add", "list", "lock", "unlock", "deactivate", "set-roles", "set-region",
-                                      "set-clearance", "reset-password", "totp-enable", "totp-disable"])]:
+                                      "set-clearance", "reset-password", "passwd", "totp-enable", "totp-disable"])]:
         result = runner.invoke(app, ["--help"])
         assert result.exit_code == 0 and all(c in result.output for c in commands)
 
@@ -142,3 +142,45 @@ def test_config_check(records_url: str, monkeypatch: pytest.MonkeyPatch) -> None
     get_security_settings.cache_clear()
     dev = _invoke(config_app, ["check"], records_url)
     assert dev.exit_code == 0 and "开发模式" in dev.output
+
+
+def test_console_user_changes_its_initial_password(records_url: str) -> None:
+    from onemap.security.authentication import authenticate
+
+    new = "Guihua@2036x"
+    assert _invoke(user_app, ["add", "alice", "--role", "业务人员", "--password-stdin"], records_url,
+                   f"{STRONG}\n").exit_code == 0
+    common = _invoke(user_app, ["passwd", "alice", "--password-stdin"], records_url, f"{STRONG}\nP@ssw0rd\n")
+    assert common.exit_code == 2 and "常见口令" in common.output
+    mismatch = _invoke(user_app, ["passwd", "alice"], records_url, f"{STRONG}\n{new}\nother\n")
+    assert mismatch.exit_code != 0
+    changed = _invoke(user_app, ["passwd", "alice"], records_url, f"{STRONG}\n{new}\n{new}\n")
+    assert changed.exit_code == 0, changed.output
+    assert "已修改 alice 的口令" in changed.output and new not in changed.output
+    engine = open_records(records_url)
+    try:
+        assert authenticate(engine, username="alice", password=new).username == "alice"
+    finally:
+        engine.dispose()
+    wrong = _invoke(user_app, ["passwd", "alice", "--password-stdin"], records_url, f"{STRONG}\nLantu#2099x\n")
+    assert wrong.exit_code == 2 and "用户名或口令错误" in wrong.output
+
+
+def test_list_shows_address_locks_and_unlock_lifts_them(records_url: str) -> None:
+    from onemap.security.authentication import authenticate
+    from onemap.security.errors import AuthenticationError
+
+    assert _invoke(user_app, ["add", "admin2", "--role", "系统管理员", "--password-stdin"], records_url,
+                   f"{STRONG}\n").exit_code == 0
+    engine = open_records(records_url)
+    try:
+        for _ in range(5):
+            with pytest.raises(AuthenticationError):
+                authenticate(engine, username="admin2", password="Wrong#123", ip="198.51.100.7")
+    finally:
+        engine.dispose()
+    listed = json.loads(_invoke(user_app, ["list", "--json"], records_url).stdout)
+    assert list(listed[0]["locked_addresses"]) == ["198.51.100.7"] and listed[0]["locked_until"] is None
+    assert "地址锁定" in _invoke(user_app, ["list"], records_url).output
+    assert _invoke(user_app, ["unlock", "admin2"], records_url).exit_code == 0
+    assert json.loads(_invoke(user_app, ["list", "--json"], records_url).stdout)[0]["locked_addresses"] == {}

@@ -35,6 +35,7 @@ class County:
     username: str
     password: str
     _token: str = ""
+    records: str = ""  # the records database URL, for console commands (``onemap user add``) against the server
 
     def token(self) -> str:
         """A Bearer token of the account, for reading the API directly (one sign-in per module: the
@@ -97,7 +98,7 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
                     clearance="内部", display_name="张三", must_change_password=False)
     with served(store, records, env=env) as base:
-        yield County(base, "zhangsan", PASSWORD)
+        yield County(base, "zhangsan", PASSWORD, records=records)
 
 
 def _paddies_east(folder: Path) -> Path:

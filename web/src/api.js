@@ -11,9 +11,11 @@ export function setCsrfToken(token) {
 }
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  // kind: the server's error class (e.g. PasswordExpiredError), when the answer was the platform's own
+  constructor(message, status, kind = null) {
     super(message);
     this.status = status;
+    this.kind = kind;
   }
 }
 
@@ -34,7 +36,8 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   if (!response.ok) {
     // The server's own message is Chinese and specific (onemap.errors); a proxy's or a crash's is not.
     const own = typeof data?.message === 'string' && /[\u4e00-\u9fff]/.test(data.message);
-    throw new ApiError(own ? data.message : errorMessage(response.status), response.status);
+    throw new ApiError(own ? data.message : errorMessage(response.status), response.status,
+      own && typeof data.error === 'string' ? data.error : null);
   }
   return data;
 }

@@ -1,6 +1,9 @@
 // 登录/退出: POST /api/auth/login (JSON) sets the HttpOnly session cookie; the csrf_token goes on unsafe requests.
+// A login answered PasswordExpiredError (first sign-in, reset by an administrator, expired) goes on to the
+// change-password dialog (password.js), which signs in with the new password.
 import { api, setCsrfToken } from './api.js';
 import { clear, h } from './dom.js';
+import { askPasswordChange } from './password.js';
 
 export const ANONYMOUS = { username: '-', roles: ['公众'] };
 
@@ -28,7 +31,7 @@ export async function signOut() {
   }
 }
 
-export function renderUser(container, user, { onLogin, onLogout }) {
+export function renderUser(container, user, { onLogin, onLogout, onPassword }) {
   if (!isSignedIn(user)) {
     clear(container, h('span', { class: 'who' }, '访客(仅公开数据)'),
       h('button', { type: 'button', id: 'login-button', onclick: onLogin }, '登录'));
@@ -38,6 +41,7 @@ export function renderUser(container, user, { onLogin, onLogout }) {
     h('span', { class: 'who', id: 'user-name' }, user.display_name || user.username),
     h('span', { class: 'roles' }, user.roles.join('、')),
     user.region_code ? h('span', { class: 'roles' }, `辖区 ${user.region_code}`) : null,
+    onPassword ? h('button', { type: 'button', id: 'password-button', onclick: onPassword }, '修改口令') : null,
     h('button', { type: 'button', id: 'logout-button', onclick: onLogout }, '退出'));
 }
 
@@ -60,6 +64,11 @@ export function askLogin(dialog) {
           dialog.close();
           resolve(user);
         } catch (error) {
+          if (error.kind === 'PasswordExpiredError') {
+            resolve(await askPasswordChange(dialog, { username: username.value.trim(), oldPassword: password.value,
+              reason: error.message, totp: Boolean(totp.value.trim()) }));
+            return;
+          }
           message.textContent = error.message;
         } finally {
           submit.disabled = false;
@@ -73,4 +82,9 @@ export function askLogin(dialog) {
     dialog.showModal();
     username.focus();
   });
+}
+
+/** The signed-in user's 修改口令: asks the old password too; resolves with the user (signed in again) or null. */
+export function askOwnPasswordChange(dialog, user) {
+  return askPasswordChange(dialog, { username: user.username, totp: Boolean(user.totp_enabled) });
 }

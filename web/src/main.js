@@ -8,7 +8,7 @@ import { addBaseMap, createMap } from './map.js';
 import { LayerManager } from './layers.js';
 import { loadCatalog, renderCatalog } from './catalog.js';
 import { renderLayerState, renderLayers } from './legend.js';
-import { askLogin, currentUser, isSignedIn, renderUser, signOut } from './auth.js';
+import { askLogin, askOwnPasswordChange, currentUser, isSignedIn, renderUser, signOut } from './auth.js';
 import { installIdentify } from './identify.js';
 import { locateTool } from './locate.js';
 import { regionTool } from './region.js';
@@ -54,7 +54,7 @@ async function refresh() {
   document.body.dataset.ready = '0';
   const tianditu = tiandituConfig(); // in parallel with the sign-in check and the catalog
   state.user = await currentUser();
-  renderUser($('user'), state.user, { onLogin: login, onLogout: logout });
+  renderUser($('user'), state.user, { onLogin: login, onLogout: logout, onPassword: changeOwnPassword });
   state.entries = await loadCatalog();
   resetLayers();
   addBaseMap(map, new Set(state.entries.map((e) => e.name)));
@@ -83,6 +83,10 @@ async function reload() {
 
 async function login() {
   if (await askLogin($('login'))) await reload();
+}
+
+async function changeOwnPassword() {
+  if (await askOwnPasswordChange($('login'), state.user)) await reload();
 }
 
 async function logout() {

@@ -1,4 +1,8 @@
-"""登录与会话: sign in, sign out, who am I."""
+"""登录与会话: sign in, change one's password, sign out, who am I.
+
+Sign-in and password changes share the rate limit (per client address, in the records database so every
+worker counts together), the lockout, the policy and the audit of :mod:`onemap.security.authentication`.
+"""
 
 from typing import Annotated
 
@@ -7,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from onemap.api.auth import current_session, current_user
 from onemap.api.context import SESSION_COOKIE, client_ip, context
-from onemap.errors import RateLimitedError
 from onemap.security import User
-from onemap.security.sessions import csrf_token, login, logout
+from onemap.security.login_guard import check_rate
+from onemap.security.sessions import LoginResult, change_password_and_login, csrf_token, login, logout
 
 router = APIRouter(prefix="/api/auth", tags=["登录与会话"])
 
@@ -22,22 +26,46 @@ class LoginRequest(BaseModel):
     totp: str | None = Field(None, max_length=12)
 
 
+class PasswordChange(BaseModel):
+    """用户名、原口令、新口令和(如已启用)动态口令;首次登录或口令过期时无需会话。"""
+
+    username: str = Field(min_length=1, max_length=64)
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(None, max_length=12)
+
+
 def _user_view(user: User) -> dict:
     return {"username": user.username, "display_name": user.display_name, "roles": list(user.roles),
-            "region_code": user.region_code, "clearance": user.clearance}
+            "region_code": user.region_code, "clearance": user.clearance, "totp_enabled": user.totp_enabled}
+
+
+def _signed_in(result: LoginResult, request: Request, response: Response) -> dict:
+    """Set the session cookie and answer the token, the CSRF token and the account."""
+    ctx = context(request)
+    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/")
+    return {"token": result.token, "csrf_token": csrf_token(result.session, settings=ctx.security),
+            "user": _user_view(result.session.user)}
 
 
 @router.post("/login", summary="登录(返回令牌并设置会话 Cookie)")
 def sign_in(body: LoginRequest, request: Request, response: Response) -> dict:
     ctx, ip = context(request), client_ip(request)
-    if not ctx.login_limiter.allow(ip):
-        raise RateLimitedError("登录尝试过于频繁,请稍后再试", f"login rate limit for {ip}")
+    check_rate(ctx.records, ip, settings=ctx.security)
     result = login(ctx.records, username=body.username, password=body.password, totp=body.totp, ip=ip,
                    user_agent=request.headers.get("User-Agent", "")[:200], settings=ctx.security)
-    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
-    return {"token": result.token, "csrf_token": csrf_token(result.session, settings=ctx.security),
-            "user": _user_view(result.session.user)}
+    return _signed_in(result, request, response)
+
+
+@router.post("/password", summary="修改本人口令(首次登录或过期时亦可,无需会话;成功后即登录)")
+def change_own_password(body: PasswordChange, request: Request, response: Response) -> dict:
+    ctx, ip = context(request), client_ip(request)
+    check_rate(ctx.records, ip, settings=ctx.security)
+    result = change_password_and_login(
+        ctx.records, username=body.username, old_password=body.old_password, new_password=body.new_password,
+        totp=body.totp, ip=ip, user_agent=request.headers.get("User-Agent", "")[:200], settings=ctx.security)
+    return _signed_in(result, request, response)
 
 
 @router.post("/logout", summary="退出登录(服务端注销会话)")

@@ -1,4 +1,7 @@
-"""数据资源目录: the catalog as JSON and the Chinese landing page, filtered by who is asking."""
+"""数据资源目录: the catalog as JSON and as a Chinese page (``/catalog``), filtered by who is asking.
+
+``/`` is the web app (:mod:`onemap.api.webapp`); the OGC API landing page is ``/ogc``.
+"""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,7 +34,7 @@ def catalog_entry(name: str, request: Request, user: UserDep, store: StoreDep) -
     return entry_record(readable_layer(request, store, user, name, "catalog:read"))
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/catalog", response_class=HTMLResponse, include_in_schema=False)
 def landing(request: Request, user: UserDep, store: StoreDep) -> HTMLResponse:
     ctx = context(request)
     records = [entry_record(e) for e in visible_entries(store, user, ctx.security)]
