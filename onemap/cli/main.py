@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.documents import documents_app
+from onemap.cli.layers import layer_app
 from onemap.cli.maps import map_app
 from onemap.cli.progress import console, progress_bar
 from onemap.cli.qc import qc as qc_command
@@ -36,6 +37,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(map_app, name="map")
 app.add_typer(documents_app, name="documents")
 app.add_typer(tiles_app, name="tiles")
+app.add_typer(layer_app, name="layer")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
                                                            "默认为本节点的内置 GeoPackage 存储")]
