@@ -14,6 +14,10 @@ A write — a new version by import, or a change of level (定密/解密, :mod:`
 5. a region-limited account writes only a layer lying wholly in its region: every feature of the current
    version and of the new data carries a code inside it, since a write replaces the whole layer.
 
+Every write to a layer's features or level comes through here: the importer (``POST /api/imports`` and
+``onemap import``) and :mod:`onemap.security.classification`. Nothing else writes a layer: the store has
+no delete, and QC's ``--fix`` writes a corrected copy, never the stored layer.
+
 ``writer`` None is the local console (``onemap import``), whose operator already holds the store and
 the records; rule 3 holds for it too. The version each layer was checked at goes to ``Store.commit``
 (``expected``): a layer changed meanwhile (say, raised to 秘密) is not overwritten on the old decision.
