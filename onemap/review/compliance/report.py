@@ -92,11 +92,16 @@ def write_json(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_pdf(review: Review, maps: ReportMaps, path: Path) -> Path:
-    """Write ``report.pdf`` from the HTML template with weasyprint (and ``report.html`` next to it)."""
-    html = _ENV.get_template("report.html").render(
+def render_html(review: Review, maps: ReportMaps) -> str:
+    """The report as HTML (the source of ``report.pdf``)."""
+    return _ENV.get_template("report.html").render(
         r=review.result, overview=maps.overview.to_svg() if maps.overview else "",
         conflicts=[(c, m.to_svg()) for c, m in maps.conflicts], css=RESULT_CLASS)
+
+
+def write_pdf(review: Review, maps: ReportMaps, path: Path) -> Path:
+    """Write ``report.pdf`` from the HTML template with weasyprint (and ``report.html`` next to it)."""
+    html = render_html(review, maps)
     path.with_suffix(".html").write_text(html, encoding="utf-8")
     import weasyprint
 
