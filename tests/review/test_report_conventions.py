@@ -3,13 +3,13 @@ particulars in the header when given, times in the node's time zone."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from docx import Document
 
-from onemap.review.compliance import review_project
+from onemap.review.compliance import load_boundary, review_project
+from onemap.review.compliance.header import given
 from onemap.review.compliance.report import build_maps, render_html, write_report
 from onemap.store import Store
 from tests.review.test_service import crossing_box, project
@@ -37,3 +37,40 @@ def test_reports_show_the_layers_fields_not_the_stores(conflicting: object, tmp_
     for text in (render_html(conflicting, build_maps(conflicting)), _docx_text(paths["report.docx"]),
                  paths["result.json"].read_text(encoding="utf-8")):
         assert not [name for name in INTERNAL if name in text]
+
+
+BUBIAO = """[属性描述]
+坐标系=2000国家大地坐标系
+几度分带=3
+带号=39
+项目名称=青岚县城东污水处理厂
+建设单位=青岚县城市建设投资有限公司
+[地块坐标]
+5,1.0000,01,一号地块,面,,公共设施用地,,@
+J1,1,3375000.000,39500000.000
+J2,1,3375000.000,39500200.000
+J3,1,3375200.000,39500200.000
+J4,1,3375200.000,39500000.000
+J1,1,3375000.000,39500000.000
+"""
+
+
+def test_the_header_names_the_project_its_builder_and_use(county: Store, tmp_path: Path) -> None:
+    review = review_project(county, load_boundary(BUBIAO), project_id="H-1")
+    assert {k: review.result["project"].get(k) for k in ("name", "builder", "purpose")} == {
+        "name": "青岚县城东污水处理厂", "builder": "青岚县城市建设投资有限公司", "purpose": "公共设施用地"}
+    html = render_html(review, build_maps(review))
+    for row in ("<th>项目名称</th><td>青岚县城东污水处理厂</td>",
+                "<th>建设单位</th><td>青岚县城市建设投资有限公司</td>", "<th>用途</th><td>公共设施用地</td>"):
+        assert row in html
+    docx = _docx_text(write_report(review, tmp_path, pdf=False)["report.docx"])
+    assert "青岚县城市建设投资有限公司" in docx and "公共设施用地" in docx
+    said = review_project(county, given(load_boundary(BUBIAO), purpose="排水设施用地", builder=" "), project_id="H-2")
+    assert said.result["project"]["purpose"] == "排水设施用地"
+    assert said.result["project"]["builder"] == "青岚县城市建设投资有限公司"  # a blank option says nothing
+
+
+def test_a_header_without_particulars_has_no_empty_rows(conflicting: object) -> None:
+    assert not {"name", "builder", "purpose"} & set(conflicting.result["project"])
+    html = render_html(conflicting, build_maps(conflicting))
+    assert "建设单位" not in html and "<th>用途</th>" not in html
