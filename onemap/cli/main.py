@@ -134,7 +134,7 @@ def import_(
                             valid_date=_parse_date(valid_date, "--valid-date"), note=note)
     try:
         with open_store(_store_url(store)) as opened, progress_bar("导入") as update:
-            report = import_path(path, opened, options, progress=update)
+            report = import_path(path, opened, options, progress=update, writer=None)  # the console
     except OnemapError as error:
         _audit_console(records, "layer:import", str(path), "failure", {"reason": error.log[:500]})
         _fail(error)
