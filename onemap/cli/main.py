@@ -172,6 +172,8 @@ def layers(
 
 
 def _catalog_table(records: list[dict], full: bool) -> Table:
+    from onemap.localtime import display
+
     table = Table(title="数据资源目录")
     columns = ["名称", "中文名", "分类", "年份", "坐标系", "要素数", "安全等级", "当前版本"]
     columns += ["来源部门", "范围", "版本历史"] if full else []
@@ -181,8 +183,8 @@ def _catalog_table(records: list[dict], full: bool) -> Table:
         row = [r["name"], r["title"], r["category"], str(r["year"] or ""), f"EPSG:{r['epsg']}",
                str(r["feature_count"]), r["security_level"], f"v{r['version']}"]
         if full:
-            history = "; ".join(f"v{v['version']} {v['created'][:10]} +{v['added']}/~{v['changed']}/-{v['removed']}"
-                                for v in r["versions"])
+            history = "; ".join(f"v{v['version']} {display(v['created'], label=False)[:10]} "
+                                f"+{v['added']}/~{v['changed']}/-{v['removed']}" for v in r["versions"])
             extent = ", ".join(f"{v:.1f}" for v in r["extent"]) if r["extent"] else ""
             row += [r["department"], extent, history]
         table.add_row(*row)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from onemap.localtime import display
 from onemap.review.compliance import load_boundary, review_project
 from onemap.review.compliance.header import given
 from onemap.review.compliance.report import build_maps, render_html, write_report
@@ -74,3 +75,12 @@ def test_a_header_without_particulars_has_no_empty_rows(conflicting: object) -> 
     assert not {"name", "builder", "purpose"} & set(conflicting.result["project"])
     html = render_html(conflicting, build_maps(conflicting))
     assert "建设单位" not in html and "<th>用途</th>" not in html
+
+
+def test_the_review_time_is_shown_in_the_nodes_zone(conflicting: object, tmp_path: Path) -> None:
+    computed = conflicting.result["computed"]
+    assert computed.endswith("+00:00")  # result.json keeps UTC
+    shown = display(computed)
+    assert shown.endswith("(北京时间)") and shown[:13] != computed.replace("T", " ")[:13]  # 8 hours on
+    assert f"<td>{shown}</td>" in render_html(conflicting, build_maps(conflicting))
+    assert shown in _docx_text(write_report(conflicting, tmp_path, pdf=False)["report.docx"])
