@@ -84,3 +84,10 @@ def test_the_review_time_is_shown_in_the_nodes_zone(conflicting: object, tmp_pat
     assert shown.endswith("(北京时间)") and shown[:13] != computed.replace("T", " ")[:13]  # 8 hours on
     assert f"<td>{shown}</td>" in render_html(conflicting, build_maps(conflicting))
     assert shown in _docx_text(write_report(conflicting, tmp_path, pdf=False)["report.docx"])
+
+
+def test_an_invalid_parcels_position_reads_x_north_y_east(county: Store) -> None:
+    bowtie = [(39500000, 3375000), (39500100, 3375100), (39500100, 3375000), (39500000, 3375100)]
+    (conclusion,) = review_project(county, bowtie, project_id="bad").result["conclusions"]
+    assert "位置 X(北)=3375050.000,Y(东)=39500050.000" in conclusion["message"]
+    assert conclusion["location"] == [39500050.0, 3375050.0]  # result.json keeps the data's (east, north) order

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 
 from onemap.errors import InputError
+from onemap.geometry import axes
 from onemap.geometry.area import ellipsoid_area, robust_ellipsoid_area
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.context import ReviewContext, twins_of
@@ -78,7 +79,7 @@ class Review:
 def _invalid_result(boundary: ProjectBoundary, project_id: str, context: ReviewContext) -> dict[str, Any]:
     conclusions = []
     for problem in boundary.problems:
-        where = f",位置 ({problem.location[0]:.3f}, {problem.location[1]:.3f})" if problem.location else ""
+        where = f",位置 {axes.text(*problem.location, boundary.crs.epsg)}" if problem.location else ""
         conclusions.append({"rule": "GEOMETRY_VALID", "title": "几何有效性", "result": INVALID,
                             "message": f"地块 {problem.parcel}:{problem.reason}{where}",
                             "location": list(problem.location) if problem.location else None})
