@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("onemap-data"), description="Folder of the embedded store and records")
     store: str | None = Field(None, description="Store URL; default gpkg://<data_dir>/store.gpkg")
     node_name: str = Field("本级节点", description="Name of this node (e.g. 某某县自然资源局)")
+    time_zone: str = Field("Asia/Shanghai", description="IANA time zone of the times reports, maps and the CLI show "
+                                                         "(stored times stay UTC)")
     standards_extra: list[Path] = Field(
         default_factory=list, description="Extra standards folders (province extensions), in priority order"
     )
@@ -47,6 +49,18 @@ class Settings(BaseSettings):
     qc_extra: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="A province's extra QC rule files (YAML/CSV), separated by os.pathsep"
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A zone the tz database knows (``Asia/Shanghai``, ``Asia/Urumqi`` …)."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区 ONEMAP_TIME_ZONE={value!r},应为 IANA 时区名,如 Asia/Shanghai") from None
+        return value
 
     @field_validator("qc_extra", mode="before")
     @classmethod

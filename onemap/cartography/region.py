@@ -64,17 +64,31 @@ def resolve_region(store: Store, code: str, *, as_of: date | None = None) -> Reg
         if units.empty:
             continue
         outline = shapely.union_all(shapely.make_valid(np.asarray(units.geometry.array)))
-        return Region(code, _name(units, spec, names, code), outline, store.entry(spec["layer"]).meta.epsg,
-                      spec["layer"])
+        name = str(units[spec["name_field"]].iloc[0]) if names and len(units) == 1 else \
+            region_name(store, code, as_of=as_of)
+        return Region(code, name, outline, store.entry(spec["layer"]).meta.epsg, spec["layer"])
     searched = [s for s in cartography_data()["regions"] if len(code) <= s["digits"] and store.has_layer(s["layer"])]
     if searched:
         raise NotFoundError(f"行政区划代码 {code} 不存在", f"no boundary for region {code}")
-    return Region(code, f"行政区 {code}")  # no boundary layer this fine: features are chosen by their codes
+    return Region(code, region_name(store, code, as_of=as_of))  # no boundary this fine: features chosen by codes
 
 
-def _name(units, spec: dict, names: list[str], code: str) -> str:
-    if names and len(units) == 1:
-        return str(units[spec["name_field"]].iloc[0])
+def region_name(store: Store, code: str, *, as_of: date | None = None) -> str:
+    """The name of region ``code`` from a layer carrying its own code and name (``region_names``), else
+    ``行政区 <code>``: a county made of its 乡镇 is named 青岚县 by its planning layers."""
+    for spec in cartography_data().get("region_names", []):
+        if not store.has_layer(spec["layer"]):
+            continue
+        columns = store.columns(spec["layer"])
+        if spec["field"] not in columns or spec["name_field"] not in columns:
+            continue
+        frame = store.select(spec["layer"], [spec["field"], spec["name_field"]], as_of=as_of)
+        codes = frame[spec["field"]].astype("string").str.strip()
+        same = (codes == code) | (codes.str.startswith(code) & codes.str.slice(len(code)).str.fullmatch("0+"))
+        names = frame.loc[same.fillna(False).to_numpy(), spec["name_field"]].dropna().astype(str).str.strip()
+        names = names[names != ""]
+        if len(names):
+            return str(names.value_counts().index[0])
     return f"行政区 {code}"
 
 

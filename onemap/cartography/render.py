@@ -11,7 +11,6 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +31,7 @@ from onemap.cartography.request import MapRequest
 from onemap.cartography.template import MapLayer, MapTemplate, parse_template
 from onemap.errors import InputError
 from onemap.geometry.crs import accepted_crs
+from onemap.localtime import today
 from onemap.store import Store
 
 MM_PER_INCH = 25.4
@@ -280,10 +280,10 @@ def _draw_texts(figure: Figure, template: MapTemplate, layers: list[DrawnLayer],
     subtitle = _substitute(template.subtitle, region) if template.subtitle else region.name
     figure.text(0.5, 1 - 16 / height, subtitle, ha="center", va="top", fontsize=10, color="#303030")
     sources = ";".join(f"{d.title}({d.spec.name} 第{d.version}版)" for d in layers)
-    today = datetime.now(UTC).date().isoformat()
+    made = today().isoformat()  # the node's date: a sheet made at 00:30 北京时间 is dated that day
     known = accepted_crs().get(epsg)
     crs = known.label_zh if known else f"EPSG:{epsg}"
     left = f"坐标系:{crs}    比例尺 1:{scale:,}    数据来源:{sources}"
     figure.text(14 / width, 5 / height, left, ha="left", va="bottom", fontsize=6.5, color="#303030")
-    right = f"{template.author + '  ' if template.author else ''}制图日期:{today}"
+    right = f"{template.author + '  ' if template.author else ''}制图日期:{made}"
     figure.text(1 - 14 / width, 5 / height, right, ha="right", va="bottom", fontsize=6.5, color="#303030")

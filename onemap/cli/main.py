@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.documents import documents_app
+from onemap.cli.layers import layer_app
 from onemap.cli.maps import map_app
 from onemap.cli.progress import capture_library_warnings, console, out, progress_bar, report_library_warnings
 from onemap.cli.qc import qc as qc_command
@@ -52,6 +53,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(map_app, name="map")
 app.add_typer(documents_app, name="documents")
 app.add_typer(tiles_app, name="tiles")
+app.add_typer(layer_app, name="layer")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"
                                                            "默认为本节点的内置 GeoPackage 存储")]
@@ -148,7 +150,7 @@ def import_(
                             valid_date=_parse_date(valid_date, "--valid-date"), note=note)
     try:
         with open_store(_store_url(store)) as opened, progress_bar("导入") as update:
-            report = import_path(path, opened, options, progress=update)
+            report = import_path(path, opened, options, progress=update, writer=None)  # the console
     except OnemapError as error:
         _audit_console(records, "layer:import", str(path), "failure", {"reason": error.log[:500]})
         _fail(error)
@@ -186,6 +188,8 @@ def layers(
 
 
 def _catalog_table(records: list[dict], full: bool) -> Table:
+    from onemap.localtime import display
+
     table = Table(title="数据资源目录")
     columns = ["名称", "中文名", "分类", "年份", "坐标系", "要素数", "安全等级", "当前版本"]
     columns += ["来源部门", "范围", "版本历史"] if full else []
@@ -195,8 +199,8 @@ def _catalog_table(records: list[dict], full: bool) -> Table:
         row = [r["name"], r["title"], r["category"], str(r["year"] or ""), f"EPSG:{r['epsg']}",
                str(r["feature_count"]), r["security_level"], f"v{r['version']}"]
         if full:
-            history = "; ".join(f"v{v['version']} {v['created'][:10]} +{v['added']}/~{v['changed']}/-{v['removed']}"
-                                for v in r["versions"])
+            history = "; ".join(f"v{v['version']} {display(v['created'], label=False)[:10]} "
+                                f"+{v['added']}/~{v['changed']}/-{v['removed']}" for v in r["versions"])
             extent = ", ".join(f"{v:.1f}" for v in r["extent"]) if r["extent"] else ""
             row += [r["department"], extent, history]
         table.add_row(*row)

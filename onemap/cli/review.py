@@ -30,6 +30,9 @@ def check_project(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="是否生成 report.pdf")] = True,
     save: Annotated[bool, typer.Option("--save/--no-save", help="是否按项目编号保存审查记录(业务记录库)")] = True,
     records: Annotated[str | None, typer.Option("--records", help="业务记录库地址;默认为本节点的记录库")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="项目名称(写入报告表头);默认取坐标文件中的")] = None,
+    builder: Annotated[str | None, typer.Option("--builder", help="建设单位(写入报告表头)")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="用途(写入报告表头);默认取地块用途")] = None,
 ) -> None:
     """项目合规性审查:叠加三条控制线、现状与规划,按规则给出结论并出具报告。
 
@@ -40,6 +43,7 @@ def check_project(
     from onemap.records.database import default_records_url
     from onemap.review.compliance import load_boundary, save_result
     from onemap.review.compliance.context import ReviewContext
+    from onemap.review.compliance.header import given
     from onemap.review.compliance.report import write_report
     from onemap.review.compliance.service import review_project
     from onemap.store import open_store
@@ -47,7 +51,8 @@ def check_project(
     try:
         with progress_bar("合规性审查") as update, open_store(store or get_settings().store_url) as opened:
             update("读取项目范围", 0.05)
-            boundary = load_boundary(path, crs=crs, encoding=encoding)
+            boundary = given(load_boundary(path, crs=crs, encoding=encoding), name=name, builder=builder,
+                             purpose=purpose)
             update("读取管控图层", 0.2)
             context = ReviewContext(opened, rules)
             update("叠加分析", 0.5)

@@ -18,6 +18,8 @@ from onemap.ingest.prepare import build_batch, choose_key_field
 from onemap.ingest.reader import ReadLayer, SourceLayer, discover, read_layer
 from onemap.security.clearance import assert_storable
 from onemap.security.settings import SecuritySettings
+from onemap.security.users import User
+from onemap.security.write_access import authorize_import, writable_layers
 from onemap.standards.codes import catalog_categories, security_rank
 from onemap.standards.registry import get_table
 from onemap.store import LayerBatch, LayerMeta, Store, VersionInfo
@@ -179,8 +181,12 @@ def _duplicate_key_warning(frame: pd.DataFrame, key_field: str | None) -> list[s
 
 def import_path(path: Path, store: Store, options: ImportOptions | None = None, *,
                 progress: Progress | None = None, settings: Settings | None = None,
-                security: SecuritySettings | None = None) -> ImportReport:
-    """Import every layer of ``path`` (or ``options.layer``) as new versions, in one transaction."""
+                security: SecuritySettings | None = None, writer: User | None = None) -> ImportReport:
+    """Import every layer of ``path`` (or ``options.layer``) as new versions, in one transaction.
+
+    ``writer`` is the signed-in account (None: the local console); its clearance and region decide
+    which layers it may write (:mod:`onemap.security.write_access`), and no import lowers a level.
+    """
     options = options or ImportOptions()
     settings = settings or get_settings()
     notify = progress or (lambda _step, _fraction: None)
@@ -194,7 +200,7 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
             if not sources:
                 raise InputError(f"数据中没有图层 {options.layer}", f"no layer {options.layer} in {path}")
         batches, reports = [], []
-        catalog = {entry.meta.name: entry.meta for entry in store.catalog()}
+        catalog = writable_layers(store, writer, security)  # a hidden layer's metadata is never consulted
         for index, source in enumerate(sources):
             notify(f"读取 {source.label}", 0.1 + 0.6 * index / len(sources))
             read = read_layer(source, settings, options.encoding)
@@ -202,7 +208,8 @@ def import_path(path: Path, store: Store, options: ImportOptions | None = None, 
                                      security=security, keeps_heights=store.keeps_heights)
             batches.append(batch)
             reports.append(report)
+        expected = authorize_import(store, batches, writer=writer, settings=security)
         notify("写入存储(单一事务)", 0.75)
-        versions = store.commit(batches)
+        versions = store.commit(batches, expected=expected)
         notify("完成", 1.0)
     return ImportReport(versions, reports)

@@ -592,8 +592,13 @@ class Store(ABC):
                      .where(*conditions).order_by(table.c[FID]))
         return self._fetch_attributes(name, statement, list(dict.fromkeys(columns)))
 
-    def commit(self, batches: list[LayerBatch]) -> list[VersionInfo]:
-        """Store a new version of each layer, all in one transaction."""
+    def commit(self, batches: list[LayerBatch], *, expected: dict[str, int] | None = None) -> list[VersionInfo]:
+        """Store a new version of each layer, all in one transaction.
+
+        ``expected`` maps each layer to the version a write was authorised against (0: a new layer,
+        :mod:`onemap.security.write_access`); a layer that moved since raises ConflictError, so a level
+        raised meanwhile is never overwritten by a writer checked against the old one.
+        """
         names = [b.meta.name for b in batches]
         if len(set(names)) != len(names):
             raise ConflictError(f"同一次导入中图层名称重复:{names}", f"duplicate layer names {names}")
@@ -603,6 +608,9 @@ class Store(ABC):
         plans = []
         for batch in batches:
             base = versions.get(batch.meta.name, 0)
+            if expected is not None and expected.get(batch.meta.name) != base:
+                raise ConflictError(f"图层 {batch.meta.name} 已被其他导入更新,请重试",
+                                    f"{batch.meta.name}: authorised at {expected.get(batch.meta.name)}, now {base}")
             current = self._keys_at(batch.meta.name, base) if base else pd.DataFrame({KEY: [], HASH: []})
             plans.append(plan_version(batch, base, current))
         self._catalog_memo = None

@@ -1,4 +1,8 @@
-"""导入 over HTTP: upload a delivery (zip, gpkg, geojson) and import it as new versions."""
+"""导入 over HTTP: upload a delivery (zip, gpkg, geojson) and import it as new versions.
+
+The import decides who may write which layer (:mod:`onemap.security.write_access`): a layer above the
+caller's clearance or outside its region is "not found"; an upload never lowers a level.
+"""
 
 import shutil
 import tempfile
@@ -59,7 +63,7 @@ def upload(
         with path.open("wb") as target:
             shutil.copyfileobj(file.file, target, length=1024 * 1024)
         try:
-            report = import_path(path, store, options, settings=ctx.settings, security=ctx.security)
+            report = import_path(path, store, options, settings=ctx.settings, security=ctx.security, writer=user)
         except OnemapError as error:
             with ctx.records.begin() as conn:
                 audit.record(conn, user=user, ip=ip, action="layer:import", object=file.filename or "",

@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 import xlsxwriter
 
+from onemap.geometry import axes
 from onemap.qc.model import CATEGORY_ZH, Finding, QCResult
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -47,11 +48,13 @@ def write_xlsx(result: QCResult, path: Path) -> Path:
     with xlsxwriter.Workbook(str(path)) as book:
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         sheet = book.add_worksheet("错误清单")
-        header = ["序号", "规则", "规则名称", "类别", "严重程度", "图层", "标识码", "要素号", "说明", "位置X", "位置Y"]
+        header = ["序号", "规则", "规则名称", "类别", "严重程度", "图层", "标识码", "要素号", "说明",
+                  *(f"位置{label}" for label in axes.labels(result.epsg))]  # X north, Y east as surveyors read
         sheet.write_row(0, 0, header, bold)
         for row, f in enumerate(result.findings, start=1):
             point = shapely.point_on_surface(f.geometry) if _geojson(f.geometry) else None
-            xy = ["", ""] if point is None or shapely.is_empty(point) else [round(point.x, 3), round(point.y, 3)]
+            xy = ["", ""] if point is None or shapely.is_empty(point) else \
+                [value for _, value in axes.surveyed(point.x, point.y, result.epsg)]
             sheet.write_row(row, 0, [row, f.rule, titles.get(f.rule, ""), CATEGORY_ZH.get(f.category, f.category),
                                      SEVERITY_ZH.get(f.severity, f.severity), f.layer, ",".join(f.keys),
                                      ",".join(map(str, f.fids)), f.message, *xy])

@@ -9,6 +9,8 @@ from typing import Any
 import jinja2
 import shapely
 
+from onemap.geometry import axes
+from onemap.localtime import display
 from onemap.qc.dataset import Dataset
 from onemap.qc.model import CATEGORIES, CATEGORY_ZH, QCResult
 from onemap.qc.output.files import SEVERITY_ZH
@@ -27,11 +29,12 @@ def _counts(findings: list, attr: str, value: str) -> dict[str, int]:
             "warnings": sum(f.severity == "warning" for f in chosen)}
 
 
-def _location(geometry: Any) -> tuple[float, float] | None:
+def _location(geometry: Any, epsg: int | None) -> str | None:
+    """Where an error is, as surveyors read it (X north, Y east; or 经度/纬度)."""
     if geometry is None or shapely.is_empty(geometry):
         return None
     point = shapely.point_on_surface(geometry)
-    return (round(point.x, 3), round(point.y, 3)) if not shapely.is_empty(point) else None
+    return axes.text(point.x, point.y, epsg) if not shapely.is_empty(point) else None
 
 
 def report_context(result: QCResult, dataset: Dataset | None) -> dict[str, Any]:
@@ -46,10 +49,11 @@ def report_context(result: QCResult, dataset: Dataset | None) -> dict[str, Any]:
     items = [{"rule": f.rule, "title": titles.get(f.rule, ""), "severity": f.severity,
               "severity_zh": SEVERITY_ZH.get(f.severity, f.severity), "message": f.message,
               "category": CATEGORY_ZH.get(f.category, f.category), "layer": f.layer,
-              "key_text": "、".join(f.keys) or "—", "xy": _location(f.geometry), "map": error_map(f, dataset)}
+              "key_text": "、".join(f.keys) or "—", "position": _location(f.geometry, result.epsg),
+              "map": error_map(f, dataset)}
              for f in findings[:MAX_DETAILED]]
     return {"ruleset": result.ruleset, "ruleset_title": title, "ruleset_version": result.ruleset_version,
-            "input": result.input, "started": result.started, "seconds": result.seconds,
+            "input": result.input, "started": display(result.started), "seconds": result.seconds,
             "crs": f"EPSG:{result.epsg}" if result.epsg else "未识别", "errors": summary["errors"],
             "warnings": summary["warnings"],
             "by_category": [{"name": CATEGORY_ZH[c], **_counts(findings, "category", c)} for c in CATEGORIES],

@@ -77,6 +77,12 @@ def _repaired(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
+def _reported(column: str) -> bool:
+    """Whether a report shows ``column``: the layer's own fields, never the store's (``_key``, ``_hash``,
+    ``_vfrom``, ``_vto``, ``_valid``, ``_ellipsoid_area``: bookkeeping a bureau's reader cannot interpret)."""
+    return column != "geometry" and not column.startswith("_")
+
+
 def layer_columns(store: Store, spec: LayerSpec) -> list[str]:
     """The attribute columns the review reads from ``spec.layer`` (those of the rules file that exist)."""
     available = store.columns(spec.layer)
@@ -96,8 +102,7 @@ def read_layer(store: Store, spec: LayerSpec, version: int, epsg: int, columns: 
     classes = frame[spec.class_field].astype(str).to_numpy() if spec.class_field in frame.columns else None
     attributes = [] if spec.class_field else [
         {k: _json_value(v) for k, v in row.items()}
-        for row in frame.drop(columns=[c for c in ("geometry", KEY, "_valid") if c in frame.columns])
-        .to_dict("records")]
+        for row in frame[[c for c in frame.columns if _reported(c)]].to_dict("records")]
     share, deducted = _deduction(spec, frame)
     return LayerData(spec, epsg, version, frame[KEY].astype(str).to_numpy(), attributes, classes, geoms,
                      shapely.STRtree(geoms), share, deducted)

@@ -20,6 +20,7 @@ from onemap.errors import InputError
 from onemap.review.compliance.batch import check_batch
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.context import ReviewContext, shared_context
+from onemap.review.compliance.header import given
 from onemap.review.compliance.history import result_region, save_result
 from onemap.review.compliance.many import check_projects
 from onemap.review.compliance.ondemand import REPORT_FILES
@@ -45,10 +46,13 @@ def _boundary_input(inputs: dict[str, Any]) -> Any:
     return value
 
 
-def _text(inputs: dict[str, Any], name: str) -> str | None:
+PARTICULARS = {"name": "project_name", "builder": "builder", "purpose": "purpose"}  # header key → process input
+
+
+def _text(inputs: dict[str, Any], name: str, max_length: int = 64) -> str | None:
     value = inputs.get(name)
-    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
-        raise InputError(f"输入参数 {name} 应为不超过 64 字的文本", f"bad input {name}: {value!r}")
+    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= max_length):
+        raise InputError(f"输入参数 {name} 应为不超过 {max_length} 字的文本", f"bad input {name}: {value!r}")
     return value
 
 
@@ -120,7 +124,8 @@ def _save(ctx: RunContext, reviews: list[tuple[dict[str, Any], ProjectBoundary]]
 
 
 def _run_one(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
-    boundary = load_boundary(_boundary_input(inputs), crs=_text(inputs, "crs"))
+    boundary = given(load_boundary(_boundary_input(inputs), crs=_text(inputs, "crs")),
+                     **{key: _text(inputs, field, 200) for key, field in PARTICULARS.items()})
     context = shared_context(store, audience=ctx.user, visible=_visible(ctx))
     review = review_project(store, boundary, project_id=_text(inputs, "project_id"), context=context)
     _check_region(review.result, inputs.get("region"))
@@ -184,6 +189,10 @@ COMPLIANCE_PROCESS = Process(
         "project_id": _input("项目编号", {"type": "string", "maxLength": 64, "pattern": r"^[\w-][\w.-]{0,63}$"},
                              "默认取坐标文件中的项目编号或自动生成;同一编号的多次审查都保存在项目历史中"),
         "crs": _input("坐标系", {"type": "string", "maxLength": 64}, "输入未带坐标系时指定,如 EPSG:4527"),
+        "project_name": _input("项目名称", {"type": "string", "maxLength": 200},
+                               "写入报告表头;默认取坐标文件中的项目名称"),
+        "builder": _input("建设单位", {"type": "string", "maxLength": 200}, "写入报告表头"),
+        "purpose": _input("用途", {"type": "string", "maxLength": 200}, "写入报告表头;默认取地块用途"),
         "project_key": _input("项目编号字段(批量)", {"type": "string", "maxLength": 64},
                               "批量审查:FeatureCollection 中标识项目的属性名,如 XMBH;同值的要素为同一项目的地块"),
         "region": _input("行政区划代码", {"type": "string", "pattern": "^[0-9]{2,12}$"},

@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 import shapely
 
+from onemap.localtime import display
 from onemap.review.compliance.maps import STYLES, Map, MapLayer, context_layer, window_of
 from onemap.review.compliance.overlay import reproject
 from onemap.review.compliance.service import Review
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 RESULT_CLASS = {"符合": "ok", "需说明": "warn", "不符合": "bad", "无效几何": "bad"}
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("onemap.review.compliance", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
+_ENV.filters["local_time"] = display  # 审查时间 in the node's time zone; result.json keeps UTC
 
 
 @dataclass
@@ -92,11 +94,16 @@ def write_json(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_pdf(review: Review, maps: ReportMaps, path: Path) -> Path:
-    """Write ``report.pdf`` from the HTML template with weasyprint (and ``report.html`` next to it)."""
-    html = _ENV.get_template("report.html").render(
+def render_html(review: Review, maps: ReportMaps) -> str:
+    """The report as HTML (the source of ``report.pdf``)."""
+    return _ENV.get_template("report.html").render(
         r=review.result, overview=maps.overview.to_svg() if maps.overview else "",
         conflicts=[(c, m.to_svg()) for c, m in maps.conflicts], css=RESULT_CLASS)
+
+
+def write_pdf(review: Review, maps: ReportMaps, path: Path) -> Path:
+    """Write ``report.pdf`` from the HTML template with weasyprint (and ``report.html`` next to it)."""
+    html = render_html(review, maps)
     path.with_suffix(".html").write_text(html, encoding="utf-8")
     import weasyprint
 

@@ -11,6 +11,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from onemap.localtime import display
 from onemap.review.compliance.maps import Map
 
 FONT = "Noto Sans CJK SC"
@@ -46,10 +47,12 @@ def write_docx(result: dict[str, Any], maps: Any, path: Path) -> Path:
     project = result["project"]
     document.add_heading("建设项目国土空间规划合规性审查报告", level=0)
     _table(document, ["项目", "内容"], [
-        ["项目编号", project["id"]], ["项目范围来源", f"{project.get('source') or '—'}({project['crs']})"],
+        *([["项目名称", project["name"]]] if project.get("name") else []), ["项目编号", project["id"]],
+        *([[title, project[key]] for key, title in (("builder", "建设单位"), ("purpose", "用途")) if project.get(key)]),
+        ["项目范围来源", f"{project.get('source') or '—'}({project['crs']})"],
         ["项目用地面积", f"{project['area_m2']:.2f} 平方米({project['area_ha']:.4f} 公顷,{project['area_mu']:.4f} 亩)"],
         ["审查结论", result["result"]], ["审查规则", f"{result['rules']['title']}(版本 {result['rules']['version']})"],
-        ["数据版本", result["store_version"]], ["审查时间", result["computed"]]])
+        ["数据版本", result["store_version"]], ["审查时间", display(result["computed"])]])
     document.add_heading("一、审查结论", level=1)
     _table(document, ["规则", "结论", "说明"], [[c["title"], c["result"], c["message"]] for c in result["conclusions"]])
     document.add_heading("二、地块", level=1)

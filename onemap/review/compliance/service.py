@@ -22,9 +22,11 @@ import numpy as np
 import shapely
 
 from onemap.errors import InputError
+from onemap.geometry import axes
 from onemap.geometry.area import ellipsoid_area, robust_ellipsoid_area
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.context import ReviewContext, twins_of
+from onemap.review.compliance.header import project_header
 from onemap.review.compliance.overlay import (
     LayerData,
     Pieces,
@@ -77,7 +79,7 @@ class Review:
 def _invalid_result(boundary: ProjectBoundary, project_id: str, context: ReviewContext) -> dict[str, Any]:
     conclusions = []
     for problem in boundary.problems:
-        where = f",位置 ({problem.location[0]:.3f}, {problem.location[1]:.3f})" if problem.location else ""
+        where = f",位置 {axes.text(*problem.location, boundary.crs.epsg)}" if problem.location else ""
         conclusions.append({"rule": "GEOMETRY_VALID", "title": "几何有效性", "result": INVALID,
                             "message": f"地块 {problem.parcel}:{problem.reason}{where}",
                             "location": list(problem.location) if problem.location else None})
@@ -88,8 +90,8 @@ def _invalid_result(boundary: ProjectBoundary, project_id: str, context: ReviewC
 def _envelope(project_id: str, boundary: ProjectBoundary, area: float, parcels: list, layers: list,
               conclusions: list, context: ReviewContext) -> dict[str, Any]:
     worst = max((c["result"] for c in conclusions), key=SEVERITY.__getitem__, default="符合")
-    return {"project": {"id": project_id, **area_units(area), "crs": f"EPSG:{boundary.crs.epsg}",
-                        "source": boundary.source, "parcels": parcels},
+    return {"project": {"id": project_id, **project_header(boundary), **area_units(area),
+                        "crs": f"EPSG:{boundary.crs.epsg}", "source": boundary.source, "parcels": parcels},
             "result": worst, "layers": layers, "conclusions": conclusions,
             "rules": {"title": context.rules.title, "version": context.rules.version, "source": context.rules.origin},
             "store_version": context.store_version, "computed": datetime.now(UTC).isoformat(timespec="seconds")}
