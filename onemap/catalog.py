@@ -69,3 +69,13 @@ def visible_entry(store: Store, name: str, user: User, settings: SecuritySetting
         if entry.meta.name == name:
             return entry
     raise NotFoundError(f"图层不存在:{name}", f"no visible layer {name} for {user.username}")
+
+
+def access_marks(entry: CatalogEntry, user: User, settings: SecuritySettings | None = None) -> dict[str, bool]:
+    """What ``user`` may open of a listed layer: its features (``layer:read``) and its map tiles (``tiles:read``).
+
+    The catalog lists every layer the user may browse; a client (GDAL, QGIS, the web app) reads this mark
+    instead of meeting a 404 on the items of a layer it may only see as a map.
+    """
+    return {"features": can_read_layer(user, entry.meta, action="layer:read", settings=settings),
+            "tiles": can_read_layer(user, entry.meta, action="tiles:read", settings=settings)}

@@ -16,6 +16,7 @@ from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import shown_entry, visible_entries
 from onemap.security import User
+from onemap.security.clearance import can_read_layer
 from onemap.services import export
 from onemap.services import features as service
 from onemap.services.ogc_crs import CRS84, parse_crs, storage_crs, supported_crs
@@ -50,10 +51,13 @@ def collection(request: Request, entry: CatalogEntry) -> dict:
     }
 
 
-@router.get("/collections", summary="数据集合(当前用户可见的图层)", responses=html.HTML_RESPONSE)
+@router.get("/collections", summary="数据集合(当前用户可查询要素的图层)", responses=html.HTML_RESPONSE)
 def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
+    # Feature collections a client (GDAL/QGIS OAPIF) will open: only layers whose items the user may read;
+    # layers offered as a map only stay in /api/catalog (marked) and in WMTS.
     security = context(request).security
-    entries = [shown_entry(e, user, security) for e in visible_entries(store, user, security)]
+    entries = [shown_entry(e, user, security) for e in visible_entries(store, user, security)
+               if can_read_layer(user, e.meta, action="layer:read", settings=security)]
     body = {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
             "links": [link(url(request, "/ogc/collections"), "self")]}
     return html.respond(request, f, body, "collections.html", title="数据集合")
