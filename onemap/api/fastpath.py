@@ -3,7 +3,8 @@
 ``GET /ogc/collections/{name}/tiles/{tms}/{z}/{row}/{col}`` (no query, or ``f=mvt``) is answered here
 when every check passes on data already in memory or on disk: a session in the session cache (or no
 token: the public), no 行政区划 scope, the layer in the catalog snapshot, clearance and ``tiles:read``
-permission (:func:`onemap.security.clearance.can_read_layer`, the same rule as the route), and the tile
+permission on the current version (:func:`onemap.security.clearance.can_read_version`, the same rule as
+the route) with ``layer:read`` too (the cached tile carries every attribute), and the tile
 file of the layer's current version in the tile cache. Reads of non-public layers go to the aggregated
 read audit exactly as on the route. Anything else — a miss, a token not yet resolved, an error — falls
 through to the normal route, which gives the full answer (generation, 401/404, OGC exception JSON).
@@ -27,7 +28,7 @@ from onemap.api.ogc.tile_http import status_of, tile_headers
 from onemap.api.overload import FAST_LANE_THREADS
 from onemap.api.stores import StorePool
 from onemap.security import User
-from onemap.security.clearance import can_read_layer
+from onemap.security.clearance import can_read_version, tile_attributes
 from onemap.services.tiles.cache import TileKey
 from onemap.standards.codes import security_rank
 from onemap.store import CatalogEntry
@@ -132,7 +133,7 @@ class CachedTiles:
             return False
         name, tms_id, z, row, col = match.groups()
         entry = (await self._entries(ctx)).get(name)
-        if entry is None or not can_read_layer(user, entry.meta, action="tiles:read", settings=ctx.security):
+        if entry is None or not _full_tile(user, entry, ctx):
             return False
         version = entry.current.version
         key = TileKey(ctx.store_url, name, version, tms_id, int(z), int(col), int(row), "mvt", None)
@@ -150,6 +151,13 @@ class CachedTiles:
         await _send_tile(send, data, version, headers.get(b"if-none-match", b"").decode("latin-1"),
                          head=scope["method"] == "HEAD")
         return True
+
+
+def _full_tile(user: User, entry: CatalogEntry, ctx: AppContext) -> bool:
+    """Whether ``user`` may have the cached default tile: its current version readable with ``tiles:read``
+    and every attribute (``layer:read``); anything less is the route's to decide and trim."""
+    return (can_read_version(user, entry.meta, entry.current, action="tiles:read", settings=ctx.security)
+            and tile_attributes(user, entry.meta, settings=ctx.security) is None)
 
 
 async def _send_tile(send: Send, data: bytes, version: int, if_none_match: str, *, head: bool) -> None:

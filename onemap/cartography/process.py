@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from onemap.cartography.request import MapRequest
@@ -34,6 +35,12 @@ def map_request(inputs: dict[str, Any]) -> MapRequest:
     if region is not None and not isinstance(region, str):
         raise InputError("专题图的制图区域应为行政区划代码", "map region must be a code")
     return MapRequest(template, region=region, versions=_versions(inputs), as_of=read.day(inputs, "as_of"))
+
+
+def map_reads(request: MapRequest) -> list[tuple[str, int | None, date | None]]:
+    """The layer versions a map draws, as :func:`onemap.cartography.render` picks them (for access checks)."""
+    as_of = request.as_of or request.template.as_of
+    return [(spec.name, request.versions.get(spec.name, spec.version), as_of) for spec in request.template.layers]
 
 
 def _run(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
@@ -70,4 +77,5 @@ THEMATIC_MAP_PROCESS = register(Process(
         "summary": {"title": "制图摘要", "schema": {"type": "object", "contentMediaType": "application/json"}},
     },
     run=_run,
+    reads=lambda inputs: map_reads(map_request(inputs)),
 ))

@@ -8,6 +8,10 @@ summary row records their number, first and last time and addresses (``detail.re
 ordinary rows of the hash chain. Summaries are written by :meth:`ReadAudit.flush` (a background thread
 of the server every few seconds, and at shutdown); a process killed outright loses at most the counts of
 its open windows, never the first read. Each server process aggregates on its own.
+
+Refused reads of non-public layers (a layer or version above the reader's clearance, a missing
+permission) are aggregated the same way with ``result="denied"``: a probe of a 秘密 layer's paths leaves
+one row per (user, layer, action) and window, with the count of its attempts.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class PendingRow:
     action: str
     object: str
     detail: dict[str, Any]
+    result: str = "success"
 
 
 class ReadAudit:
@@ -55,21 +60,21 @@ class ReadAudit:
 
     def __init__(self, engine: Engine, *, monotonic=time.monotonic) -> None:
         self.engine, self._monotonic = engine, monotonic
-        self._windows: dict[tuple[str, str, str], _Window] = {}
+        self._windows: dict[tuple[str, str, str, str], _Window] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- bookkeeping (no I/O) ------------------------------------------------------------------
     def note(self, *, user: User | str, ip: str, action: str, object: str,
-             detail: dict[str, Any] | None = None) -> list[PendingRow]:
-        """Count one successful read; the rows that must be written now (often none)."""
+             detail: dict[str, Any] | None = None, result: str = "success") -> list[PendingRow]:
+        """Count one read (``result`` "success", or "denied" for a refused one); the rows to write now."""
         username = user.username if isinstance(user, User) else user
         window = aggregate_seconds(action)
         detail = dict(detail or {})
         if window <= 0:
-            return [PendingRow(username, ip, action, object, detail)]
-        key, now = (username, object, action), self._monotonic()
+            return [PendingRow(username, ip, action, object, detail, result)]
+        key, now = (username, object, action, result), self._monotonic()
         with self._lock:
             current = self._windows.get(key)
             if current is not None and now - current.opened < window:
@@ -80,15 +85,15 @@ class ReadAudit:
                 return []
             self._windows[key] = _Window(now, clock.now(), detail, ips=[ip])
         rows = [self._summary(key, current)] if current is not None and current.repeated else []
-        return [*rows, PendingRow(username, ip, action, object, {**detail, "window_seconds": window})]
+        return [*rows, PendingRow(username, ip, action, object, {**detail, "window_seconds": window}, result)]
 
-    def _summary(self, key: tuple[str, str, str], window: _Window) -> PendingRow:
-        username, obj, action = key
+    def _summary(self, key: tuple[str, str, str, str], window: _Window) -> PendingRow:
+        username, obj, action, result = key
         last = window.last_at or window.first_at
         detail = {**window.detail, "repeated": window.repeated, "window_seconds": aggregate_seconds(action),
                   "first_at": window.first_at.astimezone(UTC).isoformat(timespec="seconds"),
                   "last_at": last.astimezone(UTC).isoformat(timespec="seconds"), "ips": window.ips}
-        return PendingRow(username, ",".join(window.ips)[:64], action, obj, detail)
+        return PendingRow(username, ",".join(window.ips)[:64], action, obj, detail, result)
 
     def due(self, *, everything: bool = False) -> list[PendingRow]:
         """Summary rows of windows that have ended (all open windows with ``everything``)."""
@@ -109,7 +114,7 @@ class ReadAudit:
         with self.engine.begin() as conn:
             for row in rows:
                 audit.record(conn, user=row.username, ip=row.ip, action=row.action, object=row.object,
-                             result="success", detail=row.detail)
+                             result=row.result, detail=row.detail)
 
     def record(self, **kwargs: Any) -> None:
         """:meth:`note` and write what is due at once (for synchronous callers)."""

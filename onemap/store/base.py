@@ -423,7 +423,7 @@ class Store(ABC):
     def resolve_version(self, name: str, version: int | None = None,
                         as_of: date | datetime | None = None) -> int:
         """The version number for an explicit version, a date (数据时点 or import time), or current."""
-        return _pick_version(self.entry(name), version, as_of)
+        return pick_version(self.entry(name), version, as_of)
 
     def version_fact(self, name: str, version: int, fact: str) -> str | None:
         """A derived property of one layer version (e.g. its 覆盖 coverage check), or None when not known.
@@ -485,7 +485,7 @@ class Store(ABC):
                 as_of: date | datetime | None = None) -> gpd.GeoDataFrame:
         """The one feature with ``_key`` (a str, e.g. its BSM) or row id (an int), as a one-row frame."""
         entry = self.entry(name)
-        query = _Query(_pick_version(entry, version, as_of), entry.meta.epsg, key=fid_or_key, limit=1)
+        query = _Query(pick_version(entry, version, as_of), entry.meta.epsg, key=fid_or_key, limit=1)
         frame = self._run(name, query).frame
         if frame.empty:
             raise NotFoundError(f"图层 {name} 中没有要素 {fid_or_key}", f"{name}: no feature {fid_or_key!r}")
@@ -499,7 +499,7 @@ class Store(ABC):
                                   or not 0 <= after <= MAX_FID):
             raise InputError(f"分页游标不合法:须为 0–{MAX_FID} 之间的整数", f"bad after {str(after)[:40]}")
         entry = self.entry(name)
-        return _Query(_pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
+        return _Query(pick_version(entry, version, as_of), entry.meta.epsg, _check_box(bbox) if bbox else None,
                       filter, after, limit, None if columns is None else tuple(columns))
 
     def _layer_shape(self, name: str) -> tuple[dict[str, str], sa.Table]:
@@ -668,7 +668,7 @@ def _version_date(info: VersionInfo) -> datetime:
     return _as_datetime(info.created)
 
 
-def _pick_version(entry: CatalogEntry, version: int | None, as_of: date | datetime | None) -> int:
+def pick_version(entry: CatalogEntry, version: int | None, as_of: date | datetime | None) -> int:
     """The version number for an explicit version, a date (数据时点 or import time), or current."""
     name, history = entry.meta.name, entry.history
     if version is not None:

@@ -1,15 +1,22 @@
-"""Who may read which layer, and which of its features: clearance, permission, 行政区划 scope."""
+"""Who may read which layer, and which of its versions and features: clearance, permission, 行政区划 scope.
+
+The decisions are :mod:`onemap.security.clearance`'s; this module applies them to a request and audits
+reads of non-public layers, refused ones too (aggregated, :mod:`onemap.security.read_audit`).
+"""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from fastapi import Request
 
 from onemap.api.context import client_ip, context
 from onemap.catalog import visible_entry
 from onemap.errors import NotFoundError
-from onemap.security import User
+from onemap.security import PermissionDeniedError, User
+from onemap.security.clearance import readable_version
 from onemap.standards.codes import region_fields, security_rank
-from onemap.store import CatalogEntry, Store
+from onemap.store import CatalogEntry, Store, VersionInfo
+from onemap.store.base import pick_version
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,42 @@ def region_scope(user: User, store: Store, entry: CatalogEntry) -> Scope | None:
     raise NotFoundError(f"图层不存在:{entry.meta.name}", f"{entry.meta.name} has no region field for a scoped reader")
 
 
+def _note(request: Request, user: User, action: str, name: str, level: str, result: str, **detail) -> None:
+    ctx = context(request)
+    ctx.reads.record(user=user, ip=client_ip(request), action=action, object=name, result=result,
+                     detail={"level": level, "path": request.url.path[:200], **detail})
+
+
+def _refused(request: Request, store: Store, user: User, name: str, action: str) -> None:
+    """Audit a refused read of an existing non-public layer (a missing layer leaves no row: nothing to protect)."""
+    entry = next((e for e in store.catalog() if e.meta.name == name), None)
+    if entry is not None and security_rank(entry.meta.security_level) > 0:
+        _note(request, user, action, name, entry.meta.security_level, "denied")
+
+
 def readable_layer(request: Request, store: Store, user: User, name: str, action: str) -> CatalogEntry:
     """The layer's entry if ``user`` may ``action`` it (404 otherwise); reads of non-public layers are audited."""
     ctx = context(request)
-    entry = visible_entry(store, name, user, ctx.security, action=action)
+    try:
+        entry = visible_entry(store, name, user, ctx.security, action=action)
+    except (NotFoundError, PermissionDeniedError):
+        _refused(request, store, user, name, action)
+        raise
     if security_rank(entry.meta.security_level) > 0:  # reads of non-public data are audited (aggregated)
-        ctx.reads.record(user=user, ip=client_ip(request), action=action, object=name,
-                         detail={"level": entry.meta.security_level, "path": request.url.path[:200]})
+        _note(request, user, action, name, entry.meta.security_level, "success")
     return entry
+
+
+def readable_layer_version(request: Request, store: Store, user: User, name: str, action: str,
+                           version: int | None = None, as_of: date | datetime | None = None
+                           ) -> tuple[CatalogEntry, VersionInfo]:
+    """:func:`readable_layer` and the version asked for, decided on that version's own level (404 if not)."""
+    entry = readable_layer(request, store, user, name, action)
+    try:
+        info = readable_version(user, entry, version, as_of, action=action, settings=context(request).security)
+    except NotFoundError:
+        number = pick_version(entry, version, as_of)  # a version that does not exist raises here, unaudited
+        level = next(v.security_level for v in entry.history if v.version == number)
+        _note(request, user, action, name, level, "denied", version=number)
+        raise
+    return entry, info

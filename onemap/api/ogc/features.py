@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc import html
-from onemap.api.ogc.access import readable_layer, region_scope
+from onemap.api.ogc.access import readable_layer, readable_layer_version, region_scope
 from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
-from onemap.catalog import visible_entries
+from onemap.catalog import shown_entry, visible_entries
 from onemap.security import User
+from onemap.security.clearance import can_read_layer
 from onemap.services import export
 from onemap.services import features as service
 from onemap.services.ogc_crs import CRS84, parse_crs, storage_crs, supported_crs
@@ -50,9 +51,13 @@ def collection(request: Request, entry: CatalogEntry) -> dict:
     }
 
 
-@router.get("/collections", summary="数据集合(当前用户可见的图层)", responses=html.HTML_RESPONSE)
+@router.get("/collections", summary="数据集合(当前用户可查询要素的图层)", responses=html.HTML_RESPONSE)
 def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
-    entries = visible_entries(store, user, context(request).security)
+    # Feature collections a client (GDAL/QGIS OAPIF) will open: only layers whose items the user may read;
+    # layers offered as a map only stay in /api/catalog (marked) and in WMTS.
+    security = context(request).security
+    entries = [shown_entry(e, user, security) for e in visible_entries(store, user, security)
+               if can_read_layer(user, e.meta, action="layer:read", settings=security)]
     body = {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
             "links": [link(url(request, "/ogc/collections"), "self")]}
     return html.respond(request, f, body, "collections.html", title="数据集合")
@@ -60,7 +65,8 @@ def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep =
 
 @router.get("/collections/{name}", summary="单个数据集合", responses=html.HTML_RESPONSE)
 def one_collection(name: str, request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
-    body = collection(request, readable_layer(request, store, user, name, "catalog:read"))
+    entry = readable_layer(request, store, user, name, "catalog:read")
+    body = collection(request, shown_entry(entry, user, context(request).security))
     return html.respond(request, f, body, "collection.html", title=body["title"] or name)
 
 
@@ -102,12 +108,12 @@ def items(
     f: Annotated[Literal["json", "html", "csv", "xlsx"] | None,
                  Query(description="输出格式:json(GeoJSON,默认)、html(网页)、csv、xlsx(中文表头属性表)")] = None,
 ) -> Response:
-    entry = readable_layer(request, store, user, name, "layer:read")
+    entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
     scope = region_scope(user, store, entry)
     as_page = f in ("csv", "xlsx") or html.wants_html(request, f)
     result = service.items(
         store, name, limit=limit, after=after, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs, filter=filter,
-        filter_lang=filter_lang, filter_crs=filter_crs, version=version, as_of=as_of,
+        filter_lang=filter_lang, filter_crs=filter_crs, version=info.version,
         properties=properties.split(",") if properties else None,
         scope=(scope.field, scope.prefix) if scope else None,
         geometry_text=not as_page,  # GeoJSON: geometries spliced in as text by FastJSONResponse (orjson)
@@ -131,9 +137,9 @@ def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreD
              crs: Annotated[str | None, Query(max_length=200)] = None,
              version: Annotated[int | None, Query(ge=1)] = None,
              as_of: Annotated[datetime | None, Query()] = None, f: FormatDep = None) -> Response:
-    entry = readable_layer(request, store, user, name, "layer:read")
+    entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
     scope = region_scope(user, store, entry)
-    result = service.item(store, name, key, crs=crs, version=version, as_of=as_of,
+    result = service.item(store, name, key, crs=crs, version=info.version,
                           scope=(scope.field, scope.prefix) if scope else None)
     body = result.body
     body["links"] = [link(str(request.url), "self", GEOJSON),

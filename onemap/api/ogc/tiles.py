@@ -8,13 +8,15 @@ from fastapi.responses import Response
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
-from onemap.api.ogc.access import readable_layer, region_scope
+from onemap.api.ogc.access import readable_layer, readable_layer_version, region_scope
 from onemap.api.ogc.common import JSON, link, url
 from onemap.api.ogc.tile_http import status_of, tile_headers
 from onemap.errors import InputError
-from onemap.security import User
+from onemap.security import PermissionDeniedError, SecuritySettings, User
+from onemap.security.clearance import tile_attributes
 from onemap.services.tiles import list_tms, tms_description, tms_epsg, tms_id_for_epsg
 from onemap.services.tiles.features import Region
+from onemap.services.tiles.styles import get_style
 from onemap.store import CatalogEntry, Store
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Tiles"])
@@ -93,14 +95,26 @@ def tile(name: str, tms_id: str, z: int, row: int, col: int, request: Request, u
          version: Annotated[int | None, Query(ge=1)] = None,
          as_of: Annotated[datetime | None, Query()] = None,
          style: Annotated[str | None, Query(max_length=64)] = None) -> Response:
-    entry = readable_layer(request, store, user, name, "tiles:read")
+    entry, info = readable_layer_version(request, store, user, name, "tiles:read", version, as_of)
     region = region_of(user, store, entry)
-    cache = context(request).tiles
-    number = store.resolve_version(name, version, as_of)
+    cache, number = context(request).tiles, info.version
     if f == "png":
+        check_style(user, entry, style, context(request).security)
         data = cache.raster_tile(store, name, tms_id, z, col, row, version=number, style=style, region=region)
         return tile_response(request, data, PNG, number)
     if style:
         raise InputError("矢量瓦片不使用 style 参数", "style on mvt")
-    return tile_response(request, cache.vector_tile(store, name, tms_id, z, col, row, version=number, region=region),
-                         MVT, number)
+    attributes = tile_attributes(user, entry.meta, settings=context(request).security)
+    if attributes is not None:  # no layer:read: geometry and the public styling attributes the layer has
+        attributes = [a for a in attributes if a in store.columns(name)]
+    data = cache.vector_tile(store, name, tms_id, z, col, row, version=number, properties=attributes, region=region)
+    return tile_response(request, data, MVT, number)
+
+
+def check_style(user: User, entry: CatalogEntry, style: str | None, security: SecuritySettings) -> None:
+    """A map tile's colours show its style's attribute: without ``layer:read`` only a public one (else 403)."""
+    attributes = tile_attributes(user, entry.meta, settings=security)
+    field = get_style(entry.meta.name, style).fill_by
+    if attributes is not None and field and field not in attributes:
+        raise PermissionDeniedError(f"本账号无权查看图层 {entry.meta.name} 的属性,不能按“{field}”设色",
+                                    f"{user.username}: style field {field} of {entry.meta.name} not public")

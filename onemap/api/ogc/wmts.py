@@ -7,12 +7,13 @@ from fastapi.responses import Response
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
-from onemap.api.ogc.access import readable_layer
+from onemap.api.ogc.access import readable_layer_version
 from onemap.api.ogc.geo import lonlat_extent
-from onemap.api.ogc.tiles import PNG, offered_tms, region_of, tile_response
+from onemap.api.ogc.tiles import PNG, check_style, offered_tms, region_of, tile_response
 from onemap.catalog import visible_entries
 from onemap.errors import InputError
 from onemap.security import User
+from onemap.security.clearance import sees_layer_totals
 from onemap.services.tiles import wmts_capabilities
 from onemap.store import Store
 
@@ -20,12 +21,15 @@ router = APIRouter(prefix="/ogc/wmts", tags=["WMTS"])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 XML = "application/xml"
+SCOPED_EXTENT = (73.0, 3.0, 136.0, 54.0)  # CGCS2000's area of use over China (lon/lat)
 
 
 def _capabilities(request: Request, user: User, store: Store) -> Response:
     entries = [e for e in visible_entries(store, user, context(request).security, action="tiles:read")
                if e.current.extent]
-    layers = [(e.meta.name, e.meta.title, e.meta.epsg, tuple(lonlat_extent(e))) for e in entries]
+    # a region-limited account is not shown a layer's extent (county-wide): the tile matrix sets' area instead
+    layers = [(e.meta.name, e.meta.title, e.meta.epsg, tuple(lonlat_extent(e)) if sees_layer_totals(user)
+               else SCOPED_EXTENT) for e in entries]
     tms_ids = list(dict.fromkeys(t for e in entries for t in offered_tms(e))) or ["WebMercatorQuad", "CGCS2000Quad"]
     base = str(request.base_url).rstrip("/") + "/ogc"
     return Response(wmts_capabilities(base, layers, tms_ids), media_type=XML)
@@ -33,13 +37,14 @@ def _capabilities(request: Request, user: User, store: Store) -> Response:
 
 def _get_tile(request: Request, user: User, store: Store, layer: str, style: str | None, tms_id: str,
               matrix: str, row: int, col: int) -> Response:
-    entry = readable_layer(request, store, user, layer, "tiles:read")
+    entry, info = readable_layer_version(request, store, user, layer, "tiles:read")
     try:
         z = int(matrix.rsplit(":", 1)[-1])
     except ValueError:
         raise InputError(f"TILEMATRIX 应为级别数字:{matrix[:40]}", "bad TILEMATRIX") from None
-    version = store.resolve_version(layer)
+    version = info.version
     chosen = None if style in (None, "", "default") else style
+    check_style(user, entry, chosen, context(request).security)
     data = context(request).tiles.raster_tile(store, layer, tms_id, z, col, row, version=version, style=chosen,
                                               region=region_of(user, store, entry))
     return tile_response(request, data, PNG, version)

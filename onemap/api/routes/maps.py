@@ -17,12 +17,13 @@ from onemap.api.ogc.access import region_scope
 from onemap.api.ogc.processes import _runner
 from onemap.cartography import service, tasklog
 from onemap.cartography.config import cartography_data, palettes, ramps
-from onemap.cartography.process import THEMATIC_MAP_PROCESS
+from onemap.cartography.process import THEMATIC_MAP_PROCESS, map_reads
 from onemap.cartography.request import MapRequest
 from onemap.cartography.template import METHOD_NAMES, MapTemplate, parse_template
 from onemap.catalog import visible_entry
 from onemap.errors import InputError, NotFoundError, RateLimitedError
 from onemap.security import PermissionDeniedError, User, audit
+from onemap.security.clearance import readable_version
 from onemap.security.roles import require
 from onemap.services import processes as jobs_service
 from onemap.store import Store
@@ -85,10 +86,20 @@ def options(request: Request, user: UserDep) -> dict:
             "ramps": ramps(), "pages": list(cartography_data()["pages"]), "scope": user.region_code}
 
 
-@router.get("/templates", summary="我的与共享的专题图模板")
-def list_templates(request: Request, user: UserDep) -> list[dict]:
+def _readable_template(request: Request, store: Store, user: User, template: MapTemplate) -> bool:
+    """Whether the user may read every layer version a template draws (else it is not shown to them)."""
+    try:
+        _check_layers(request, store, user, MapRequest(template, scope=user.region_code))
+    except (PermissionDeniedError, NotFoundError):
+        return False
+    return True
+
+
+@router.get("/templates", summary="我的与共享的专题图模板(仅列出本人可读其全部图层的模板)")
+def list_templates(request: Request, user: UserDep, store: StoreDep) -> list[dict]:
     _allowed(request, user)
-    return [t.to_dict() for t in tasklog.list_templates(context(request).records, reader=user.username)]
+    return [t.to_dict() for t in tasklog.list_templates(context(request).records, reader=user.username)
+            if _readable_template(request, store, user, t.template)]
 
 
 @router.post("/templates", status_code=201, summary="保存专题图模板")
@@ -101,9 +112,12 @@ def create_template(body: TemplateIn, request: Request, user: UserDep) -> dict:
 
 
 @router.get("/templates/{template_id}", summary="查看专题图模板")
-def get_template(template_id: int, request: Request, user: UserDep) -> dict:
+def get_template(template_id: int, request: Request, user: UserDep, store: StoreDep) -> dict:
     _allowed(request, user)
-    return tasklog.get_template(context(request).records, template_id, reader=user.username).to_dict()
+    record = tasklog.get_template(context(request).records, template_id, reader=user.username)
+    if not _readable_template(request, store, user, record.template):  # the answer of a missing template
+        raise NotFoundError(f"专题图模板不存在:{template_id}", f"template {template_id} names unreadable layers")
+    return record.to_dict()
 
 
 @router.put("/templates/{template_id}", summary="修改专题图模板(仅创建者)")
@@ -122,12 +136,15 @@ def delete_template(template_id: int, request: Request, user: UserDep) -> None:
     _audit(request, user, f"template:{template_id}", "success", op="delete")
 
 
-def _check_layers(request: Request, store: Store, user: User, template: MapTemplate) -> None:
-    """Every layer readable by the user (404 otherwise), and mappable within a region-limited account."""
+def _check_layers(request: Request, store: Store, user: User, map_request: MapRequest) -> None:
+    """Every layer version the map draws readable by the user (404 otherwise, decided on each version's own
+    level), and mappable within a region-limited account."""
     security = context(request).security
-    for layer in template.layers:
+    for layer in map_request.template.layers:
         entry = visible_entry(store, layer.name, user, security, action="layer:read")
         region_scope(user, store, entry)
+    for name, version, as_of in map_reads(map_request):
+        readable_version(user, store.entry(name), version, as_of, action="layer:read", settings=security)
 
 
 def _start(request: Request, store: Store, user: User, template: MapTemplate, *, template_id: int | None,
@@ -137,12 +154,12 @@ def _start(request: Request, store: Store, user: User, template: MapTemplate, *,
     _allowed(request, user)
     if not ctx.heavy_limiter.allow(f"user:{user.username}"):  # a map reads and draws whole regions
         raise RateLimitedError("制图请求过于频繁,请稍后再试", f"map rate limit for {user.username}")
+    map_request = MapRequest(template, region=region, versions=versions, as_of=as_of, scope=user.region_code)
     try:
-        _check_layers(request, store, user, template)
+        _check_layers(request, store, user, map_request)
     except (PermissionDeniedError, NotFoundError):
         _audit(request, user, template.title, "denied", region=region or "")
         raise
-    map_request = MapRequest(template, region=region, versions=versions, as_of=as_of, scope=user.region_code)
     run = tasklog.start_run(ctx.records, owner=user.username, template=template, template_id=template_id,
                             region=region or template.region or "", versions=versions, as_of=as_of,
                             rerun_of=rerun_of)

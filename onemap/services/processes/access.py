@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from onemap.catalog import visible_entry
 from onemap.config import get_settings
 from onemap.errors import InputError
 from onemap.security import PermissionDeniedError, SecuritySettings, User
+from onemap.security.clearance import readable_version
 from onemap.security.roles import require
+from onemap.services.processes import inputs as read
 from onemap.services.processes.model import Process
 from onemap.store import Store
 
@@ -33,7 +36,17 @@ def authorize(store: Store, process: Process, inputs: dict[str, Any], user: User
     require(user, process.permission, settings=settings)
     for layer in layer_names(process, inputs):
         visible_entry(store, layer, user, settings, action="layer:read")
+    for layer, version, as_of in version_reads(process, inputs):  # each version on its own level
+        readable_version(user, store.entry(layer), version, as_of, action="layer:read", settings=settings)
     return _scoped(inputs, user, process)
+
+
+def version_reads(process: Process, inputs: dict[str, Any]) -> list[tuple[str, int | None, date | None]]:
+    """The layer versions a run of ``process`` reads: its own account, else each layer input as of ``as_of``."""
+    if process.reads is not None:
+        return process.reads(inputs)
+    as_of = read.day(inputs, "as_of") if "as_of" in process.inputs else None
+    return [(layer, None, as_of) for layer in sorted(layer_names(process, inputs))]
 
 
 def layer_names(process: Process, inputs: dict[str, Any]) -> set[str]:

@@ -67,6 +67,8 @@ AREA_STATISTICS = register(Process(
     },
     outputs={"statistics": {"title": "统计结果", "schema": {"type": "object", "contentMediaType": "application/json"}}},
     run=_run_statistics,
+    reads=lambda inputs: [(read.text(inputs, "layer"), read.integer(inputs, "version", 1, 10**9),
+                           read.day(inputs, "as_of"))],
 ))
 
 OVERLAY_MATRIX = register(Process(
@@ -96,6 +98,8 @@ OVERLAY_MATRIX = register(Process(
                                                           "contentMediaType": XLSX}},
     },
     run=_run_overlay,
+    reads=lambda inputs: [(read.text(inputs, f"{side}_layer"), read.integer(inputs, f"version_{side}", 1, 10**9),
+                           read.day(inputs, "as_of")) for side in ("a", "b")],
 ))
 
 
@@ -135,4 +139,5 @@ TILE_SEED = register(Process(
     },
     outputs={"seed": {"title": "预生成结果", "schema": {"type": "object", "contentMediaType": "application/json"}}},
     run=_run_tile_seed,
+    reads=lambda inputs: [(read.text(inputs, "layer"), read.integer(inputs, "version", 1, 10**9), None)],
 ))

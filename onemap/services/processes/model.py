@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,9 @@ class Process:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # The process's own estimate of the features it reads (else the feature count of its layer inputs).
     workload: Callable[[Store, dict[str, Any]], int] | None = None
+    # The layer versions a run reads, as (layer, version, as_of) (else each layer input, current or as of the
+    # ``as_of`` input): each is decided on that version's own security level before the run is accepted.
+    reads: Callable[[dict[str, Any]], list[tuple[str, int | None, date | None]]] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The process summary of the process list."""
