@@ -167,7 +167,7 @@ def test_changes_through_the_session_cookie_need_the_csrf_header(api: Api) -> No
 def test_system_admin_lists_every_job_without_its_data_and_cancels_one(api: Api) -> None:
     _, headers = _sign_in(api, ["系统管理员"])
     clerk, clerk_headers = _sign_in(api, ["业务人员"])
-    job = create_job(api.records, process="feature-statistics", inputs={"layer": "DLTB", "secret": "x"}, owner=clerk)
+    job = create_job(api.records, process="area-statistics", inputs={"layer": "DLTB", "secret": "x"}, owner=clerk)
     listed = api.client.get("/api/admin/jobs", headers=headers).json()
     assert [(j["id"], j["owner"], j["status"], j["cancellable"]) for j in listed] == [(job.id, clerk, "accepted", True)]
     assert "inputs" not in listed[0] and "secret" not in str(listed)
