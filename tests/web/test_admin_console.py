@@ -22,7 +22,8 @@ from tests.web.conftest import CHROMIUM, PASSWORD, County, screenshot
 from tests.web.helpers import log_in
 
 pytestmark = pytest.mark.slow
-ACCOUNTS = {"sysadmin": ["系统管理员"], "auditor": ["审计管理员"], "zhangsan": ["业务人员"]}
+ACCOUNTS = {"sysadmin": ["系统管理员"], "security": ["安全管理员"], "auditor": ["审计管理员"], "zhangsan": ["业务人员"],
+            "lisi": ["业务人员"]}
 
 
 @dataclass
@@ -155,6 +156,31 @@ def test_auditor_filters_the_trail_and_verifies_the_chain(page, county: County) 
     else:
         assert shown.inner_text().startswith("校验通过:审计日志哈希链完整")
     screenshot(page, "admin-audit")
+
+
+def test_security_admin_sets_roles_region_and_clearance(page, county: County) -> None:
+    _open_console(page, "security")
+    assert page.locator("#admin-nav button").all_inner_texts() == ["账号管理"]
+    page.click("#admin-users tr[data-user='lisi']")
+    assert page.locator("#admin-lock").count() == 0 and page.locator("#admin-new-user").count() == 0  # 系统管理员's
+    page.check("#admin-user-detail input[name=roles][value='审查人员']")
+    page.uncheck("#admin-user-detail input[name=roles][value='业务人员']")
+    page.click("#admin-save-roles")
+    page.wait_for_selector("#admin-users tr[data-user='lisi'] td:has-text('审查人员')")
+    page.fill("#admin-user-detail input[name=region]", "341123")
+    page.click("#admin-save-region")
+    page.wait_for_selector("#admin-users tr[data-user='lisi'] td:text-is('341123')")
+    options = page.locator("#admin-user-detail select[name=clearance] option").all_inner_texts()
+    assert options == ["公开", "内部"]  # the 政务网版 holds nothing above 内部
+    page.select_option("#admin-user-detail select[name=clearance]", "公开")
+    page.click("#admin-save-clearance")
+    page.wait_for_selector("#admin-users-status:has-text('已设置密级')")
+    assert page.locator("#admin-users tr[data-user='lisi'] td:nth-child(5)").inner_text() == "公开"
+    page.check("#admin-user-detail input[name=roles][value='系统管理员']")
+    page.check("#admin-user-detail input[name=roles][value='审计管理员']")
+    page.click("#admin-save-roles")
+    page.wait_for_selector("#admin-users-status.error")
+    assert "三员分立" in page.locator("#admin-users-status").inner_text()
 
 
 def test_a_business_user_and_a_visitor_do_not_see_the_console(page, county: County) -> None:
