@@ -18,8 +18,9 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from onemap.errors import InputError
 from onemap.security import audit, clock
-from onemap.security.accounts import create_user
+from onemap.security.accounts import create_user, lock_user, reset_password
 from onemap.security.clearance import ceiling
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.roles import actions_catalog, can, normalize_region, require, roles_catalog
@@ -98,6 +99,25 @@ def create_account(conn: Connection, *, actor: User, username: str, password: st
     return create_user(conn, actor=actor, username=username, password=password, roles=roles,
                        region_code=region_code, clearance=clearance or None, display_name=display_name,
                        settings=settings)
+
+
+def lock_account(conn: Connection, *, actor: User, username: str, minutes: int | None = None) -> User:
+    """:func:`~onemap.security.accounts.lock_user`, but never one's own account (that locks the console out)."""
+    _not_own(actor, username, "锁定")
+    return lock_user(conn, actor=actor, username=username, minutes=minutes)
+
+
+def reset_account_password(conn: Connection, *, actor: User, username: str, password: str,
+                           settings: SecuritySettings | None = None) -> User:
+    """:func:`~onemap.security.accounts.reset_password` for someone else: one's own password is changed with
+    the old one (sign-in's password change), not reset past it."""
+    _not_own(actor, username, "重置")
+    return reset_password(conn, actor=actor, username=username, password=password, settings=settings)
+
+
+def _not_own(actor: User, username: str, what: str) -> None:
+    if actor.username == username:
+        raise InputError(f"不能在系统管理中{what}自己的账号", f"{actor.username} tried to {what} own account")
 
 
 @contextmanager

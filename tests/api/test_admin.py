@@ -65,7 +65,8 @@ def test_system_admin_creates_locks_unlocks_and_resets(api: Api) -> None:
     reset = api.client.post("/api/admin/users/wangwu/password", json={"password": "Xin#Kouling2025x"}, headers=headers)
     assert reset.status_code == 200 and reset.json()["must_change_password"]
     listed = api.client.get("/api/admin/users", headers=headers).json()
-    assert "wangwu" in {u["username"] for u in listed} and all("argon2" not in str(u) and "password_hash" not in u for u in listed)
+    assert "wangwu" in {u["username"] for u in listed}
+    assert all("argon2" not in str(u) and "password_hash" not in u for u in listed)
     for action in ("user.create", "user.lock", "user.unlock", "user.reset_password"):
         assert _audit_rows(api, action) == [(admin, "user:wangwu", "success")]
     assert api.client.post("/api/admin/users/wangwu/deactivate", headers=headers).json()["state"] == "停用"
@@ -78,6 +79,10 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_written(api: Api) -> Non
     bad_region = api.client.post("/api/admin/users", json={**NEW, "region_code": "34x"}, headers=headers)
     assert bad_region.status_code == 422 and "行政区划代码" in bad_region.json()["message"]
     assert api.client.post("/api/admin/users/nobody/lock", headers=headers).status_code == 404
+    for own in ("lock", "password", "deactivate"):  # the console does not lock itself out
+        answer = api.client.post(f"/api/admin/users/user1/{own}", json={"password": "Xin#Kouling2025x"},
+                                 headers=headers)
+        assert answer.status_code == 422 and "自己的账号" in answer.json()["message"], own
     assert "wangwu" not in {u["username"] for u in api.client.get("/api/admin/users", headers=headers).json()}
     assert _audit_rows(api, "user.create") == []
 

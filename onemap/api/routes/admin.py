@@ -119,7 +119,7 @@ def create_account(body: AccountCreate, request: Request, user: UserDep) -> dict
 @router.post("/users/{username}/lock", summary="锁定账号并结束其会话(系统管理员)")
 def lock(username: UsernamePath, request: Request, user: UserDep, body: LockRequest | None = None) -> dict:
     minutes = body.minutes if body else None
-    return _administer(request, user, "user.lock", username, lambda conn: accounts.lock_user(
+    return _administer(request, user, "user.lock", username, lambda conn: console.lock_account(
         conn, actor=user, username=username, minutes=minutes))
 
 
@@ -138,7 +138,7 @@ def deactivate(username: UsernamePath, request: Request, user: UserDep) -> dict:
 @router.post("/users/{username}/password", summary="重置口令(本人下次登录须修改;系统管理员)")
 def reset_password(username: UsernamePath, body: PasswordReset, request: Request, user: UserDep) -> dict:
     security = context(request).security
-    return _administer(request, user, "user.reset_password", username, lambda conn: accounts.reset_password(
+    return _administer(request, user, "user.reset_password", username, lambda conn: console.reset_account_password(
         conn, actor=user, username=username, password=body.password, settings=security))
 
 
