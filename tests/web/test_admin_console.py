@@ -81,6 +81,8 @@ def test_system_admin_creates_locks_and_unlocks_an_account(page, county: County)
     page.wait_for_selector("#admin-users tr[data-user='zhangsan']")
     page.click("#admin-new-user")
     assert page.locator("#admin-create input[name='new-roles']").count() == 0  # roles are the 安全管理员's
+    assert page.locator("#admin-create select[name=clearance]").count() == 0  # and so is the clearance
+    screenshot(page, "admin-create")
     page.fill("#admin-create input[name=username]", "wangwu")
     page.fill("#admin-create input[name=display_name]", "王五")
     page.fill("#admin-create input[name=password]", "123456")
@@ -113,6 +115,7 @@ def test_system_admin_follows_and_cancels_a_job(page, county: AdminServer) -> No
     row = page.locator(f"#jobs-table tr[data-job='{job.id}']")
     row.wait_for()
     assert "分组面积统计" in row.inner_text() and "zhangsan" in row.inner_text() and "0%" in row.inner_text()
+    screenshot(page, "admin-jobs")
     page.once("dialog", lambda dialog: dialog.accept())
     row.locator("button.job-cancel").click()
     page.wait_for_selector(f"#jobs-table tr[data-job='{job.id}'][data-status='dismissed']")

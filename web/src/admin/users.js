@@ -42,6 +42,7 @@ function createForm(info, can, done, status) {
       }
     } },
   h('h3', {}, '新建账号'),
+  h('p', { class: 'muted' }, '本人首次登录时须修改初始口令。', roles ? '' : '新账号暂无角色、密级为公开,由安全管理员设置角色和密级后方可办理业务。'),
   field('用户名', { name: 'username', required: true, autocomplete: 'off', maxlength: 64 }),
   field('姓名', { name: 'display_name', maxlength: 64 }),
   field('初始口令', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' }),
