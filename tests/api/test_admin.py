@@ -195,3 +195,15 @@ def test_the_auditor_filters_the_trail_by_object(api: Api) -> None:
     rows = api.client.get("/api/audit?object=lisi", headers=auditor).json()
     assert {r["action"] for r in rows} == {"user.create", "user.lock"}
     assert api.client.get("/api/audit?object=lisi", headers=admin).status_code == 403
+
+
+def test_a_county_admin_sees_and_cancels_only_its_county_jobs(api: Api) -> None:
+    _, headers = _sign_in(api, ["系统管理员"], region_code="341123")
+    _target(api, "local", "341123")
+    _target(api, "neighbour", "341124")
+    mine = create_job(api.records, process="area-statistics", inputs={}, owner="local")
+    theirs = create_job(api.records, process="area-statistics", inputs={}, owner="neighbour")
+    listed = api.client.get("/api/admin/jobs", headers=headers).json()
+    assert [j["id"] for j in listed] == [mine.id]
+    assert api.client.post(f"/api/admin/jobs/{theirs.id}/cancel", headers=headers).status_code == 404
+    assert load_job(api.records, theirs.id).status == "accepted"
