@@ -156,8 +156,11 @@ def require_auditor(user: User) -> None:
 
 
 def read(conn: Connection, *, reader: User, since: datetime | None = None, until: datetime | None = None,
-         user: str | None = None, action: str | None = None, limit: int = 1000, ip: str = "") -> list[AuditEntry]:
-    """Audit rows, newest first, filtered by time window, username and action (审计管理员 only).
+         user: str | None = None, action: str | None = None, limit: int = 1000, ip: str = "",
+         obj: str | None = None) -> list[AuditEntry]:
+    """Audit rows, newest first, filtered by time window, username, action and object (审计管理员 only).
+
+    ``obj`` matches any object containing it (``DLTB`` finds ``DLTB`` and ``layer:DLTB``; ``user:`` every account).
 
     The reading itself is recorded (the auditor is audited too).
     """
@@ -171,9 +174,12 @@ def read(conn: Connection, *, reader: User, since: datetime | None = None, until
         query = query.where(audit_log.c.username == user)
     if action is not None:
         query = query.where(audit_log.c.action == action)
+    if obj:
+        query = query.where(audit_log.c.object.contains(obj, autoescape=True))
     entries = [_entry(row) for row in conn.execute(query)]
     record(conn, user=reader, ip=ip, action="audit.read", object="audit_log", result="success",
-           detail={"since": since, "until": until, "user": user, "action": action, "rows": len(entries)})
+           detail={"since": since, "until": until, "user": user, "action": action, "object": obj,
+                   "rows": len(entries)})
     return entries
 
 

@@ -21,6 +21,7 @@ import { installThematic } from './thematic.js';
 import { installDocuments } from './thematic_docs.js';
 import { viewSwitch } from './viewswitch.js';
 import * as viewcrs from './viewcrs.js';
+import { installAdmin } from './admin/index.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,6 +56,7 @@ async function refresh() {
   const tianditu = tiandituConfig(); // in parallel with the sign-in check and the catalog
   state.user = await currentUser();
   renderUser($('user'), state.user, { onLogin: login, onLogout: logout, onPassword: changeOwnPassword });
+  await adminUi.refresh();
   state.entries = await loadCatalog();
   resetLayers();
   addBaseMap(map, new Set(state.entries.map((e) => e.name)));
@@ -101,6 +103,7 @@ const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: 
 const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
 installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
 installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
+const adminUi = installAdmin({ tabs: $('tabs'), workspace: $('workspace') });
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };

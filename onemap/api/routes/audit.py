@@ -17,9 +17,11 @@ UserDep = Annotated[User, Depends(current_user)]
 @router.get("", summary="查看审计日志(仅审计管理员)")
 def read_log(request: Request, user: UserDep, since: datetime | None = None, until: datetime | None = None,
              username: str | None = None, action: str | None = None,
+             obj: Annotated[str | None, Query(alias="object", max_length=200, description="对象包含此文字")] = None,
              limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict]:
     with context(request).records.begin() as conn:
-        rows = audit.read(conn, reader=user, since=since, until=until, user=username, action=action, limit=limit)
+        rows = audit.read(conn, reader=user, since=since, until=until, user=username, action=action, limit=limit,
+                          obj=obj)
     return [{"id": r.id, "at": r.at.isoformat(), "username": r.username, "ip": r.ip, "action": r.action,
              "object": r.object, "result": r.result, "detail": r.detail} for r in rows]
 
