@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from onemap._gdal import _gdal_library
 from onemap.errors import InputError
@@ -55,7 +56,8 @@ def format_of(path: Path) -> Format:
 
 
 @lru_cache(maxsize=1)
-def _identify_function() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
+def _identify_function() -> tuple[Any, Any] | None:
+    """GDALIdentifyDriverEx and GDALGetDriverShortName of the GDAL pyogrio loaded, through ctypes."""
     library = _gdal_library()
     if library is None:
         return None
