@@ -136,3 +136,13 @@ TILE_SEED = register(Process(
     outputs={"seed": {"title": "预生成结果", "schema": {"type": "object", "contentMediaType": "application/json"}}},
     run=_run_tile_seed,
 ))
+
+
+def _register_import() -> None:
+    """数据导入 (onemap.ingest.job): a core process, registered here rather than through an entry point."""
+    from onemap.ingest.job import IMPORT_PROCESS
+
+    register(IMPORT_PROCESS)
+
+
+_register_import()
