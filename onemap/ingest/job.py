@@ -23,8 +23,8 @@ from onemap.ingest.importer import ImportOptions, ImportReport, import_path
 from onemap.security import audit, clock
 from onemap.security.clearance import assert_storable
 from onemap.services.processes import jobs
-from onemap.standards.codes import catalog_categories
 from onemap.services.processes.model import Process, RunContext
+from onemap.standards.codes import catalog_categories
 from onemap.store import Store
 
 SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".gpkg", ".geojson", ".json")

@@ -10,6 +10,11 @@ export function setCsrfToken(token) {
   csrfToken = token || null;
 }
 
+/** The CSRF header for requests that do not go through api() (multipart uploads). */
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);

@@ -21,6 +21,7 @@ import { installThematic } from './thematic.js';
 import { installDocuments } from './thematic_docs.js';
 import { viewSwitch } from './viewswitch.js';
 import * as viewcrs from './viewcrs.js';
+import { installImports } from './pages/imports.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -97,6 +98,14 @@ const queryUi = installQuery({ map, highlight, panel, tabs: $('tabs'), entries: 
 const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => state.entries, mapwrap: $('mapwrap') });
 installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
 installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
+
+// 业务办理 pages (src/pages/): after an import only the 资源目录 reloads (the open page and the map stay).
+async function reloadCatalog() {
+  state.entries = await loadCatalog();
+  renderCatalog($('catalog'), state.entries, manager);
+}
+const business = { panel, tabs: $('tabs'), entries: () => state.entries, map, highlight, reloadCatalog };
+installImports(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };
