@@ -3,6 +3,7 @@ refusals, version history and diff), 合规性审查 and 成果质检, signed in
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.builders import dltb, write_shapefile_gbk
 from tests.web.conftest import screenshot
-from tests.web.helpers import log_in
+from tests.web.helpers import click_coordinate, double_click_coordinate, go_to, log_in
 
 pytestmark = pytest.mark.slow
 
@@ -104,3 +105,96 @@ def test_import_refusals_are_chinese(page, county, tmp_path: Path) -> None:
     assert page.get_attribute("#import-progress", "data-state") == "failed"
     message = page.inner_text("#import-status")
     assert any("\u4e00" <= c <= "\u9fff" for c in message.removeprefix("导入失败:")), message
+
+
+def _protected_box(county, half: float = 0.001) -> list[list[float]]:
+    """A lon/lat ring around a 永久基本农田 parcel's centre (it overlaps that parcel)."""
+    feature = county.get("/ogc/collections/YJJBNTBHTB/items?limit=1", county.token())["features"][0]
+    import shapely.geometry
+
+    centre = shapely.geometry.shape(feature["geometry"]).representative_point()
+    x, y = centre.x, centre.y
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)]
+    return [[x + dx * half, y + dy * half] for dx, dy in corners]
+
+
+def _bubiao(ring: list[list[float]]) -> str:
+    """The ring as 部标 界址点 text (X north, Y east in CGCS2000 3° zone 39)."""
+    from pyproj import Transformer
+
+    move = Transformer.from_crs(4490, 4527, always_xy=True)
+    points = [move.transform(lon, lat) for lon, lat in ring]
+    lines = [f"J{i % (len(points) - 1) + 1},1,{n:.3f},{e:.3f}" for i, (e, n) in enumerate(points)]
+    return ("[属性描述]\n格式版本号=1.01版本\n数据产生单位=县自然资源局\n坐标系=2000国家大地坐标系\n几度分带=3\n"
+            "投影类型=高斯克吕格\n计量单位=米\n带号=39\n精度=0.001\n[地块坐标]\n"
+            f"{len(points)},1.0000,01,一号地块,面,,建设用地,,@\n" + "\n".join(lines) + "\n")
+
+
+def test_review_an_uploaded_boundary_download_the_report_and_record_feedback(page, county, tmp_path: Path) -> None:
+    ring = _protected_box(county)
+    path = tmp_path / "项目范围.geojson"
+    path.write_text(json.dumps({"type": "Feature", "properties": {"XMMC": "某产业园项目"},
+                                "geometry": {"type": "Polygon", "coordinates": [ring]}}, ensure_ascii=False))
+    _open(page, county, "review")
+    page.set_input_files("#review-file", str(path))
+    page.wait_for_function("() => document.querySelector('#review-source').textContent.startsWith('已读取')")
+    assert "1 个地块" in page.inner_text("#review-source")
+    page.fill("#review-project", "WEB-2026-001")
+    page.click("#review-run")
+    page.wait_for_selector("#review-result")
+    assert page.get_attribute("#review-progress", "data-state") == "done"
+    occupy = page.locator("#review-conclusions tr[data-rule='YJJBNT_OCCUPY']")
+    assert "不符合" in occupy.inner_text()
+    assert page.locator("#review-layers tr[data-layer='YJJBNTBHTB']").count() == 1
+    page.wait_for_function("() => Number(document.body.dataset.overlaps || 0) > 0")
+    screenshot(page, "business_review_result")
+    with page.expect_download() as info:
+        page.click("#review-pdf")
+    assert Path(info.value.path()).read_bytes()[:4] == b"%PDF"
+    page.wait_for_selector("#project-history tr[data-kind='审查']")
+    page.select_option("#feedback-kind", "审批")
+    page.fill("#feedback-number", "某自然资规许〔2026〕12号")
+    page.click("#feedback-send")
+    page.wait_for_selector("#project-history tr[data-kind='审批']")
+    assert "某自然资规许〔2026〕12号" in page.inner_text("#project-history tr[data-kind='审批']")
+    # the project is found again by its number, with its history and result
+    page.fill("#history-project", "WEB-2026-001")
+    page.click("#history-find")
+    page.wait_for_selector("#project-history tr[data-kind='审批']")
+
+
+def test_review_bubiao_text_and_a_drawn_boundary(page, county, tmp_path: Path) -> None:
+    ring = _protected_box(county)
+    text = tmp_path / "界址点.txt"
+    text.write_bytes(_bubiao(ring).encode("gbk"))  # 部标 files usually come in GBK
+    _open(page, county, "review")
+    page.set_input_files("#review-file", str(text))
+    page.wait_for_function("() => document.querySelector('#review-source').textContent.startsWith('已读取')")
+    assert "EPSG:4527" in page.inner_text("#review-source")
+    page.click("#review-run")
+    page.wait_for_selector("#review-result")
+    assert "不符合" in page.inner_text("#review-conclusions tr[data-rule='YJJBNT_OCCUPY']")
+
+    page.click("#review-draw")
+    go_to(page, (ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2, 16)
+    for lon, lat in ring[:3]:
+        click_coordinate(page, lon, lat)
+    double_click_coordinate(page, *ring[3])
+    page.wait_for_function("() => document.querySelector('#review-source').textContent.startsWith('已绘制')")
+    page.click("#review-run")
+    page.wait_for_function("() => document.querySelector('#review-status').textContent.startsWith('审查完成')")
+    assert "不符合" in page.inner_text("#review-conclusions tr[data-rule='YJJBNT_OCCUPY']")
+
+
+def test_review_refusals_are_chinese(page, county, tmp_path: Path) -> None:
+    _open(page, county, "review")
+    word = tmp_path / "范围.doc"
+    word.write_bytes(b"\xd0\xcf\x11\xe0")
+    page.set_input_files("#review-file", str(word))
+    page.wait_for_function("() => document.querySelector('#review-status').textContent.startsWith('读取项目范围失败')")
+    assert "不支持的项目范围文件" in page.inner_text("#review-status")
+    assert page.locator("#review-run").is_disabled()
+    page.fill("#history-project", "NO-SUCH-PROJECT")
+    page.click("#history-find")
+    page.wait_for_function("() => document.querySelector('#review-status').textContent.startsWith('查询失败')")
+    assert "没有项目" in page.inner_text("#review-status")

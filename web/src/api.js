@@ -22,8 +22,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body, signal } = {}) {
-  const headers = { Accept: 'application/json, application/geo+json, application/schema+json' };
+export async function api(path, { method = 'GET', body, signal, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json, application/geo+json, application/schema+json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const init = { method, headers, signal, credentials: 'same-origin',

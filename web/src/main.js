@@ -22,6 +22,7 @@ import { installDocuments } from './thematic_docs.js';
 import { viewSwitch } from './viewswitch.js';
 import * as viewcrs from './viewcrs.js';
 import { installImports } from './pages/imports.js';
+import { installCompliance } from './pages/compliance.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -106,6 +107,7 @@ async function reloadCatalog() {
 }
 const business = { panel, tabs: $('tabs'), entries: () => state.entries, map, highlight, reloadCatalog };
 installImports(business);
+installCompliance(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };

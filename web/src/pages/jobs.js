@@ -126,3 +126,18 @@ export function installTab({ panel, tabs }, id, title, element) {
     panel.show(title, element, { wide: true });
   });
 }
+
+/**
+ * Run an OGC API process as a job (Prefer: respond-async) and follow it with `bar`; resolves with its
+ * results. A server that answers synchronously anyway gives the results at once.
+ */
+export async function runProcess(processId, inputs, bar) {
+  bar?.set(0, '提交任务…');
+  const answer = await api(`/ogc/processes/${encodeURIComponent(processId)}/execution`,
+    { method: 'POST', body: { inputs }, headers: { Prefer: 'respond-async' } });
+  if (!answer?.jobID) {
+    bar?.finish(true, '完成');
+    return answer;
+  }
+  return followJob(answer.jobID, bar);
+}
