@@ -12,7 +12,7 @@ import pytest
 
 from tests.builders import dltb, write_shapefile_gbk
 from tests.web.conftest import screenshot
-from tests.web.helpers import click_coordinate, double_click_coordinate, go_to, log_in
+from tests.web.helpers import click_coordinate, double_click_coordinate, go_to, log_in, wait_rendered
 
 pytestmark = pytest.mark.slow
 
@@ -198,3 +198,78 @@ def test_review_refusals_are_chinese(page, county, tmp_path: Path) -> None:
     page.click("#history-find")
     page.wait_for_function("() => document.querySelector('#review-status').textContent.startsWith('查询失败')")
     assert "没有项目" in page.inner_text("#review-status")
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small sample county with planted defects, zipped as a bureau uploads it."""
+    from onemap.qc.defects import inject_defects
+    from onemap.sample import generate_county
+
+    out = tmp_path_factory.mktemp("delivery")
+    generate_county(out, parcels=1000, seed=3, formats=("gpkg",))
+    inject_defects(out / "sample.gpkg", out / "defects.gpkg", seed=3)
+    path = out / "某县三调成果.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(out / "defects.gpkg", "某县三调成果/defects.gpkg")
+    return path
+
+
+def test_qc_of_an_uploaded_delivery_filters_zooms_and_downloads(page, county, delivery: Path) -> None:
+    _open(page, county, "qc")
+    page.wait_for_function("() => document.querySelectorAll('#qc-ruleset option').length > 0")
+    page.select_option("#qc-ruleset", "sandiao")
+    page.set_input_files("#qc-file", str(delivery))
+    page.click("#qc-run")
+    page.wait_for_selector("#qc-result", timeout=240_000)
+    assert page.get_attribute("#qc-progress", "data-state") == "done"
+    total = int(page.get_attribute("#qc-count", "data-count"))
+    assert total > 0 and "错误" in page.inner_text("#qc-summary")
+    # filter by a rule: only its rows remain, fewer than all
+    rules = page.eval_on_selector_all("#qc-filter-rule option", "options => options.map((o) => o.value)")[1:]
+    rule = max(rules, key=lambda r: page.locator(f"#qc-table tr[data-rule='{r}']").count())
+    page.select_option("#qc-filter-rule", rule)
+    shown = int(page.get_attribute("#qc-count", "data-count"))
+    assert 0 < shown <= total
+    assert page.locator("#qc-table tbody tr").count() == min(shown, 300)
+    assert {page.get_attribute(f"#qc-table tbody tr:nth-child({i + 1})", "data-rule")
+            for i in range(min(shown, 5))} == {rule}
+    page.select_option("#qc-filter-rule", "")
+    page.select_option("#qc-filter-category", page.eval_on_selector("#qc-filter-category option:nth-child(2)", "o => o.value"))
+    assert int(page.get_attribute("#qc-count", "data-count")) <= total
+    page.select_option("#qc-filter-category", "")
+    # a row zooms the map to its error
+    before = page.evaluate("window.onemap.map.getView().getCenter()")
+    page.click("#qc-table tbody tr.locatable >> nth=0")
+    page.wait_for_function("(b) => { const v = window.onemap.map.getView(), c = v.getCenter();"
+                           " return !v.getAnimating() && (c[0] !== b[0] || c[1] !== b[1]); }", arg=before)
+    wait_rendered(page)
+    screenshot(page, "business_qc_findings")
+    for selector, magic in (("#qc-pdf", b"%PDF"), ("#qc-xlsx", b"PK"), ("#qc-gpkg", b"SQLite format 3")):
+        with page.expect_download() as info:
+            page.click(selector)
+        assert Path(info.value.path()).read_bytes()[:len(magic)] == magic, selector
+
+
+def test_qc_of_stored_layers(page, county) -> None:
+    _open(page, county, "qc")
+    page.wait_for_function("() => document.querySelectorAll('#qc-ruleset option').length > 0")
+    page.select_option("#qc-ruleset", "sandiao")
+    page.select_option("#qc-mode", "layers")
+    assert page.locator("#qc-layers input[data-layer='DLTB']").is_checked()  # the ruleset's layers ticked
+    page.click("#qc-run")
+    page.wait_for_selector("#qc-result", timeout=240_000)
+    assert page.get_attribute("#qc-progress", "data-state") == "done"
+    assert page.get_attribute("#qc-count", "data-count") is not None
+
+
+def test_qc_refusal_is_chinese(page, county, tmp_path: Path) -> None:
+    _open(page, county, "qc")
+    page.click("#qc-run")
+    page.wait_for_function("() => document.querySelector('#qc-status').textContent.startsWith('质检失败')")
+    assert "请选择待检的成果数据文件" in page.inner_text("#qc-status")
+    bad = tmp_path / "成果.rar"
+    bad.write_bytes(b"Rar!")
+    page.set_input_files("#qc-file", str(bad))
+    page.click("#qc-run")
+    page.wait_for_function("() => document.querySelector('#qc-status').textContent.includes('不支持')")

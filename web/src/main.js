@@ -23,6 +23,7 @@ import { viewSwitch } from './viewswitch.js';
 import * as viewcrs from './viewcrs.js';
 import { installImports } from './pages/imports.js';
 import { installCompliance } from './pages/compliance.js';
+import { installQc } from './pages/qc.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,6 +109,7 @@ async function reloadCatalog() {
 const business = { panel, tabs: $('tabs'), entries: () => state.entries, map, highlight, reloadCatalog };
 installImports(business);
 installCompliance(business);
+installQc(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };

@@ -80,9 +80,9 @@ function resultView(outputs) {
       r.code, r.name, area(r.area_m2), ha(r.area_m2), Number(r.area_mu || 0).toFixed(4)]))));
   const link = (key, text, id) => (outputs[key]?.href ? h('a', { href: outputs[key].href, download: '', id, class: 'button' }, text) : null);
   return h('div', { id: 'review-result' },
-    h('div', { class: 'line' }, h('span', {}, `项目 ${result.project.id}:`, badge(result.result),
+    h('p', {}, `项目 ${result.project.id}:`, badge(result.result),
       ` 面积 ${area(result.project.area_m2)} 平方米(${ha(result.project.area_m2)} 公顷)`),
-    h('span', {}, link('report_pdf', '下载 PDF 报告', 'review-pdf'), ' ', link('report_docx', '下载 Word 报告', 'review-docx'))),
+    h('div', { class: 'line start' }, link('report_pdf', '下载 PDF 报告', 'review-pdf'), link('report_docx', '下载 Word 报告', 'review-docx')),
     h('h3', {}, '审查结论'), conclusions, h('h3', {}, '叠加分析'), layers, byClass);
 }
 
