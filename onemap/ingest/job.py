@@ -147,6 +147,10 @@ def _run(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any
     return {"report": {"filename": filename, **report_record(report)}}
 
 
+_INPUT_TITLES = {"filename": "上传文件名", "name": "图层代码", "title": "图层名称", "category": "数据分类",
+                 "security_level": "密级", "department": "责任部门", "year": "年度", "valid_date": "数据时点",
+                 "encoding": "属性编码", "note": "说明"}
+
 IMPORT_PROCESS = Process(
     id="import", title="数据导入",
     description="导入上传的成果数据(FileGDB/Shapefile 压缩包、GeoPackage、GeoJSON)为图层的新版本,整次导入为一个事务;"
@@ -155,8 +159,8 @@ IMPORT_PROCESS = Process(
     inputs={
         "upload": {"title": "上传的数据", "description": "由 POST /api/imports/jobs 上传后自动填写",
                    "schema": {"type": "string"}, "minOccurs": 1, "maxOccurs": 1},
-        **{key: {"title": key, "schema": {"type": "string"}, "minOccurs": 0, "maxOccurs": 1}
-           for key in ("filename", *_OPTION_FIELDS)},
+        **{key: {"title": title, "schema": {"type": "string"}, "minOccurs": 0, "maxOccurs": 1}
+           for key, title in _INPUT_TITLES.items()},
     },
     outputs={"report": {"title": "导入报告", "schema": {"type": "object"}}},
     run=_run,

@@ -45,6 +45,7 @@ def test_import_shapefile_zip_then_a_new_version_and_its_diff(page, county, tmp_
     _open(page, county, "import")
     page.set_input_files("#import-file", str(_shapefile_zip(tmp_path)))
     page.fill("#import-name", "XZDLTB")
+    page.fill("#import-title", "现状地类图斑(乡镇)")
     page.select_option("#import-category", "现状")
     page.fill("#import-department", "县自然资源局")
     page.fill("#import-year", "2024")
@@ -62,6 +63,7 @@ def test_import_shapefile_zip_then_a_new_version_and_its_diff(page, county, tmp_
     screenshot(page, "business_import_report")
     # the 资源目录 lists the new layer without a page reload; the history shows its one version
     page.wait_for_selector("#catalog input[data-layer='XZDLTB']", state="attached")
+    assert "现状地类图斑(乡镇)" in page.inner_text("#catalog")
     assert page.locator("#history-list tr[data-version]").count() == 1
 
     changed = dltb(7, dlbm_shift=1).drop(index=0)  # one removed, one added, five reclassified
@@ -235,9 +237,13 @@ def test_qc_of_an_uploaded_delivery_filters_zooms_and_downloads(page, county, de
     assert {page.get_attribute(f"#qc-table tbody tr:nth-child({i + 1})", "data-rule")
             for i in range(min(shown, 5))} == {rule}
     page.select_option("#qc-filter-rule", "")
-    page.select_option("#qc-filter-category", page.eval_on_selector("#qc-filter-category option:nth-child(2)", "o => o.value"))
-    assert int(page.get_attribute("#qc-count", "data-count")) <= total
-    page.select_option("#qc-filter-category", "")
+    for kind in ("category", "layer"):
+        value = page.eval_on_selector(f"#qc-filter-{kind} option:nth-child(2)", "o => o.value")
+        page.select_option(f"#qc-filter-{kind}", value)
+        assert 0 < int(page.get_attribute("#qc-count", "data-count")) <= total
+        rows = page.eval_on_selector_all("#qc-table tbody tr", f"rows => rows.map((r) => r.dataset.{kind})")
+        assert set(rows) == {value}, kind
+        page.select_option(f"#qc-filter-{kind}", "")
     # a row zooms the map to its error
     before = page.evaluate("window.onemap.map.getView().getCenter()")
     page.click("#qc-table tbody tr.locatable >> nth=0")
@@ -271,5 +277,6 @@ def test_qc_refusal_is_chinese(page, county, tmp_path: Path) -> None:
     bad = tmp_path / "成果.rar"
     bad.write_bytes(b"Rar!")
     page.set_input_files("#qc-file", str(bad))
-    page.click("#qc-run")
-    page.wait_for_function("() => document.querySelector('#qc-status').textContent.includes('不支持')")
+    page.click("#qc-run")  # clears the status at once, then shows the server's refusal
+    page.wait_for_function("() => document.querySelector('#qc-status').textContent.startsWith('质检失败')")
+    assert "不支持的上传文件类型" in page.inner_text("#qc-status")

@@ -97,6 +97,7 @@ def upload_as_job(
     user: Annotated[User, Depends(current_user)],
     file: Annotated[UploadFile, File(description="zip/tar 压缩包、GeoPackage 或 GeoJSON")],
     name: Annotated[str | None, Form(max_length=63)] = None,
+    title: Annotated[str | None, Form(max_length=100)] = None,
     category: Annotated[str | None, Form(max_length=32)] = None,
     security_level: Annotated[str | None, Form(max_length=16)] = None,
     department: Annotated[str, Form(max_length=100)] = "",
@@ -109,8 +110,8 @@ def upload_as_job(
     require(user, "layer:import", settings=ctx.security)
     if not ctx.heavy_limiter.allow(f"user:{user.username}"):
         raise RateLimitedError("导入请求过于频繁,请稍后再试", f"import rate limit for {user.username}")
-    fields = {"name": name, "category": category, "security_level": security_level, "department": department,
-              "year": year, "valid_date": valid_date, "encoding": encoding, "note": note}
+    fields = {"name": name, "title": title, "category": category, "security_level": security_level,
+              "department": department, "year": year, "valid_date": valid_date, "encoding": encoding, "note": note}
     try:
         inputs = upload_inputs(filename, fields, ctx.security)
     except OnemapError as error:

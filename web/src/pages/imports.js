@@ -31,6 +31,7 @@ function importForm({ onImported }) {
     'FileGDB 或 Shapefile 压缩包(.zip)、GeoPackage(.gpkg)、GeoJSON');
   const f = {
     name: h('input', { name: 'name', id: 'import-name', placeholder: '缺省取数据中的图层名,如 DLTB', maxlength: 63 }),
+    title: h('input', { name: 'title', id: 'import-title', placeholder: '缺省取标准名称,如 地类图斑', maxlength: 100 }),
     category: h('select', { name: 'category', id: 'import-category' }),
     department: h('input', { name: 'department', id: 'import-department', placeholder: '如 县自然资源局', maxlength: 100 }),
     year: h('input', { name: 'year', id: 'import-year', type: 'number', min: 1949, max: 2100, placeholder: '如 2024' }),
@@ -70,7 +71,7 @@ function importForm({ onImported }) {
     }
   };
   const element = h('form', { class: 'query business-form', id: 'import-form', onsubmit: run },
-    file, line('图层代码', f.name), line('数据分类', f.category), line('责任部门', f.department),
+    file, h('div', { class: 'line' }, line('图层代码', f.name), line('图层名称', f.title)), line('数据分类', f.category), line('责任部门', f.department),
     h('div', { class: 'line' }, line('年度', f.year), line('密级', f.security_level)),
     h('div', { class: 'line' }, line('数据时点', f.valid_date), line('属性编码', f.encoding)),
     line('说明', f.note), h('div', { class: 'line' }, submit), bar, status, output);

@@ -51,7 +51,7 @@ function findingsView(qc, { map, source }) {
     count.textContent = `共 ${shown.length} 条${shown.length > SHOWN ? `(显示前 ${SHOWN} 条,全部见 Excel 错误清单)` : ''}`;
     count.dataset.count = String(shown.length);
     clear(box, table(['规则', '类别', '级别', '图层', '标识码', '说明'], shown.slice(0, SHOWN).map((e, i) => h('tr', {
-      'data-index': i, 'data-rule': e.rule, class: e.geometry ? 'locatable' : '', title: e.geometry ? '单击定位到错误位置' : '无位置',
+      'data-index': i, 'data-rule': e.rule, 'data-category': e.category, 'data-layer': e.layer, class: e.geometry ? 'locatable' : '', title: e.geometry ? '单击定位到错误位置' : '无位置',
       onclick: (event) => {
         for (const row of box.querySelectorAll('tr.selected')) row.classList.remove('selected');
         event.currentTarget.classList.add('selected');
