@@ -271,6 +271,7 @@ def test_qc_of_stored_layers(page, county) -> None:
 
 def test_qc_refusal_is_chinese(page, county, tmp_path: Path) -> None:
     _open(page, county, "qc")
+    page.wait_for_function("() => document.querySelectorAll('#qc-ruleset option').length > 0")
     page.click("#qc-run")
     page.wait_for_function("() => document.querySelector('#qc-status').textContent.startsWith('质检失败')")
     assert "请选择待检的成果数据文件" in page.inner_text("#qc-status")

@@ -29,12 +29,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def result_dict(result: QCResult) -> dict[str, Any]:
-    """qc.json as a dict (``epsg``: the CRS of the error geometries; ``rules``: each rule's title and category)."""
-    rules = {r.id: {"title": r.title, "category": r.category, "category_zh": CATEGORY_ZH.get(r.category, r.category),
-                    "severity": r.severity} for r in result.rules}
+    """qc.json as a dict."""
     return {"ruleset": result.ruleset, "ruleset_version": result.ruleset_version, "input": result.input,
-            "started": result.started, "seconds": result.seconds, "summary": result.summary(), "epsg": result.epsg,
-            "rules": rules, "errors": [finding_dict(f) for f in result.findings]}
+            "started": result.started, "seconds": result.seconds, "summary": result.summary(),
+            "errors": [finding_dict(f) for f in result.findings]}
 
 
 def write_json(result: QCResult, path: Path) -> Path:

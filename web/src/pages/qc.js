@@ -105,6 +105,7 @@ function qcPage({ map, entries }) {
     run.disabled = true;
     try {
       let results;
+      if (!ruleset.value) throw new Error('请选择质检规则集');
       if (mode.value === 'upload') {
         if (!file.input.files.length) throw new Error('请选择待检的成果数据文件');
         const form = new FormData();
@@ -118,7 +119,7 @@ function qcPage({ map, entries }) {
         if (!picked.length) throw new Error('请选择待检图层');
         results = await runProcess('qc', { ruleset: ruleset.value, layers: picked }, bar);
       }
-      const qc = await api(results.qc_json.href);
+      const qc = { ...(await api(results.qc_json.href)), epsg: results.epsg, rules: results.rules };
       clear(output, resultView(results, qc, { map, source }));
       status.info('质检完成');
     } catch (error) {
