@@ -87,6 +87,12 @@ def test_refusals_in_chinese_and_nothing_written(api: Api, tmp_path: Path) -> No
     assert api.client.get("/api/catalog", headers=headers).json() == []
     reader = api.user(["领导"])
     assert _submit(api, reader, _gpkg(tmp_path, dltb(2)), "a.gpkg").status_code == 403
+    township = api.user(["业务人员"], region_code="341799101")  # the job reads whole layers: refused at once
+    scoped = _submit(api, township, _gpkg(tmp_path, dltb(2)), "a.gpkg")
+    assert scoped.status_code == 403 and "341799101" in scoped.json()["message"]
+    with api.client.app.state.ctx.records.connect() as conn:
+        results = set(conn.execute(select(audit_log.c.result).where(audit_log.c.action == "layer:import")).scalars())
+    assert {"failure", "denied"} <= results
 
 
 def test_options_list_categories_and_storable_levels(api: Api) -> None:

@@ -14,15 +14,16 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from onemap.api.auth import current_user
-from onemap.api.context import client_ip, context, writable_store
+from onemap.api.context import client_ip, context, opened_store, writable_store
 from onemap.api.ogc.common import link, url
 from onemap.errors import InputError, OnemapError, RateLimitedError
 from onemap.ingest.importer import ImportOptions, import_path
-from onemap.ingest.job import report_record, submit_upload, upload_inputs
-from onemap.security import User, audit
+from onemap.ingest.job import IMPORT_PROCESS, report_record, submit_upload, upload_inputs
+from onemap.security import PermissionDeniedError, User, audit
 from onemap.security.clearance import assert_storable
 from onemap.security.roles import require
 from onemap.security.settings import edition_info
+from onemap.services.processes import authorize
 from onemap.standards.codes import catalog_categories, security_rank
 from onemap.standards.registry import get_table
 from onemap.store import Store
@@ -95,6 +96,7 @@ def options(request: Request, user: Annotated[User, Depends(current_user)]) -> d
 def upload_as_job(
     request: Request,
     user: Annotated[User, Depends(current_user)],
+    store: Annotated[Store, Depends(opened_store)],
     file: Annotated[UploadFile, File(description="zip/tar 压缩包、GeoPackage 或 GeoJSON")],
     name: Annotated[str | None, Form(max_length=63)] = None,
     title: Annotated[str | None, Form(max_length=100)] = None,
@@ -112,11 +114,12 @@ def upload_as_job(
         raise RateLimitedError("导入请求过于频繁,请稍后再试", f"import rate limit for {user.username}")
     fields = {"name": name, "title": title, "category": category, "security_level": security_level,
               "department": department, "year": year, "valid_date": valid_date, "encoding": encoding, "note": note}
-    try:
-        inputs = upload_inputs(filename, fields, ctx.security)
+    try:  # the job's own checks now (permission, region scope), so a refusal comes before the upload is kept
+        inputs = authorize(store, IMPORT_PROCESS, upload_inputs(filename, fields, ctx.security), user, ctx.security)
     except OnemapError as error:
+        result = "denied" if isinstance(error, PermissionDeniedError) else "failure"
         with ctx.records.begin() as conn:
-            audit.record(conn, user=user, ip=ip, action="layer:import", object=filename, result="failure",
+            audit.record(conn, user=user, ip=ip, action="layer:import", object=filename, result=result,
                          detail={"reason": error.log[:500]})
         raise
     job = submit_upload(ctx.records, ctx.settings.data_dir / "jobs", file.file, inputs, owner=user.username)
