@@ -21,7 +21,19 @@ from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
 from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.overload import LoadShedding
-from onemap.api.routes import admin, audit, auth, catalog, classification, documents, imports, maps, projects, qc
+from onemap.api.routes import (
+    admin,
+    audit,
+    auth,
+    catalog,
+    classification,
+    documents,
+    imports,
+    maps,
+    projects,
+    qc,
+    versions,
+)
 from onemap.api.serving import ServeSettings, get_serve_settings
 from onemap.api.session_cache import SessionCache
 from onemap.api.stores import StorePool
@@ -97,7 +109,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
-               admin.router)
+               admin.router, versions.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

@@ -13,7 +13,7 @@ from typing import Any
 from onemap.errors import InputError
 from onemap.qc.delivery import SUFFIXES, delivery_path, remove_delivery
 from onemap.qc.engine import check_path, check_store
-from onemap.qc.model import QCResult
+from onemap.qc.model import CATEGORY_ZH, QCResult
 from onemap.qc.output import write_all
 from onemap.qc.rulesets import available
 from onemap.services.processes.model import Process, RunContext
@@ -65,7 +65,9 @@ def _run(store: Store, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any
             remove_delivery(ctx.out_dir)  # the job has ended (its findings are the record); a crash keeps it
     files = {name.replace(".", "_"): {"href": f"file:{name}", "type": _MEDIA[name], "title": _TITLES[name]}
              for name in _MEDIA if (ctx.out_dir / name).is_file()}
-    return {"summary": result.summary(), **files}
+    rules = {r.id: {"title": r.title, "category": r.category, "category_zh": CATEGORY_ZH.get(r.category, r.category),
+                    "severity": r.severity} for r in result.rules}
+    return {"summary": result.summary(), "epsg": result.epsg, "rules": rules, **files}
 
 
 QC_PROCESS = Process(
@@ -89,6 +91,8 @@ QC_PROCESS = Process(
                      "schema": {"type": "string", "maxLength": 32}, "minOccurs": 0, "maxOccurs": 1},
     },
     outputs={"summary": {"title": "质检汇总", "schema": {"type": "object"}},
+             "epsg": {"title": "错误位置的坐标系(EPSG 代码)", "schema": {"type": ["integer", "null"]}},
+             "rules": {"title": "规则名称与类别", "schema": {"type": "object"}},
              **{name.replace(".", "_"): {"title": title, "schema": {"type": "string", "contentMediaType": _MEDIA[name]}}
                 for name, title in _TITLES.items()}},
     run=_run,

@@ -10,6 +10,11 @@ export function setCsrfToken(token) {
   csrfToken = token || null;
 }
 
+/** The CSRF header for requests that do not go through api() (multipart uploads). */
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 export class ApiError extends Error {
   // kind: the server's error class (e.g. PasswordExpiredError), when the answer was the platform's own
   constructor(message, status, kind = null) {
@@ -19,8 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = 'GET', body, signal } = {}) {
-  const headers = { Accept: 'application/json, application/geo+json, application/schema+json' };
+export async function api(path, { method = 'GET', body, signal, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json, application/geo+json, application/schema+json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const init = { method, headers, signal, credentials: 'same-origin',

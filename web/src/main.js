@@ -22,6 +22,9 @@ import { installDocuments } from './thematic_docs.js';
 import { viewSwitch } from './viewswitch.js';
 import * as viewcrs from './viewcrs.js';
 import { installAdmin } from './admin/index.js';
+import { installImports } from './pages/imports.js';
+import { installCompliance } from './pages/compliance.js';
+import { installQc } from './pages/qc.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -104,6 +107,16 @@ const compareUi = installCompare({ map, panel, tabs: $('tabs'), entries: () => s
 installThematic({ panel, tabs: $('tabs'), entries: () => state.entries });
 installDocuments({ panel, tabs: $('tabs'), entries: () => state.entries });
 const adminUi = installAdmin({ tabs: $('tabs'), workspace: $('workspace') });
+
+// 业务办理 pages (src/pages/): after an import only the 资源目录 reloads (the open page and the map stay).
+async function reloadCatalog() {
+  state.entries = await loadCatalog();
+  renderCatalog($('catalog'), state.entries, manager);
+}
+const business = { panel, tabs: $('tabs'), entries: () => state.entries, map, highlight, reloadCatalog };
+installImports(business);
+installCompliance(business);
+installQc(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };

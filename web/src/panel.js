@@ -3,7 +3,8 @@ import { clear, h } from './dom.js';
 
 export function rightPanel(container, onResize) {
   const panel = {
-    show(title, content) {
+    show(title, content, { wide = false } = {}) { // wide: the business pages (tables beside the map)
+      container.classList.toggle('wide', wide);
       clear(container, h('div', { class: 'panel-head' }, h('h2', {}, title),
         h('button', { type: 'button', class: 'close', title: '关闭', onclick: () => panel.hide() }, '×')), content);
       container.hidden = false;
@@ -11,6 +12,7 @@ export function rightPanel(container, onResize) {
     },
     hide() {
       clear(container);
+      container.classList.remove('wide');
       container.hidden = true;
       onResize();
     },

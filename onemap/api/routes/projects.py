@@ -6,16 +6,20 @@ outside a region-limited caller's region, answers 404 as a missing one does.
 """
 
 import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context
-from onemap.errors import NotFoundError
+from onemap.errors import InputError, NotFoundError
 from onemap.review.compliance import history
+from onemap.review.compliance.boundary import load_boundary
 from onemap.review.compliance.ondemand import REPORT_FILES, report_file
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.security.clearance import visible
@@ -25,6 +29,7 @@ from onemap.standards.codes import security_rank
 router = APIRouter(prefix="/api/projects", tags=["项目合规性审查"])
 UserDep = Annotated[User, Depends(current_user)]
 ProjectId = Annotated[str, Path(pattern=r"^[\w-][\w.-]{0,63}$", description="项目编号")]
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".txt", ".csv", ".zip", ".gpkg")
 
 
 class Feedback(BaseModel):
@@ -36,6 +41,25 @@ class Feedback(BaseModel):
     date: dt.date | None = Field(default=None, description="办理日期")
     document_number: str = Field(default="", description="文号,如 某自然资规许〔2026〕12号", max_length=100)
     note: str = Field(default="", description="备注", max_length=2000)
+
+
+@router.post("/boundary", summary="读取上传的项目范围(GeoJSON、Shapefile 压缩包、部标坐标文本),返回 GeoJSON")
+def read_boundary(request: Request, user: UserDep,
+                  file: Annotated[UploadFile, File(description="GeoJSON、Shapefile 压缩包或部标坐标文本")]) -> dict:
+    ctx = context(request)
+    require(user, "compliance:run", settings=ctx.security)
+    name = (file.filename or "").lower()
+    suffix = next((s for s in BOUNDARY_SUFFIXES if name.endswith(s)), None)
+    if suffix is None:
+        raise InputError(f"不支持的项目范围文件,请上传 {'、'.join(BOUNDARY_SUFFIXES)}", f"bad boundary file {name!r}")
+    with tempfile.TemporaryDirectory(prefix="onemap-boundary-") as folder:
+        path = FilePath(folder) / f"boundary{suffix}"
+        with path.open("wb") as target:
+            shutil.copyfileobj(file.file, target, length=1024 * 1024)
+        boundary = load_boundary(path, settings=ctx.settings)
+    return {"boundary": history.boundary_geojson(boundary), "source": (file.filename or "")[:200],
+            "project_id": boundary.attributes.get("项目编号"), "attributes": boundary.attributes,
+            "problems": [{"parcel": p.parcel, "reason": p.reason} for p in boundary.problems]}
 
 
 def _visible_project(request: Request, user: User, project_id: str, result_id: int | None = None
@@ -71,6 +95,7 @@ def project(project_id: ProjectId, request: Request, user: UserDep) -> dict:
         runs, events = history.result_list(conn, project_id), history.project_history(conn, project_id)
     base = f"/api/projects/{project_id}/results/{latest.id}"
     return {"project": info, "result": latest.document, "result_id": latest.id, "runs": runs, "history": events,
+            "boundary": latest.boundary, "feedback_kinds": history.feedback_kinds(),
             "links": {name: f"{base}/{name}" for name in REPORT_FILES}}
 
 

@@ -11,7 +11,7 @@ from onemap.api.ogc.common import link, url
 from onemap.errors import InputError, NotFoundError, RateLimitedError
 from onemap.qc.delivery import delivery_inputs, submit_delivery
 from onemap.qc.process import QC_PROCESS
-from onemap.qc.rulesets import available
+from onemap.qc.rulesets import available, load_ruleset
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.services.processes import authorize
 from onemap.store import Store
@@ -23,6 +23,17 @@ def _audit(request: Request, user: User, result: str, detail: dict) -> None:
     with context(request).records.begin() as conn:
         audit.record(conn, user=user, ip=client_ip(request), action="process:execute", object=QC_PROCESS.id,
                      result=result, detail={"mode": "upload", **detail})
+
+
+@router.get("/rulesets", summary="质检规则集(名称、标题、版本、检查的图层)")
+def rulesets(user: Annotated[User, Depends(current_user)]) -> list[dict]:
+    listed = []
+    for name in available():
+        ruleset = load_ruleset(name)
+        layers = sorted({layer for rule in ruleset.rules for layer in rule.layers})
+        listed.append({"name": name, "title": ruleset.title, "version": ruleset.version, "layers": layers,
+                       "rules": len(ruleset.rules)})
+    return listed
 
 
 @router.post("", status_code=201, summary="上传成果数据并质检(返回任务,进度与报告见 /ogc/jobs/{jobID})")

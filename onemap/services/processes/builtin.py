@@ -141,3 +141,13 @@ TILE_SEED = register(Process(
     run=_run_tile_seed,
     reads=lambda inputs: [(read.text(inputs, "layer"), read.integer(inputs, "version", 1, 10**9), None)],
 ))
+
+
+def _register_import() -> None:
+    """数据导入 (onemap.ingest.job): a core process, registered here rather than through an entry point."""
+    from onemap.ingest.job import IMPORT_PROCESS
+
+    register(IMPORT_PROCESS)
+
+
+_register_import()
