@@ -341,7 +341,7 @@ def test_a_tile_without_layer_read_carries_only_public_styling_attributes(api: A
         assert response.status_code == 200 and "x-onemap-cache" not in response.headers
         features = mapbox_vector_tile.decode(response.content)["DLTB"]["features"]
         assert len(features) == len(full)
-        assert all(set(f["properties"]) <= {"DLBM", "key"} and "DLBM" in f["properties"] for f in features)
+        assert all(set(f["properties"]) == {"DLBM"} for f in features)  # no BSM, not even as the key
     assert api.client.get("/ogc/collections/DLTB/items").status_code == 404
     assert api.client.get(f"{path}?f=png").status_code == 200  # coloured by DLBM, a public attribute
     assert api.client.get(f"{path}?f=png&style=generic").status_code == 200
