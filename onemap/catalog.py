@@ -41,12 +41,19 @@ def catalog_records(store: Store) -> list[dict[str, Any]]:
 
 def visible_entries(store: Store, user: User, settings: SecuritySettings | None = None,
                     action: str = "catalog:read") -> list[CatalogEntry]:
-    """The catalog as ``user`` may see it: layers above their clearance or outside their grants are absent,
-    and so are, for a region-limited account, layers without a 行政区划 field (it may not open them)."""
+    """The catalog as ``user`` may see it: layers above their clearance or outside their grants are absent."""
     return [e for e in store.catalog()
             if can_read_layer(user, e.meta, action=action, settings=settings)
-            and visible(user, e.current.security_level, settings=settings)
-            and (not user.region_code or any(f in store.columns(e.meta.name) for f in region_fields()))]
+            and visible(user, e.current.security_level, settings=settings)]
+
+
+def listed_entries(store: Store, user: User, settings: SecuritySettings | None = None,
+                   action: str = "catalog:read") -> list[CatalogEntry]:
+    """The layers a listing (catalog, collections, records, WMTS) shows ``user``: :func:`visible_entries`
+    without, for a region-limited account, layers lacking a 行政区划 field (it may not open their features
+    or tiles; an analysis by region may still use them)."""
+    return [e for e in visible_entries(store, user, settings, action)
+            if not user.region_code or any(f in store.columns(e.meta.name) for f in region_fields())]
 
 
 def shown_entry(entry: CatalogEntry, user: User, settings: SecuritySettings | None = None) -> CatalogEntry:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from onemap.errors import InputError, NotFoundError
 from onemap.security.clearance import (
     assert_storable,
     can_read_layer,
+    can_read_version,
     ceiling,
+    public_tile_attributes,
+    readable_history,
+    readable_version,
     region_filter,
     require_layer,
+    sees_layer_totals,
+    tile_attributes,
     visible,
     visible_levels,
 )
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.settings import SecuritySettings, editions
 from onemap.security.users import User
-from onemap.store.base import LayerMeta
+from onemap.store.base import CatalogEntry, LayerMeta, VersionInfo
 
 LEVELS = ["公开", "内部", "秘密", "机密"]
 
@@ -83,3 +91,34 @@ def test_layer_access_combines_level_and_permission() -> None:
         require_layer(reader("公开", "业务人员"), internal, settings=government)
     with pytest.raises(PermissionDeniedError):
         require_layer(reader("内部", "领导"), internal, action="layer:export", settings=government)
+
+
+def _declassified() -> CatalogEntry:
+    """A layer whose v1 is 秘密 and v2 (current) 公开."""
+    def version(number: int, level: str, day: date) -> VersionInfo:
+        return VersionInfo("HIST", number, datetime(day.year, 1, 1, tzinfo=UTC), day, f"v{number}.gpkg", 3, 3, 0, 0,
+                           (0.0, 0.0, 1.0, 1.0), security_level=level)
+    history = [version(1, "秘密", date(2019, 12, 31)), version(2, "公开", date(2023, 12, 31))]
+    return CatalogEntry(LayerMeta("HIST", "历史", security_level="公开"), history[-1], history)
+
+
+def test_a_version_is_read_on_its_own_level() -> None:
+    entry, settings = _declassified(), edition("classified")
+    public, secret = reader("公开"), reader("秘密")
+    assert readable_version(public, entry, settings=settings).version == 2
+    assert readable_version(secret, entry, 1, settings=settings).version == 1
+    with pytest.raises(NotFoundError, match="没有版本 1"):  # the words of a version that does not exist
+        readable_version(public, entry, 1, settings=settings)
+    with pytest.raises(NotFoundError, match="之前没有版本"):
+        readable_version(public, entry, as_of=date(2020, 6, 1), settings=settings)
+    assert [v.version for v in readable_history(public, entry, settings=settings)] == [2]
+    assert can_read_version(public, entry.meta, entry.history[0], settings=settings) is False
+    assert sees_layer_totals(reader("秘密", region="341123")) is False and sees_layer_totals(secret)
+
+
+def test_tile_attributes_follow_layer_read() -> None:
+    dltb = LayerMeta("DLTB", "地类图斑", security_level="公开")
+    public = User(id=0, username="-", roles=("公众",), clearance="公开")
+    assert tile_attributes(public, dltb) == ["DLBM"] == public_tile_attributes("DLTB_2023")
+    assert tile_attributes(public, LayerMeta("OTHER", "其他", security_level="公开")) == []  # geometry only
+    assert tile_attributes(reader("公开"), dltb) is None  # layer:read: every attribute

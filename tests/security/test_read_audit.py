@@ -117,3 +117,16 @@ def test_permission_checks_are_right_under_threads() -> None:
 
     with ThreadPoolExecutor(16) as pool:
         assert all(pool.map(check, range(64)))
+
+
+def test_refused_reads_are_aggregated_apart_from_allowed_ones(records: Engine) -> None:
+    ticker = Ticker()
+    reads = ReadAudit(records, monotonic=ticker)
+    for result in ("denied", "denied", "success", "denied"):
+        reads.record(user="ana", ip="10.0.0.1", action="layer:read", object="SECRET", result=result,
+                     detail={"level": "秘密"})
+    assert [r.result for r in _rows(records)] == ["denied", "success"]  # one first row each
+    ticker.now += 11
+    assert reads.flush() == 1
+    summary = _rows(records)[-1]
+    assert summary.result == "denied" and '"repeated":2' in summary.detail

@@ -14,7 +14,7 @@ from onemap.api.ogc.access import readable_layer, readable_layer_version, region
 from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
-from onemap.catalog import shown_entry, visible_entries
+from onemap.catalog import listed_entries, shown_entry
 from onemap.security import User
 from onemap.security.clearance import can_read_layer
 from onemap.services import export
@@ -56,7 +56,7 @@ def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep =
     # Feature collections a client (GDAL/QGIS OAPIF) will open: only layers whose items the user may read;
     # layers offered as a map only stay in /api/catalog (marked) and in WMTS.
     security = context(request).security
-    entries = [shown_entry(e, user, security) for e in visible_entries(store, user, security)
+    entries = [shown_entry(e, user, security) for e in listed_entries(store, user, security)
                if can_read_layer(user, e.meta, action="layer:read", settings=security)]
     body = {"collections": [catalog_collection(request), *(collection(request, e) for e in entries)],
             "links": [link(url(request, "/ogc/collections"), "self")]}

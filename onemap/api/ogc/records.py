@@ -12,7 +12,7 @@ from onemap.api.context import context, opened_store
 from onemap.api.ogc import html
 from onemap.api.ogc.common import GEOJSON, JSON, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
-from onemap.catalog import shown_entry, visible_entries
+from onemap.catalog import listed_entries, shown_entry
 from onemap.errors import NotFoundError
 from onemap.security import User
 from onemap.store import CatalogEntry, Store
@@ -85,7 +85,7 @@ def search(request: Request, user: UserDep, store: StoreDep,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100, f: FormatDep = None) -> Response:
     box = parse_bbox(bbox)
     security = context(request).security
-    entries = [shown_entry(e, user, security) for e in visible_entries(store, user, security)]
+    entries = [shown_entry(e, user, security) for e in listed_entries(store, user, security)]
     entries = [e for e in entries if _matches(e, q, category, year, box)][:limit]
     features = [record(request, e) for e in entries]
     body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
@@ -98,7 +98,7 @@ def search(request: Request, user: UserDep, store: StoreDep,
 @router.get("/items/{name}", summary="一条目录记录", responses=html.HTML_RESPONSE)
 def one_record(name: str, request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
     security = context(request).security
-    for entry in visible_entries(store, user, security):
+    for entry in listed_entries(store, user, security):
         if entry.meta.name == name:
             entry = shown_entry(entry, user, security)
             body = record(request, entry)

@@ -107,7 +107,8 @@ def tile(name: str, tms_id: str, z: int, row: int, col: int, request: Request, u
     attributes = tile_attributes(user, entry.meta, settings=context(request).security)
     if attributes is not None:  # no layer:read: geometry and the public styling attributes the layer has
         attributes = [a for a in attributes if a in store.columns(name)]
-    data = cache.vector_tile(store, name, tms_id, z, col, row, version=number, properties=attributes, region=region)
+    data = cache.vector_tile(store, name, tms_id, z, col, row, version=number, properties=attributes, region=region,
+                             keyed=attributes is None)  # the key (often BSM) is an attribute too
     return tile_response(request, data, MVT, number)
 
 

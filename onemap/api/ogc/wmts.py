@@ -10,7 +10,7 @@ from onemap.api.context import context, opened_store
 from onemap.api.ogc.access import readable_layer_version
 from onemap.api.ogc.geo import lonlat_extent
 from onemap.api.ogc.tiles import PNG, check_style, offered_tms, region_of, tile_response
-from onemap.catalog import visible_entries
+from onemap.catalog import listed_entries
 from onemap.errors import InputError
 from onemap.security import User
 from onemap.security.clearance import sees_layer_totals
@@ -25,7 +25,7 @@ SCOPED_EXTENT = (73.0, 3.0, 136.0, 54.0)  # CGCS2000's area of use over China (l
 
 
 def _capabilities(request: Request, user: User, store: Store) -> Response:
-    entries = [e for e in visible_entries(store, user, context(request).security, action="tiles:read")
+    entries = [e for e in listed_entries(store, user, context(request).security, action="tiles:read")
                if e.current.extent]
     # a region-limited account is not shown a layer's extent (county-wide): the tile matrix sets' area instead
     layers = [(e.meta.name, e.meta.title, e.meta.epsg, tuple(lonlat_extent(e)) if sees_layer_totals(user)

@@ -14,7 +14,7 @@ from onemap import __version__
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc.access import readable_layer
-from onemap.catalog import access_marks, entry_record, shown_entry, visible_entries
+from onemap.catalog import access_marks, entry_record, listed_entries, shown_entry
 from onemap.security import SecuritySettings, User
 from onemap.store import CatalogEntry, Store
 
@@ -27,7 +27,7 @@ StoreDep = Annotated[Store, Depends(opened_store)]
 @router.get("/api/catalog", tags=["数据资源目录"], summary="数据资源目录(仅列出当前用户可见的图层)")
 def catalog(request: Request, user: UserDep, store: StoreDep) -> list[dict[str, Any]]:
     security = context(request).security
-    return [_record(e, user, security) for e in visible_entries(store, user, security)]
+    return [_record(e, user, security) for e in listed_entries(store, user, security)]
 
 
 @router.get("/api/catalog/{name}", tags=["数据资源目录"], summary="单个图层的目录信息与版本历史")
@@ -44,6 +44,6 @@ def _record(entry: CatalogEntry, user: User, security: SecuritySettings) -> dict
 @router.get("/catalog", response_class=HTMLResponse, include_in_schema=False)
 def landing(request: Request, user: UserDep, store: StoreDep) -> HTMLResponse:
     ctx = context(request)
-    records = [entry_record(shown_entry(e, user, ctx.security)) for e in visible_entries(store, user, ctx.security)]
+    records = [entry_record(shown_entry(e, user, ctx.security)) for e in listed_entries(store, user, ctx.security)]
     page = {"node": ctx.settings.node_name, "records": records, "version": __version__, "user": user}
     return TEMPLATES.TemplateResponse(request, "landing.html", page)

@@ -155,18 +155,20 @@ class TileCache:
 
     def vector_tile(self, store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *,
                     version: int | None = None, as_of: date | datetime | None = None,
-                    properties: list[str] | None = None, region: Region | None = None) -> bytes:
+                    properties: list[str] | None = None, region: Region | None = None,
+                    keyed: bool = True) -> bytes:
         """:func:`.mvt.vector_tile`, from the cache when it holds the tile."""
         from onemap.services.tiles.mvt import vector_tile
 
         tile_window(tms_id, z, x, y)  # an invalid tile is an error, never a cache entry
         number = store.resolve_version(layer, version, as_of)
-        variant = None if properties is None and region is None else (
-            *(("*",) if properties is None else properties), *_region_variant(region))
+        variant = None if properties is None and region is None and keyed else (
+            *(("*",) if properties is None else properties), *_region_variant(region), *(() if keyed else ("-key",)))
         key = TileKey(store.url, layer, number, tms_id, z, x, y, "mvt", variant)
         data = self.get(key)
         if data is None:
-            data = vector_tile(store, layer, tms_id, z, x, y, version=number, properties=properties, region=region)
+            data = vector_tile(store, layer, tms_id, z, x, y, version=number, properties=properties, region=region,
+                               keyed=keyed)
             self.put(key, data)
         return data
 

@@ -31,11 +31,11 @@ from onemap.store.base import KEY, Store
 
 def vector_tile(store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *, version: int | None = None,
                 as_of: date | datetime | None = None, properties: list[str] | None = None,
-                region: Region | None = None) -> bytes:
+                region: Region | None = None, keyed: bool = True) -> bytes:
     """The MVT tile (z, x, y) of ``tms_id`` for ``layer`` as of a version or date (current by default).
 
     ``properties`` limits the attributes carried (all by default); ``region`` limits the features to a
-    reader's 行政区划 scope. An empty tile is ``b""``.
+    reader's 行政区划 scope; without ``keyed`` the feature key (often BSM) is left out. An empty tile is ``b""``.
     Raises :class:`NotFoundError` for an unknown layer, version, tile matrix set or tile.
     """
     window = tile_window(tms_id, z, x, y)
@@ -43,8 +43,8 @@ def vector_tile(store: Store, layer: str, tms_id: str, z: int, x: int, y: int, *
     if _is_postgis(store):
         from onemap.services.tiles.mvt_postgis import postgis_tile
 
-        return postgis_tile(store, window, state, properties, region)
-    return encoded_tile(store, window, state, properties, region)
+        return postgis_tile(store, window, state, properties, region, keyed=keyed)
+    return encoded_tile(store, window, state, properties, region, keyed=keyed)
 
 
 def _is_postgis(store: Store) -> bool:
@@ -54,17 +54,20 @@ def _is_postgis(store: Store) -> bool:
 
 
 def encoded_tile(store: Store, window: TileWindow, state: LayerState, properties: list[str] | None,
-                 region: Region | None = None) -> bytes:
+                 region: Region | None = None, *, keyed: bool = True) -> bytes:
     """The tile built in Python from ``store.read`` (the embedded store's path; works on any store)."""
     return encode_features(state.name, read_tile_features(store, window, state, EXTENT, properties, region),
-                           properties)
+                           properties, keyed=keyed)
 
 
-def encode_features(layer: str, frame: gpd.GeoDataFrame, properties: list[str] | None = None) -> bytes:
+def encode_features(layer: str, frame: gpd.GeoDataFrame, properties: list[str] | None = None, *,
+                    keyed: bool = True) -> bytes:
     """The MVT bytes of one tile's features (tile units, see :func:`.features.cut_tile`); ``b""`` if none."""
     if frame.empty:
         return b""
     columns = feature_columns(frame, attribute_columns(frame, properties))
+    if not keyed:
+        del columns[key_property(attribute_columns(frame, properties))]
     return encode_layer(layer, frame.geometry.to_numpy(), columns, EXTENT)
 
 

@@ -212,6 +212,8 @@ def encode_rows(name: str, geometries: np.ndarray, table: ValueTable, rows: np.n
 
 def _tags(layer, table: ValueTable, rows: np.ndarray) -> list[list[int]]:
     """Per feature, its (key index, value index) pairs; fills the layer's value table on the way."""
+    if not table.names:  # geometry only (a tile for a reader without layer:read of a layer without public fields)
+        return [[] for _ in range(len(rows))]
     codes = table.codes[rows]
     used = np.unique(codes[codes >= 0])
     for code in used.tolist():

@@ -36,7 +36,7 @@ _COLUMNS = ("x", "y", "l", "b", "r", "t", "ql", "qb", "qr", "qt", "min_size", "t
 _BLOCK_SQL = """
 SELECT w.x, w.y, m.tile FROM unnest({arrays}) AS w({names}), LATERAL (
  SELECT ST_AsMVT(q, %(layer)s, %(extent)s, %(mvt_geom)s) AS tile FROM (
-  SELECT {attributes}t.{key} AS {key_alias},
+  SELECT {attributes}{key_part}
          ST_AsMVTGeom({geometry}, ST_MakeEnvelope(w.l, w.b, w.r, w.t, %(tms_srid)s), %(extent)s, %(buffer)s, true)
          AS {mvt_geom}
   FROM {table} AS t{transform}
@@ -52,13 +52,14 @@ _TRANSFORMED = ", LATERAL (SELECT ST_Transform(t.{geom}, %(tms_srid)s::integer) 
 
 
 def postgis_tile(store: PostGISStore, window: TileWindow, state: LayerState, properties: list[str] | None,
-                 region: Region | None = None) -> bytes:
+                 region: Region | None = None, *, keyed: bool = True) -> bytes:
     """The MVT tile of ``state``'s layer at its version, built by ``ST_AsMVT``; ``b""`` when empty."""
-    return postgis_tiles(store, [window], state, properties, region).get((window.x, window.y), b"")
+    return postgis_tiles(store, [window], state, properties, region, keyed=keyed).get((window.x, window.y), b"")
 
 
 def postgis_tiles(store: PostGISStore, windows: list[TileWindow], state: LayerState,
-                  properties: list[str] | None = None, region: Region | None = None) -> dict[tuple[int, int], bytes]:
+                  properties: list[str] | None = None, region: Region | None = None, *,
+                  keyed: bool = True) -> dict[tuple[int, int], bytes]:
     """MVT tiles of one level of one tile matrix set in one query: (x, y) -> bytes (``b""`` when empty).
 
     Tiles that do not meet the layer's extent are not queried and come back empty.
@@ -73,7 +74,7 @@ def postgis_tiles(store: PostGISStore, windows: list[TileWindow], state: LayerSt
     rows = [r for r in rows if r is not None]
     if not rows:
         return result
-    query = _block_query(store, windows[0], state, properties, region, overview)
+    query = _block_query(store, windows[0], state, properties, region, overview, keyed)
     arrays = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True))
     params = {
         **{f"a_{name}": list(values) for name, values in arrays.items()},
@@ -96,7 +97,7 @@ def _tile_row(window: TileWindow, state: LayerState) -> tuple | None:
 
 
 def _block_query(store: PostGISStore, window: TileWindow, state: LayerState, properties: list[str] | None,
-                 region: Region | None, overview: bool) -> sql.Composed:
+                 region: Region | None, overview: bool, keyed: bool = True) -> sql.Composed:
     attributes = _attributes(store, state.name, properties)
     derived = store.derived_columns(state.name)
     stored = tile_geometry_column(window.epsg)
@@ -115,7 +116,8 @@ def _block_query(store: PostGISStore, window: TileWindow, state: LayerState, pro
                                   for c in _COLUMNS),
         names=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
         attributes=sql.SQL("").join(sql.SQL("t.{}, ").format(sql.Identifier(a)) for a in attributes),
-        key=sql.Identifier(KEY), key_alias=sql.Identifier(key_property(attributes)), geometry=geometry,
+        key_part=sql.SQL("t.{} AS {},").format(sql.Identifier(KEY), sql.Identifier(key_property(attributes)))
+        if keyed else sql.SQL(""), geometry=geometry,
         mvt_geom=sql.Identifier(_MVT_GEOM), table=sql.Identifier(store.schema, state.name), transform=transform,
         geom=sql.Identifier(_GEOM), vfrom=sql.Identifier(VFROM), vto=sql.Identifier(VTO),
         size_filter=sql.SQL(_SIZE_FILTER).format(size=store.size_expression(state.name, "t")) if overview
