@@ -18,7 +18,9 @@ from fastapi.testclient import TestClient
 from onemap.api.app import create_app
 from onemap.errors import InputError
 from onemap.ingest.importer import ImportOptions, import_path
+from onemap.security.classification import classify
 from onemap.security.settings import SecuritySettings
+from onemap.security.users import User
 from onemap.store import open_store
 from tests.api.conftest import Api
 from tests.builders import dltb
@@ -159,9 +161,17 @@ def _import(api: Api, name: str, level: str, frame, day: date, source: str) -> N
                                                title=f"{name} 图层"), security=api.client.app.state.ctx.security)
 
 
+def _declassify(api: Api, name: str, level: str) -> None:
+    """定密/解密 by a cleared 安全管理员: a new version with the same features at ``level``."""
+    officer = User(id=0, username="secofficer", roles=("安全管理员",), clearance="秘密")
+    with open_store(api.store_url) as store:
+        classify(store, name, level=level, reason="解密审批单", actor=officer,
+                 settings=api.client.app.state.ctx.security)
+
+
 @dataclass
 class Versioned:
-    """HIST: v1 秘密 (4 parcels, source secret-v1), v2 公开 (2 parcels); its readers; a tile of both versions."""
+    """HIST: v1 秘密 (4 parcels, source secret-v1), v2 秘密 (2 parcels), v3 v2 declassified to 公开; readers; a tile."""
 
     api: Api
     readers: dict[str, dict]  # below 秘密: anonymous, 公开, 内部
@@ -174,7 +184,8 @@ class Versioned:
 def versioned(classified_api: Api) -> Versioned:
     api = classified_api
     _import(api, "HIST", "秘密", _hist_frame(4), V1_DAY, "secret-v1")
-    _import(api, "HIST", "公开", _hist_frame(2, dlbm_shift=1), V2_DAY, "public-v2")
+    _import(api, "HIST", "秘密", _hist_frame(2, dlbm_shift=1), V2_DAY, "public-v2")
+    _declassify(api, "HIST", "公开")  # v3: v2's features at 公开 (an import never lowers a level)
     secret = api.user(["业务人员"], clearance="秘密")
     extent = api.client.get("/ogc/collections/HIST", headers=secret).json()["extent"]["spatial"]["bbox"][0]
     tile = morecantile.tms.get("WebMercatorQuad").tile((extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, 15)
@@ -225,8 +236,8 @@ def test_a_past_version_is_read_on_its_own_level(versioned: Versioned) -> None:
     assert client.get("/ogc/collections/HIST/items?version=1", headers=v.secret).json()["numberReturned"] == 4
     assert client.get(f"{v.tile}?version=1", headers=v.secret).status_code == 200
     public = v.readers["公开"]
-    assert client.get("/ogc/collections/HIST/items?version=2", headers=public).json()["numberReturned"] == 2
-    anonymous = client.get(f"{v.tile}?version=2", headers={})  # the public version, geometry only (no layer:read)
+    assert client.get("/ogc/collections/HIST/items?version=3", headers=public).json()["numberReturned"] == 2
+    anonymous = client.get(f"{v.tile}?version=3", headers={})  # the public version, geometry only (no layer:read)
     features = mapbox_vector_tile.decode(anonymous.content)["HIST"]["features"]
     assert features and all(f["properties"] == {} for f in features)
 
@@ -249,11 +260,11 @@ def test_catalog_history_shows_only_readable_versions(versioned: Versioned) -> N
         entry = client.get("/api/catalog/HIST", headers=headers).json()
         listed = next(r for r in client.get("/api/catalog", headers=headers).json() if r["name"] == "HIST")
         for record in (entry, listed):
-            assert [x["version"] for x in record["versions"]] == [2], role
+            assert [x["version"] for x in record["versions"]] == [3], role
             assert record["feature_count"] == 2 and "secret-v1" not in str(record) and "秘密" not in str(record)
         assert "secret-v1" not in client.get("/", headers=headers).text
     cleared = client.get("/api/catalog/HIST", headers=v.secret).json()
-    assert [x["version"] for x in cleared["versions"]] == [1, 2]
+    assert [x["version"] for x in cleared["versions"]] == [1, 2, 3]
 
 
 def test_a_region_limited_reader_sees_no_layer_wide_totals(versioned: Versioned) -> None:
