@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_log
 from onemap.security import audit_chain, clock, session_epoch
-from onemap.security.audit_chain import GENESIS, Head, VerifyResult, chain_hash
+from onemap.security.audit_chain import GENESIS, Head, VerifyResult, chain_hash  # noqa: F401 (re-exported)
 from onemap.security.audit_key import audit_key
 from onemap.security.audit_policy import ends_cached_sessions
 from onemap.security.errors import PermissionDeniedError
@@ -151,7 +151,8 @@ def verify_and_checkpoint(conn: Connection, *, by: User | str, ip: str = "", anc
         return result
     audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=audit_chain.keyed_from(conn),
                                  settings=settings)
-    return replace(result, count=result.count + _rows_after(conn, result.last_id), last_id=entry.id, last_hash=entry.hash, keyed_from=audit_chain.keyed_from(conn))
+    return replace(result, count=result.count + _rows_after(conn, result.last_id), last_id=entry.id,
+                   last_hash=entry.hash, keyed_from=audit_chain.keyed_from(conn))
 
 
 def _rows_after(conn: Connection, row_id: int | None) -> int:

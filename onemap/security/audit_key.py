@@ -41,17 +41,18 @@ def key_path(conn: Connection, settings: SecuritySettings | None = None) -> Path
 
 
 def audit_key(conn: Connection, settings: SecuritySettings | None = None) -> bytes:
-    """The HMAC key of the audit chain of ``conn``'s records database (cached per process)."""
+    """The HMAC key of the audit chain of ``conn``'s records database (a key file is read once per process)."""
     settings = resolve_settings(settings)
     path = key_path(conn, settings)
-    where = "env" if path is None else str(path)
+    if path is None:
+        return _checked(settings.audit_key.get_secret_value(), "ONEMAP_AUDIT_KEY")
+    where = str(path)
     key = _cache.get(where)
     if key is not None:
         return key
     with _lock:
         if where not in _cache:
-            _cache[where] = _checked(settings.audit_key.get_secret_value() if path is None else _read_or_create(
-                path, create=settings.audit_key_file is None), where)
+            _cache[where] = _checked(_read_or_create(path, create=settings.audit_key_file is None), where)
         return _cache[where]
 
 
@@ -92,9 +93,8 @@ def _create(path: Path) -> str:
     return value
 
 
-def _checked(value: str, where: str) -> bytes:
+def _checked(value: str, source: str) -> bytes:
     if len(value) < MIN_KEY_LENGTH:
-        source = "ONEMAP_AUDIT_KEY" if where == "env" else where
         raise ConfigurationError(f"审计密钥过短({source}):至少 {MIN_KEY_LENGTH} 个字符",
                                  f"audit key from {source} shorter than {MIN_KEY_LENGTH}")
     return value.encode("utf-8")
