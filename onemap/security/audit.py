@@ -87,18 +87,15 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     ip, action = (ip or "")[:64], action[:64]
     key = audit_key(conn, settings)
     _lock_chain(conn)
-    first_keyed = audit_chain.keyed_from(conn) is None
-    if first_keyed and _has_rows(conn):
-        _introduce_key(conn, key, settings)
-        first_keyed = False
+    keyed, checkpointed = audit_chain.chain_state(conn)
+    if keyed is None and _has_rows(conn):
+        keyed = checkpointed = _introduce_key(conn, key, settings)
     entry = _append(conn, key, username=username, ip=ip, action=action, object=object, result=result,
                     detail=detail)
-    if first_keyed:  # a new chain is keyed from its first row; the checkpoint says so
-        audit_chain.note_keyed(conn, entry.id)
-        audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=entry.id, settings=settings)
-    elif audit_chain.checkpoint_due(conn, entry.id, settings):
+    every = resolve_settings(settings).audit_checkpoint_rows
+    if keyed is None or entry.id - (checkpointed or 0) >= every:  # a new chain is keyed from its first row
         audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash,
-                                     keyed=audit_chain.keyed_from(conn), settings=settings)
+                                     keyed=entry.id if keyed is None else keyed, settings=settings)
     if ends_cached_sessions(action):  # every account change is audited: the one place to invalidate caches
         session_epoch.bump(conn)
     return entry
@@ -121,13 +118,13 @@ def _has_rows(conn: Connection) -> bool:
     return conn.execute(select(audit_log.c.id).limit(1)).first() is not None
 
 
-def _introduce_key(conn: Connection, key: bytes, settings: SecuritySettings | None) -> None:
+def _introduce_key(conn: Connection, key: bytes, settings: SecuritySettings | None) -> int:
     """Seal the legacy (unkeyed) rows under the first keyed row and sign that head at once."""
     legacy = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
     entry = _append(conn, key, username="system", ip="", action=audit_chain.KEY_INTRODUCED, object="audit_log",
                     result="success", detail={"key_id": audit_chain.key_id(key), "legacy_rows": legacy})
-    audit_chain.note_keyed(conn, entry.id)
     audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=entry.id, settings=settings)
+    return entry.id
 
 
 def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None = None,
@@ -149,10 +146,10 @@ def verify_and_checkpoint(conn: Connection, *, by: User | str, ip: str = "", anc
                    result="success" if result.ok else "failure", detail=detail, settings=settings)
     if not result.ok:
         return result
-    audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=audit_chain.keyed_from(conn),
-                                 settings=settings)
+    keyed = audit_chain.chain_state(conn)[0]
+    audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=keyed, settings=settings)
     return replace(result, count=result.count + _rows_after(conn, result.last_id), last_id=entry.id,
-                   last_hash=entry.hash, keyed_from=audit_chain.keyed_from(conn))
+                   last_hash=entry.hash, keyed_from=keyed)
 
 
 def _rows_after(conn: Connection, row_id: int | None) -> int:

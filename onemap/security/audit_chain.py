@@ -23,18 +23,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_checkpoints, audit_log
 from onemap.security import clock
 from onemap.security.audit_key import audit_key
-from onemap.security.settings import SecuritySettings, resolve_settings
+from onemap.security.settings import SecuritySettings
 
 GENESIS = "0" * 64
 KEY_INTRODUCED = "audit.key_introduced"
@@ -132,41 +130,21 @@ def _checkpoint_mac(key: bytes, *, row_id: int, count: int, head_hash: str, keye
     return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-# -- per-process state of a records database -------------------------------------------------------
-@dataclass
-class _ChainState:
-    keyed_from: int | None = None
-    last_checkpoint_row: int | None = None
-
-
-_states: weakref.WeakKeyDictionary[Engine, _ChainState] = weakref.WeakKeyDictionary()
-_states_lock = threading.Lock()
-
-
-def _state(conn: Connection) -> _ChainState:
-    with _states_lock:
-        return _states.setdefault(conn.engine, _ChainState())
-
-
+# -- where the chain stands ------------------------------------------------------------------------
+# Read from the database on every write, never cached: a cached "keyed since row N" would outlive the
+# rollback of the transaction that introduced the key. Both reads are primary-key/index lookups.
 def latest_checkpoint(conn: Connection):
     """The newest checkpoint row (or None)."""
     return conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id.desc()).limit(1)).first()
 
 
-def keyed_from(conn: Connection) -> int | None:
-    """The id of the first keyed row (None while the chain holds only legacy rows)."""
-    state = _state(conn)
-    if state.keyed_from is None:
-        checkpoint = latest_checkpoint(conn)
-        found = checkpoint.keyed_from if checkpoint is not None else conn.execute(
-            select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
-        state.keyed_from = found  # once keyed, always keyed: cached for the process
-    return state.keyed_from
-
-
-def note_keyed(conn: Connection, row_id: int) -> None:
-    """Remember that the chain of ``conn`` is keyed from ``row_id`` on."""
-    _state(conn).keyed_from = row_id
+def chain_state(conn: Connection) -> tuple[int | None, int | None]:
+    """(id of the first keyed row or None while only legacy rows exist, row id of the newest checkpoint)."""
+    checkpoint = latest_checkpoint(conn)
+    if checkpoint is not None:
+        return checkpoint.keyed_from, checkpoint.row_id
+    marker = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
+    return marker, None
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
@@ -186,18 +164,6 @@ def write_checkpoint(conn: Connection, *, row_id: int, head_hash: str, keyed: in
     conn.execute(insert(audit_checkpoints).values(
         at=at, row_id=row_id, count=count, head_hash=head_hash, keyed_from=keyed, key_id=key_id(key),
         mac=_checkpoint_mac(key, row_id=row_id, count=count, head_hash=head_hash, keyed_from=keyed, at=at)))
-    _state(conn).last_checkpoint_row = row_id
-
-
-def checkpoint_due(conn: Connection, row_id: int, settings: SecuritySettings | None = None) -> bool:
-    """Whether ``row_id`` is ``audit_checkpoint_rows`` past the last checkpoint (re-read only when it seems so)."""
-    every = resolve_settings(settings).audit_checkpoint_rows
-    state = _state(conn)
-    if state.last_checkpoint_row is not None and row_id - state.last_checkpoint_row < every:
-        return False
-    checkpoint = latest_checkpoint(conn)  # another process may have written one
-    state.last_checkpoint_row = checkpoint.row_id if checkpoint is not None else 0
-    return row_id - state.last_checkpoint_row >= every
 
 
 # -- verification ----------------------------------------------------------------------------------

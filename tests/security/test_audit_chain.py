@@ -85,7 +85,8 @@ def test_truncation_detected_against_the_checkpoint(records: Engine) -> None:
         conn.execute(text("DELETE FROM audit_log WHERE id > :id"), {"id": ids[90]})
     with records.connect() as conn:
         result = verify(conn)
-    assert not result.ok and result.reason == "truncated" and result.first_bad_id == ids[100]  # checkpoints at the first row and 100 rows on
+    # checkpoints at the first row and 100 rows on
+    assert not result.ok and result.reason == "truncated" and result.first_bad_id == ids[100]
     assert "截断" in result.message
 
 
@@ -220,3 +221,15 @@ def test_bad_anchor_refused_in_chinese(text_: str) -> None:
 
     with pytest.raises(InputError, match="链头"):
         parse_head(text_)
+
+
+def test_a_rolled_back_first_row_leaves_no_stale_state(records: Engine) -> None:
+    with pytest.raises(RuntimeError), records.begin() as conn:  # the audited action failed: all rolled back
+        record(conn, user="a", ip="", action="x", object="y", result="success")
+        raise RuntimeError("action failed")
+    with records.begin() as conn:
+        _write_legacy(conn, 2)
+    _write(records, 2)
+    with records.connect() as conn:
+        result = verify(conn)
+        assert result.ok and result.count == 5 and _rows(conn)[2].action == KEY_INTRODUCED
