@@ -12,10 +12,12 @@ rows and recomputes the later hashes, appends forged rows, or drops the newest r
    ``onemap audit verify --anchor`` checks the chain still holds it (catches a truncation that also
    removed the newest checkpoints).
 
-Legacy rows: rows written before the key (plain ``sha256``) stay as they were. The first keyed row is an
-``audit.key_introduced`` row whose ``prev_hash`` is the last legacy hash, so the whole legacy prefix is
-sealed by a MAC; every checkpoint names that row (``keyed_from``). Rows before it verify as SHA-256, rows
-from it on as HMAC; a legacy row rewritten later breaks the seal.
+Legacy rows: rows written before the key (plain ``sha256``) stay as they were. In a chain that has them,
+the first keyed row is an ``audit.key_introduced`` row whose ``prev_hash`` is the last legacy hash, so the
+whole legacy prefix is sealed by a MAC; a new chain is keyed from its first row. Either way a checkpoint
+naming the first keyed row (``keyed_from``) is signed at once. Rows before it verify as SHA-256, rows
+from it on as HMAC; a legacy row rewritten later breaks the seal, and a keyed chain recomputed as plain
+SHA-256 fails against the checkpoints.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlalchemy import Connection, func, insert, select
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_checkpoints, audit_log
 from onemap.security import clock
-from onemap.security.audit_key import audit_key
+from onemap.security.audit_key import audit_key, existing_audit_key
 from onemap.security.settings import SecuritySettings
 
 GENESIS = "0" * 64
@@ -44,6 +46,7 @@ MESSAGES = {
     "checkpoint_forged": "审计检查点签名无效:检查点被伪造或修改",
     "truncated": "审计日志被截断:检查点记录的第 {id} 条已不在哈希链中",
     "anchor_missing": "审计日志与外部保存的链头不符:第 {id} 条已不在哈希链中(日志被截断或改写)",
+    "key_missing": "找不到审计密钥(默认为记录库旁或 ONEMAP_DATA_DIR 下的 audit.key),无法校验带密钥的审计日志",
     "anchor_purged": "外部保存的链头(第 {id} 条)已被归档清除,请改用清除后的新链头",
 }
 
@@ -196,21 +199,24 @@ def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None 
 
     With ``checkpoint``, a verified chain's head is signed into ``audit_checkpoints`` (the caller commits).
     """
-    key = audit_key(conn, settings)
     stored_hash, stored_first = anchor_row(conn)
     expected = start_hash if start_hash is not None else stored_hash
     start = from_id if from_id is not None else stored_first
-    heads, keyed, problem = _checkpoints(conn, key, start)
+    key, keyed = existing_audit_key(conn, settings), chain_state(conn)[0]
+    if key is None and keyed is not None:
+        return _failure("key_missing", 0, None, None, expected)
+    heads, problem = {}, None
+    if key is not None:
+        heads, keyed_signed, problem = _checkpoints(conn, key, start)
+        keyed = keyed_signed if keyed_signed is not None else keyed
     if problem is not None:
         return _failure(problem, 0, None, None, expected)
-    if keyed is None:
-        keyed = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
     count, last_id, seen = 0, None, {}
     rows = conn.execute(select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id),
                         execution_options={"yield_per": 1000})
     for row in rows:
         is_keyed = keyed is not None and row.id >= keyed
-        if row.id == keyed and row.action == KEY_INTRODUCED and _row_key_id(row) not in (None, key_id(key)):
+        if is_keyed and row.action == KEY_INTRODUCED and _row_key_id(row) not in (None, key_id(key)):
             rows.close()
             return _failure("wrong_key", count, row.id, last_id, expected)
         recomputed = chain_hash(row.prev_hash, key=key if is_keyed else None, at=row.at, username=row.username,

@@ -42,6 +42,14 @@ def key_path(conn: Connection, settings: SecuritySettings | None = None) -> Path
 
 def audit_key(conn: Connection, settings: SecuritySettings | None = None) -> bytes:
     """The HMAC key of the audit chain of ``conn``'s records database (a key file is read once per process)."""
+    key = existing_audit_key(conn, settings, create=True)
+    assert key is not None
+    return key
+
+
+def existing_audit_key(conn: Connection, settings: SecuritySettings | None = None, *,
+                       create: bool = False) -> bytes | None:
+    """The key, or None if the default key file does not exist yet (verification never creates one)."""
     settings = resolve_settings(settings)
     path = key_path(conn, settings)
     if path is None:
@@ -50,6 +58,8 @@ def audit_key(conn: Connection, settings: SecuritySettings | None = None) -> byt
     key = _cache.get(where)
     if key is not None:
         return key
+    if not create and settings.audit_key_file is None and not path.exists():
+        return None
     with _lock:
         if where not in _cache:
             _cache[where] = _checked(_read_or_create(path, create=settings.audit_key_file is None), where)

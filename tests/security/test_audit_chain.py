@@ -233,3 +233,18 @@ def test_a_rolled_back_first_row_leaves_no_stale_state(records: Engine) -> None:
     with records.connect() as conn:
         result = verify(conn)
         assert result.ok and result.count == 5 and _rows(conn)[2].action == KEY_INTRODUCED
+
+
+def test_verification_never_creates_a_key(records: Engine) -> None:
+    if records.dialect.name != "sqlite":
+        pytest.skip("the SQLite default location (PostgreSQL's is shared by the test run)")
+    with records.begin() as conn:
+        _write_legacy(conn, 2)
+        path = audit_key.key_path(conn)
+        assert verify(conn).ok and not path.exists()  # legacy rows need no key
+    _write(records, 1)
+    path.rename(path.with_suffix(".moved"))
+    audit_key.forget_keys()
+    with records.connect() as conn:
+        result = verify(conn)
+    assert result.reason == "key_missing" and "找不到审计密钥" in result.message and not path.exists()
