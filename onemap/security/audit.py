@@ -72,11 +72,6 @@ def _anchor(conn: Connection) -> tuple[str, int]:
     return audit_chain.anchor_row(conn)
 
 
-def _last_hash(conn: Connection) -> str:
-    last = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
-    return last if last is not None else _anchor(conn)[0]
-
-
 def record(conn: Connection, *, user: User | str | None, ip: str, action: str, object: str, result: str,
            detail: dict[str, Any] | None = None, settings: SecuritySettings | None = None) -> AuditEntry:
     """Append one keyed row to the audit trail, in the caller's transaction (so it commits with the action)."""
@@ -87,10 +82,13 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     ip, action = (ip or "")[:64], action[:64]
     key = audit_key(conn, settings)
     _lock_chain(conn)
-    keyed, checkpointed = audit_chain.chain_state(conn)
-    if keyed is None and _has_rows(conn):
-        keyed = checkpointed = _introduce_key(conn, key, settings)
-    entry = _append(conn, key, username=username, ip=ip, action=action, object=object, result=result,
+    position = audit_chain.chain_position(conn)
+    prev = position.last_hash if position.last_hash is not None else _anchor(conn)[0]
+    keyed, checkpointed = position.keyed_from, position.checkpoint_row
+    if keyed is None and position.last_hash is not None:
+        marker = _introduce_key(conn, key, prev, settings)
+        keyed, checkpointed, prev = marker.id, marker.id, marker.hash
+    entry = _append(conn, key, prev, username=username, ip=ip, action=action, object=object, result=result,
                     detail=detail)
     every = resolve_settings(settings).audit_checkpoint_rows
     if keyed is None or entry.id - (checkpointed or 0) >= every:  # a new chain is keyed from its first row
@@ -101,9 +99,8 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     return entry
 
 
-def _append(conn: Connection, key: bytes, *, username: str, ip: str, action: str, object: str, result: str,
-            detail: dict[str, Any] | None) -> AuditEntry:
-    prev = _last_hash(conn)
+def _append(conn: Connection, key: bytes, prev: str, *, username: str, ip: str, action: str, object: str,
+            result: str, detail: dict[str, Any] | None) -> AuditEntry:
     at = clock.now().astimezone(UTC)
     detail_text = _canonical_detail(detail)
     fields = {"at": at, "username": username, "ip": ip, "action": action, "object": object,
@@ -114,17 +111,14 @@ def _append(conn: Connection, key: bytes, *, username: str, ip: str, action: str
     return AuditEntry(row_id, at, username, ip, action, object, result, detail, prev, digest)
 
 
-def _has_rows(conn: Connection) -> bool:
-    return conn.execute(select(audit_log.c.id).limit(1)).first() is not None
-
-
-def _introduce_key(conn: Connection, key: bytes, settings: SecuritySettings | None) -> int:
+def _introduce_key(conn: Connection, key: bytes, prev: str, settings: SecuritySettings | None) -> AuditEntry:
     """Seal the legacy (unkeyed) rows under the first keyed row and sign that head at once."""
     legacy = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
-    entry = _append(conn, key, username="system", ip="", action=audit_chain.KEY_INTRODUCED, object="audit_log",
-                    result="success", detail={"key_id": audit_chain.key_id(key), "legacy_rows": legacy})
+    entry = _append(conn, key, prev, username="system", ip="", action=audit_chain.KEY_INTRODUCED,
+                    object="audit_log", result="success",
+                    detail={"key_id": audit_chain.key_id(key), "legacy_rows": legacy})
     audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=entry.id, settings=settings)
-    return entry.id
+    return entry
 
 
 def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None = None,

@@ -143,11 +143,33 @@ def latest_checkpoint(conn: Connection):
 
 def chain_state(conn: Connection) -> tuple[int | None, int | None]:
     """(id of the first keyed row or None while only legacy rows exist, row id of the newest checkpoint)."""
-    checkpoint = latest_checkpoint(conn)
-    if checkpoint is not None:
-        return checkpoint.keyed_from, checkpoint.row_id
-    marker = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
-    return marker, None
+    position = chain_position(conn)
+    return position.keyed_from, position.checkpoint_row
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a writer appends: the newest row's hash (None: no rows), the first keyed row, the last checkpoint."""
+
+    last_hash: str | None
+    keyed_from: int | None
+    checkpoint_row: int | None
+
+
+_newest = audit_checkpoints.c.id == select(func.max(audit_checkpoints.c.id)).scalar_subquery()
+_POSITION = select(
+    select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1).scalar_subquery(),
+    select(audit_checkpoints.c.keyed_from).where(_newest).scalar_subquery(),
+    select(audit_checkpoints.c.row_id).where(_newest).scalar_subquery(),
+)
+
+
+def chain_position(conn: Connection) -> Position:
+    """The chain's :class:`Position` in one round trip (the per-row cost of a write)."""
+    last_hash, keyed, checkpoint_row = conn.execute(_POSITION).one()
+    if keyed is None and last_hash is not None:  # legacy rows, or every checkpoint gone: look for the seal
+        keyed = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
+    return Position(last_hash, keyed, checkpoint_row)
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
