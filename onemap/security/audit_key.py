@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -34,10 +35,16 @@ def key_path(conn: Connection, settings: SecuritySettings | None = None) -> Path
         return None
     if settings.audit_key_file is not None:
         return settings.audit_key_file
-    database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+    return _default_path(conn.engine.url.database if conn.dialect.name == "sqlite" else None,
+                         get_settings().data_dir)
+
+
+@lru_cache(maxsize=64)
+def _default_path(database: str | None, data_dir: Path) -> Path:
+    # Cached: resolving the path costs system calls, and every audit row asks.
     if database and database != ":memory:":
         return Path(database).resolve().parent / KEY_FILENAME
-    return get_settings().data_dir.resolve() / KEY_FILENAME
+    return data_dir.resolve() / KEY_FILENAME
 
 
 def audit_key(conn: Connection, settings: SecuritySettings | None = None) -> bytes:
