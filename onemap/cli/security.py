@@ -257,19 +257,60 @@ def user_totp_disable(username: str, records: RecordsOption = None) -> None:
     _change(records, "已停用 {user.username} 的动态口令", disable_totp, username=username)
 
 
-@audit_app.command("verify")
-def audit_verify(records: RecordsOption = None) -> None:
-    """校验审计日志哈希链;发现篡改时退出码为 1。"""
-    from onemap.security.audit import verify
+AnchorOption = Annotated[str | None, typer.Option(
+    "--anchor", help="外部保存的链头:onemap audit head 输出的 JSON,或保存它的文件")]
 
-    with _database(records) as engine, engine.connect() as conn:
-        result = verify(conn)
+
+def _anchor_head(anchor: str | None):
+    from onemap.security.audit_chain import parse_head
+
+    if anchor is None:
+        return None
+    text = anchor
+    if not anchor.lstrip().startswith("{"):
+        try:
+            text = Path(anchor).read_text(encoding="utf-8")
+        except OSError:
+            console.print(f"[red]错误:--anchor 应为链头 JSON 或保存它的文件,无法读取“{anchor}”[/red]")
+            raise typer.Exit(code=2) from None
+    try:
+        return parse_head(text)
+    except OnemapError as error:
+        _fail(error)
+
+
+def _verified(records: str | None, anchor: str | None):
+    """Verify (and sign a checkpoint of) the chain as the console; exit 1 with the Chinese message if it fails."""
+    from onemap.security.audit import verify_and_checkpoint
+
+    head = _anchor_head(anchor)
+    try:
+        with _database(records) as engine, engine.begin() as conn:
+            result = verify_and_checkpoint(conn, by="console", ip="console", anchor=head)
+    except OnemapError as error:
+        _fail(error)
     if not result.ok:
-        console.print(f"[red]审计日志被篡改:第一条异常记录 id={result.first_bad_id}"
-                      f"(此前 {result.count} 条完好)[/red]")
+        print(f"{result.message}(reason={result.reason},此前 {result.count} 条完好)", file=sys.stderr)
         raise typer.Exit(code=1)
+    return result
+
+
+@audit_app.command("verify")
+def audit_verify(anchor: AnchorOption = None, records: RecordsOption = None) -> None:
+    """校验审计日志哈希链、签名检查点和外部链头;发现篡改或截断时退出码为 1。"""
+    result = _verified(records, anchor)
     out.print(f"OK:审计日志完整,共 {result.count} 条;末条 id={result.last_id},哈希 {result.last_hash}")
-    console.print("请把末条哈希记录在系统之外,以便发现对最新记录的截断。")
+    console.print("请用 onemap audit head 把链头保存在系统之外,以便发现对最新记录的截断。")
+
+
+@audit_app.command("head")
+def audit_head(records: RecordsOption = None) -> None:
+    """校验后输出当前链头(id、条数、哈希)JSON,供在系统之外保存。"""
+    result = _verified(records, None)
+    if result.head is None:
+        print("审计日志为空,尚无链头", file=sys.stderr)
+        raise typer.Exit(code=1)
+    sys.stdout.write(result.head.as_json() + "\n")
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:

@@ -124,6 +124,19 @@ audit_anchors = Table(
     Column("note", Text, nullable=False, server_default=""),
 )
 
+# Signed heads of the audit chain (onemap.security.audit_chain): a truncation of the newest rows shows.
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("row_id", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("keyed_from", Integer, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("mac", String(64), nullable=False),
+)
+
 # OGC API Processes jobs (onemap.services.processes): one row per execution, kept across restarts.
 jobs = Table(
     "jobs", metadata,

@@ -1,11 +1,12 @@
-"""The audit trail (全过程留痕): append-only, hash-chained, readable only by the 审计管理员.
+"""The audit trail (全过程留痕): append-only, keyed hash chain, readable only by the 审计管理员.
 
-Each row stores ``prev_hash`` and ``hash = sha256(prev_hash + canonical JSON of its fields)``, so any
-change to a stored row, a deleted row or a reordering breaks the chain at that row and :func:`verify`
-names it. The database refuses UPDATE and DELETE (triggers; on PostgreSQL the application role is only
-granted SELECT and INSERT, see the records migration); the chain catches what a superuser does anyway.
-Truncating the newest rows leaves a valid shorter chain: keep the ``last_hash`` that :func:`verify`
-reports somewhere outside the database (e.g. the operations log) to detect that.
+Each row stores ``prev_hash`` and ``hash = HMAC-SHA256(key, prev_hash + canonical JSON of its fields)``
+with a key kept outside the records database (:mod:`onemap.security.audit_key`), so a changed, deleted,
+reordered or forged row breaks the chain at that row and :func:`verify` names it; signed checkpoints and
+externally kept heads catch a truncation of the newest rows (:mod:`onemap.security.audit_chain`, which
+also explains how rows from before the key still verify). The database refuses UPDATE and DELETE
+(triggers; on PostgreSQL the application role is only granted SELECT and INSERT, see the records
+migrations); the chain catches what a superuser does anyway.
 
 Retention: the 网络安全法 (art. 21) asks for at least six months of logs. Purging older rows is a DBA
 operation (:func:`purge_before`): the rows are first archived to a JSON-lines file, then a new anchor
@@ -14,9 +15,8 @@ operation (:func:`purge_before`): the rows are first archived to a JSON-lines fi
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,15 @@ from sqlalchemy.exc import DBAPIError
 
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_log
-from onemap.security import clock, session_epoch
+from onemap.security import audit_chain, clock, session_epoch
+from onemap.security.audit_chain import GENESIS, Head, VerifyResult, chain_hash  # noqa: F401 (re-exported)
+from onemap.security.audit_key import audit_key
 from onemap.security.audit_policy import ends_cached_sessions
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.roles import AUDIT_ADMIN, can
 from onemap.security.settings import SecuritySettings, resolve_settings
 from onemap.security.users import User
 
-GENESIS = "0" * 64
 RESULTS = ("success", "failure", "denied")
 ANONYMOUS = "-"
 
@@ -54,35 +55,10 @@ class AuditEntry:
     hash: str
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """Outcome of :func:`verify`: rows checked, the first broken one, and the chain's last hash."""
-
-    ok: bool
-    count: int
-    first_bad_id: int | None = None
-    last_id: int | None = None
-    last_hash: str = GENESIS
-
-
-def _canonical_time(at: datetime) -> str:
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return at.isoformat(timespec="microseconds")
-
-
 def _canonical_detail(detail: dict[str, Any] | None) -> str | None:
     if detail is None:
         return None
     return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def chain_hash(prev_hash: str, *, at: datetime, username: str, ip: str, action: str, object: str,
-               result: str, detail: str | None) -> str:
-    """``sha256(prev_hash + canonical JSON)`` of one row's fields (``detail`` as its stored JSON text)."""
-    fields = {"at": _canonical_time(at), "user": username, "ip": ip, "action": action, "object": object,
-              "result": result, "detail": detail}
-    payload = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
 def _lock_chain(conn: Connection) -> None:
@@ -93,54 +69,86 @@ def _lock_chain(conn: Connection) -> None:
 
 def _anchor(conn: Connection) -> tuple[str, int]:
     """The hash and first row id verification starts from (the newest anchor, or the genesis)."""
-    row = conn.execute(select(audit_anchors.c.hash, audit_anchors.c.first_id)
-                       .order_by(audit_anchors.c.id.desc()).limit(1)).first()
-    return (row.hash, row.first_id) if row else (GENESIS, 0)
-
-
-def _last_hash(conn: Connection) -> str:
-    last = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
-    return last if last is not None else _anchor(conn)[0]
+    return audit_chain.anchor_row(conn)
 
 
 def record(conn: Connection, *, user: User | str | None, ip: str, action: str, object: str, result: str,
-           detail: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one row to the audit trail, in the caller's transaction (so it commits with the action)."""
+           detail: dict[str, Any] | None = None, settings: SecuritySettings | None = None) -> AuditEntry:
+    """Append one keyed row to the audit trail, in the caller's transaction (so it commits with the action)."""
     if result not in RESULTS:
         raise InputError(f"审计结果应为 {'、'.join(RESULTS)} 之一,收到“{result}”", f"bad audit result {result}")
     # Column widths bound what an unauthenticated caller can make us store (a 10 kB "username").
     username = (user.username if isinstance(user, User) else (user or ANONYMOUS))[:64]
     ip, action = (ip or "")[:64], action[:64]
+    key = audit_key(conn, settings)
     _lock_chain(conn)
-    prev = _last_hash(conn)
+    position = audit_chain.chain_position(conn)
+    prev = position.last_hash if position.last_hash is not None else _anchor(conn)[0]
+    keyed, checkpointed = position.keyed_from, position.checkpoint_row
+    if keyed is None and position.last_hash is not None:
+        marker = _introduce_key(conn, key, prev, settings)
+        keyed, checkpointed, prev = marker.id, marker.id, marker.hash
+    entry = _append(conn, key, prev, username=username, ip=ip, action=action, object=object, result=result,
+                    detail=detail)
+    every = resolve_settings(settings).audit_checkpoint_rows
+    if keyed is None or entry.id - (checkpointed or 0) >= every:  # a new chain is keyed from its first row
+        audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash,
+                                     keyed=entry.id if keyed is None else keyed, settings=settings)
+    if ends_cached_sessions(action):  # every account change is audited: the one place to invalidate caches
+        session_epoch.bump(conn)
+    return entry
+
+
+def _append(conn: Connection, key: bytes, prev: str, *, username: str, ip: str, action: str, object: str,
+            result: str, detail: dict[str, Any] | None) -> AuditEntry:
     at = clock.now().astimezone(UTC)
     detail_text = _canonical_detail(detail)
     fields = {"at": at, "username": username, "ip": ip, "action": action, "object": object,
               "result": result, "detail": detail_text}
-    digest = chain_hash(prev, **fields)
+    digest = chain_hash(prev, key=key, **fields)
     row_id = conn.execute(insert(audit_log).values(**fields, prev_hash=prev, hash=digest)
                           .returning(audit_log.c.id)).scalar_one()
-    if ends_cached_sessions(action):  # every account change is audited: the one place to invalidate caches
-        session_epoch.bump(conn)
     return AuditEntry(row_id, at, username, ip, action, object, result, detail, prev, digest)
 
 
-def verify(conn: Connection, *, anchor: str | None = None, from_id: int | None = None) -> VerifyResult:
-    """Recompute the chain from an anchor (default: the newest recorded anchor or the genesis)."""
-    stored_hash, stored_first = _anchor(conn)
-    expected = anchor if anchor is not None else stored_hash
-    start = from_id if from_id is not None else stored_first
-    count, last_id = 0, None
-    rows = conn.execute(select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id),
-                        execution_options={"yield_per": 1000})
-    for row in rows:
-        recomputed = chain_hash(row.prev_hash, at=row.at, username=row.username, ip=row.ip, action=row.action,
-                                object=row.object, result=row.result, detail=row.detail)
-        if row.prev_hash != expected or recomputed != row.hash:
-            rows.close()
-            return VerifyResult(False, count, row.id, last_id, expected)
-        expected, last_id, count = row.hash, row.id, count + 1
-    return VerifyResult(True, count, None, last_id, expected)
+def _introduce_key(conn: Connection, key: bytes, prev: str, settings: SecuritySettings | None) -> AuditEntry:
+    """Seal the legacy (unkeyed) rows under the first keyed row and sign that head at once."""
+    legacy = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    entry = _append(conn, key, prev, username="system", ip="", action=audit_chain.KEY_INTRODUCED,
+                    object="audit_log", result="success",
+                    detail={"key_id": audit_chain.key_id(key), "legacy_rows": legacy})
+    audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=entry.id, settings=settings)
+    return entry
+
+
+def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None = None,
+           settings: SecuritySettings | None = None) -> VerifyResult:
+    """Check the chain, its checkpoints and (optionally) an externally kept head; writes nothing."""
+    return audit_chain.verify(conn, anchor=anchor, from_id=from_id, settings=settings)
+
+
+def verify_and_checkpoint(conn: Connection, *, by: User | str, ip: str = "", anchor: Head | None = None,
+                          settings: SecuritySettings | None = None) -> VerifyResult:
+    """Verify, record the verification (the auditor is audited too) and, if it held, sign the new head.
+
+    The result's head is the verification's own row: the head to keep outside the system.
+    """
+    result = audit_chain.verify(conn, anchor=anchor, settings=settings)
+    detail = {"ok": result.ok, "reason": result.reason, "rows": result.count, "first_bad_id": result.first_bad_id,
+              "anchor": anchor.id if anchor is not None else None}
+    entry = record(conn, user=by, ip=ip, action="audit.verify", object="audit_log",
+                   result="success" if result.ok else "failure", detail=detail, settings=settings)
+    if not result.ok:
+        return result
+    keyed = audit_chain.chain_state(conn)[0]
+    audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=keyed, settings=settings)
+    return replace(result, count=result.count + _rows_after(conn, result.last_id), last_id=entry.id,
+                   last_hash=entry.hash, keyed_from=keyed)
+
+
+def _rows_after(conn: Connection, row_id: int | None) -> int:
+    query = select(func.count()).select_from(audit_log)
+    return conn.execute(query.where(audit_log.c.id > row_id) if row_id is not None else query).scalar_one()
 
 
 def _entry(row) -> AuditEntry:

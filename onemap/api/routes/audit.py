@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from onemap.api.auth import current_user
-from onemap.api.context import context
+from onemap.api.context import client_ip, context
 from onemap.security import User, audit
 from onemap.security.roles import require
 
@@ -26,11 +26,11 @@ def read_log(request: Request, user: UserDep, since: datetime | None = None, unt
              "object": r.object, "result": r.result, "detail": r.detail} for r in rows]
 
 
-@router.get("/verify", summary="校验审计日志哈希链(仅审计管理员)")
+@router.get("/verify", summary="校验审计日志哈希链并签检查点(仅审计管理员)")
 def verify_log(request: Request, user: UserDep) -> dict:
     ctx = context(request)
     require(user, "audit:verify", settings=ctx.security)
     with ctx.records.begin() as conn:
-        result = audit.verify(conn)
-    return {"ok": result.ok, "count": result.count, "first_bad_id": result.first_bad_id,
-            "last_hash": result.last_hash}
+        result = audit.verify_and_checkpoint(conn, by=user, ip=client_ip(request))
+    return {"ok": result.ok, "reason": result.reason, "message": result.message, "count": result.count,
+            "first_bad_id": result.first_bad_id, "last_id": result.last_id, "last_hash": result.last_hash}
