@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_audit_keys"
-down_revision = "0005_documents"
+down_revision = "0006_login_guard"
 branch_labels = None
 depends_on = None
 
