@@ -177,8 +177,8 @@ def test_security_admin_sets_roles_region_and_clearance(page, county: County) ->
     assert options == ["公开", "内部"]  # the 政务网版 holds nothing above 内部
     page.select_option("#admin-user-detail select[name=clearance]", "公开")
     page.click("#admin-save-clearance")
-    page.wait_for_selector("#admin-users-status:has-text('已设置密级')")
-    assert page.locator("#admin-users tr[data-user='lisi'] td:nth-child(5)").inner_text() == "公开"
+    page.wait_for_selector("#admin-users-status:has-text('已设置密级')")  # then the list is read again
+    page.wait_for_selector("#admin-users tr[data-user='lisi'] td:nth-child(5):text-is('公开')")
     page.check("#admin-user-detail input[name=roles][value='系统管理员']")
     page.check("#admin-user-detail input[name=roles][value='审计管理员']")
     page.click("#admin-save-roles")
