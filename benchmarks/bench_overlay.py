@@ -33,8 +33,9 @@ import numpy as np
 import shapely
 
 from onemap.analysis import overlay_matrix
-from onemap.analysis.layers import piece_areas, polygonal, read_layer
+from onemap.analysis.layers import piece_areas, read_layer
 from onemap.analysis.pairs import _overlay, candidate_pairs, overlay_pieces
+from onemap.geometry.parts import polygonal
 
 OUT = Path(__file__).parent / "out"
 WARP_M = (6.0, 5.0)  # amplitudes (m) of the displacement field

@@ -7,11 +7,17 @@ from pathlib import Path
 import xlsxwriter
 
 from onemap.analysis.classes import class_name
-from onemap.analysis.layers import MU_PER_M2
 from onemap.analysis.overlay import Matrix, OverlayResult
+from onemap.geometry.units import per_m2, unit_decimals, unit_name
 
-UNITS = (("平方米", 1.0, "0.00"), ("公顷", 1 / 10_000, "0.0000"), ("亩", MU_PER_M2, "0.0000"))
+SHEET_UNITS = ("m2", "ha", "mu")
 MAX_ADMIN_SHEETS = 200
+
+
+def _unit(unit: str) -> tuple[str, float, str]:
+    """(sheet name, factor from m², Excel number format) of an area unit."""
+    decimals = unit_decimals(unit)
+    return unit_name(unit), per_m2(unit), "0." + "0" * decimals if decimals else "0"
 
 
 def _label(field: str, code: str) -> str:
@@ -50,8 +56,8 @@ def to_xlsx(result: OverlayResult, path: Path | str) -> Path:
     """Write the matrix in 平方米, 公顷 and 亩 (one sheet each) and, by admin unit, one sheet per unit (公顷)."""
     path = Path(path)
     with xlsxwriter.Workbook(str(path)) as book:
-        for unit in UNITS:
+        for unit in map(_unit, SHEET_UNITS):
             _sheet(book, f"叠加分析({unit[0]})", result, result.matrix, unit)
         for code, matrix in sorted(result.by_admin.items())[:MAX_ADMIN_SHEETS]:
-            _sheet(book, f"{code or '未知'}(公顷)", result, matrix, UNITS[1])
+            _sheet(book, f"{code or '未知'}(公顷)", result, matrix, _unit("ha"))
     return path

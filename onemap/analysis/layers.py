@@ -1,7 +1,8 @@
-"""Reading a layer for analysis: the features of a region, their class codes and the area units.
+"""Reading a layer for analysis: the features of a region and their class codes.
 
 A region is either a polygon in the layer's CRS or a 行政区划代码 prefix matched against the layer's
-region field (ZLDWDM, XZQDM …). Areas are always the 三调 ellipsoid areas (:func:`ellipsoid_area`).
+region field (ZLDWDM, XZQDM …). Areas are always the 三调 ellipsoid areas (:func:`ellipsoid_area`), in the
+units of :mod:`onemap.geometry.units`.
 """
 
 from __future__ import annotations
@@ -17,20 +18,13 @@ from shapely.geometry.base import BaseGeometry
 
 from onemap.errors import InputError
 from onemap.geometry.area import robust_ellipsoid_area
+from onemap.geometry.parts import polygonal
 from onemap.standards.codes import region_fields
 from onemap.store import Store
 from onemap.store.base import KEY, VALID, Condition
 
-# Fields that carry a feature's 行政区划 code, in order of preference (三调 and planning layers).
-MU_PER_M2 = 1 / 666.6667  # 1 亩 = 666.6667 m² as 三调 tables print it
 Region = BaseGeometry | str | None
 ALTERED = "_altered"  # the feature's geometry was changed on reading: made valid, or cut by the region
-
-
-def area_units(area_m2: float) -> dict[str, float]:
-    """An area in m² (0.01), 公顷 and 亩 (4 decimals)."""
-    return {"area_m2": round(float(area_m2), 2), "area_ha": round(float(area_m2) / 10_000, 4),
-            "area_mu": round(float(area_m2) * MU_PER_M2, 4)}
 
 
 def region_field(columns: dict[str, str] | list[str]) -> str | None:
@@ -176,18 +170,6 @@ def boxes_meet(boxes: np.ndarray, other: np.ndarray) -> np.ndarray:
     return ((boxes[..., 0] <= other[..., 2]) & (boxes[..., 2] >= other[..., 0])
             & (boxes[..., 1] <= other[..., 3]) & (boxes[..., 3] >= other[..., 1]))
 
-
-def polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (an overlay may add lines where features touch)."""
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):
-        parts = [p for p in shapely.get_parts(geoms[i]) if shapely.get_type_id(p) in (3, 6)]
-        polys = [q for p in parts for q in shapely.get_parts(p)]
-        out[i] = shapely.multipolygons(polys) if polys else shapely.Polygon()
-    lines = ~np.isin(shapely.get_type_id(out), (3, 6))
-    out[lines] = shapely.Polygon()
-    return out
 
 
 def select_region(layer: LayerFrame, region: Region, *, require_exact: bool = True) -> bool:

@@ -18,9 +18,10 @@ from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name
 from onemap.analysis.coverage import coverage_flags
-from onemap.analysis.layers import LayerFrame, Region, area_units, boxes_meet, check_region, read_layer, select_region
+from onemap.analysis.layers import LayerFrame, Region, boxes_meet, check_region, read_layer, select_region
 from onemap.analysis.pairs import overlay_pieces
 from onemap.errors import InputError
+from onemap.geometry.units import area_units
 from onemap.store import Store, open_store
 
 

@@ -23,8 +23,9 @@ import pandas as pd
 import shapely
 
 from onemap.analysis.edge_overlay import edge_overlay
-from onemap.analysis.layers import boxes_meet, piece_areas, polygonal
+from onemap.analysis.layers import boxes_meet, piece_areas
 from onemap.analysis.parallel import both, chunked
+from onemap.geometry.parts import polygonal
 
 FEW = 64  # up to this many features, candidate pairs come from a box comparison instead of an STRtree
 

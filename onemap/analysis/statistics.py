@@ -9,9 +9,10 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from onemap.analysis.classes import class_name, rollup
-from onemap.analysis.layers import area_units, check_region
+from onemap.analysis.layers import check_region
 from onemap.analysis.region_areas import region_areas
 from onemap.errors import InputError
+from onemap.geometry.units import area_units
 from onemap.store import Store
 
 MAX_GROUP_FIELDS = 4

@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 
 from onemap.geometry.area import area_method
+from onemap.geometry.parts import polygonal as shared_polygonal
 
 
 def grid_size() -> float:
@@ -162,15 +163,7 @@ def largest_parts(geoms: np.ndarray) -> np.ndarray:
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
     """The polygonal part of each geometry as a MultiPolygon (None where there is none)."""
-    geoms = np.asarray(geoms, dtype=object)
-    members, owner = shapely.get_parts(geoms, return_index=True)
-    polygons, member = shapely.get_parts(members, return_index=True)
-    keep = shapely.get_type_id(polygons) == shapely.GeometryType.POLYGON
-    keep &= ~shapely.is_empty(polygons)
-    owner = owner[member[keep]]
-    result = np.full(len(geoms), None, dtype=object)
-    if keep.any():
-        present = np.unique(owner)
-        collected = shapely.multipolygons(polygons[keep], indices=np.searchsorted(present, owner))
-        result[present] = collected
-    return result
+    parts = shared_polygonal(geoms, missing=None)
+    single = np.flatnonzero(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON)
+    parts[single] = shapely.multipolygons(parts[single], indices=np.arange(single.size))
+    return parts

@@ -94,7 +94,7 @@ def test_totals_equal_layer_areas(county: Store) -> None:
     assert (columns - by_class.loc[columns.index]).abs().max() <= 0.011
     body = result.to_dict()["matrix"]
     assert body["total"]["area_ha"] == round(dltb_area / 10_000, 4)
-    assert body["total"]["area_mu"] == round(dltb_area / 666.6667, 4)
+    assert body["total"]["area_mu"] == round(dltb_area * 15 / 10_000, 4)  # 1 公顷 = 15 亩
 
 
 @pytest.mark.parametrize(("a", "coverages"), [("GHYDYH", True), ("GHSHIFT", True), ("GHWARP", True),

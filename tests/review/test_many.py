@@ -11,11 +11,11 @@ import pytest
 import shapely
 
 from onemap.geometry.crs import accepted_crs
+from onemap.geometry.units import area_units
 from onemap.review.compliance import ReviewContext, check_project
 from onemap.review.compliance.many import check_projects, spatial_order
 from onemap.review.compliance.overlay import _CACHE, cached_features, cached_layer
 from onemap.review.compliance.phases import Phases
-from onemap.review.compliance.service import area_units
 from onemap.store import Store
 from tests.review.test_service import CONTROLS, crossing_box, project
 from tests.review.test_service import reproject as to_crs

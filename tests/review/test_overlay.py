@@ -7,7 +7,8 @@ import pytest
 import shapely
 
 from onemap.geometry.area import ellipsoid_area
-from onemap.review.compliance.overlay import LayerData, overlay, polygonal, projected, reproject, twin_index
+from onemap.geometry.parts import polygonal
+from onemap.review.compliance.overlay import LayerData, overlay, projected, reproject, twin_index
 from onemap.review.compliance.rules import LayerSpec
 
 X, Y = 39_500_000, 3_375_000

@@ -20,6 +20,7 @@ import shapely
 from pyproj import Transformer
 
 from onemap.geometry.area import ellipsoid_area
+from onemap.geometry.parts import polygonal
 from onemap.review.compliance.rules import LayerSpec
 from onemap.store import Store
 
@@ -186,20 +187,6 @@ def projected(geoms: np.ndarray, source: int, target: int, densify: float = DENS
         geoms = shapely.segmentize(geoms, densify)
     return reproject(geoms, source, target)
 
-
-def polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (a clip can return a collection with lines and points)."""
-    geoms = np.asarray(geoms, dtype=object)
-    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)
-    if mixed.size == 0:
-        return geoms
-    out = geoms.copy()
-    parts, owner = shapely.get_parts(geoms[mixed], return_index=True)
-    keep = np.isin(shapely.get_type_id(parts), (3, 6))
-    for index in range(mixed.size):
-        chosen = parts[keep & (owner == index)]
-        out[mixed[index]] = shapely.union_all(chosen) if chosen.size else shapely.Polygon()
-    return out
 
 
 def clip(parcels: np.ndarray, layer: LayerData, skip: np.ndarray | None = None) -> Pieces:

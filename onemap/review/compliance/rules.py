@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 
 from onemap.errors import StandardsError
+from onemap.geometry.units import convert
 
 ROLES = ("control", "current", "planned", "extent")
 RESULTS = ("符合", "不符合", "需说明")
 INVALID = "无效几何"
-MU_PER_M2 = 3 / 2000  # 1 亩 = 666.67 m²
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,8 @@ def conclude(rule: RuleSpec, facts: LayerFacts, names: Callable[[str], str]) -> 
     if area < rule.min_area_m2:
         return {"rule": rule.id, "title": rule.title, "result": "符合", "message": rule.pass_message}
     ratio = area / facts.project_m2 * 100 if facts.project_m2 else 0.0
-    values = {"area_m2": f"{area:.2f}", "area_mu": f"{area * MU_PER_M2:.4f}", "area_ha": f"{area / 1e4:.4f}",
+    values = {"area_m2": f"{area:.2f}", "area_mu": f"{convert(area, 'mu'):.4f}",
+              "area_ha": f"{convert(area, 'ha'):.4f}",
               "ratio_pct": f"{ratio:.2f}", "project_m2": f"{facts.project_m2:.2f}", "title": facts.spec.title,
               "classes": "、".join(f"{c} {names(c)}" for c in codes)}
     return {"rule": rule.id, "title": rule.title, "result": rule.result, "message": rule.message.format(**values)}

@@ -24,6 +24,7 @@ import shapely
 from onemap.errors import InputError
 from onemap.geometry import axes
 from onemap.geometry.area import ellipsoid_area, robust_ellipsoid_area
+from onemap.geometry.units import area_units
 from onemap.review.compliance.boundary import ProjectBoundary, load_boundary
 from onemap.review.compliance.context import ReviewContext, twins_of
 from onemap.review.compliance.header import project_header
@@ -38,7 +39,7 @@ from onemap.review.compliance.overlay import (
     reuse,
 )
 from onemap.review.compliance.phases import Phases
-from onemap.review.compliance.rules import INVALID, MU_PER_M2, LayerFacts, LayerSpec, RuleSet, conclude
+from onemap.review.compliance.rules import INVALID, LayerFacts, LayerSpec, RuleSet, conclude
 from onemap.standards.codes import sandiao_level1, sandiao_names, ydyh_names
 from onemap.store import Store
 
@@ -46,12 +47,6 @@ log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="onemap-review")
 _ID = re.compile(r"[\w-][\w.-]{0,63}")  # a folder name: never "..", never a path
 SEVERITY = {"符合": 0, "需说明": 1, "不符合": 2, INVALID: 3}
-
-
-def area_units(area_m2: float) -> dict[str, float]:
-    """An area in m² (0.01), 公顷 and 亩 (4 decimals)."""
-    return {"area_m2": round(float(area_m2), 2), "area_ha": round(float(area_m2) / 1e4, 4),
-            "area_mu": round(float(area_m2) * MU_PER_M2, 4)}
 
 
 @lru_cache(maxsize=4096)
