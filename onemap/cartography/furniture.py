@@ -7,10 +7,11 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Polygon, Rectangle
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from onemap.cartography.classify import LegendEntry
 from onemap.cartography.graticule import GEOGRAPHIC, GridLine
+from onemap.geometry.crs import transformer
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid differs from GRS80 by 0.1 mm in the semi-minor axis
 
@@ -23,7 +24,7 @@ def metres_per_unit(extent: tuple[float, float, float, float], epsg: int) -> flo
         lon = (minx, maxx)
         lat = (ymid, ymid)
     else:
-        lon, lat = Transformer.from_crs(epsg, GEOGRAPHIC, always_xy=True).transform([minx, maxx], [ymid, ymid])
+        lon, lat = transformer(epsg, GEOGRAPHIC).transform([minx, maxx], [ymid, ymid])
     distance = GEOD.inv(lon[0], lat[0], lon[1], lat[1])[2]
     return distance / (maxx - minx)
 

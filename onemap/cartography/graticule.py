@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from pyproj import Transformer
 
 from onemap.cartography.config import cartography_data
+from onemap.geometry.crs import transformer
 
 GEOGRAPHIC = 4490
 _STEPS = 64  # points per graticule line: Gauss–Krüger meridians curve slightly
@@ -45,7 +45,7 @@ def _geographic_box(extent: tuple[float, float, float, float], epsg: int) -> tup
     t = np.linspace(0, 1, 16)
     xs = np.concatenate([minx + (maxx - minx) * t, np.full(16, maxx), maxx - (maxx - minx) * t, np.full(16, minx)])
     ys = np.concatenate([np.full(16, miny), miny + (maxy - miny) * t, np.full(16, maxy), maxy - (maxy - miny) * t])
-    lon, lat = Transformer.from_crs(epsg, GEOGRAPHIC, always_xy=True).transform(xs, ys)
+    lon, lat = transformer(epsg, GEOGRAPHIC).transform(xs, ys)
     return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
 
 
@@ -62,7 +62,7 @@ def graticule(extent: tuple[float, float, float, float], epsg: int) -> list[Grid
     """The meridians and parallels crossing ``extent`` (map CRS ``epsg``, a CGCS2000 CRS)."""
     lon0, lat0, lon1, lat1 = _geographic_box(extent, epsg)
     step = interval_degrees(max(lon1 - lon0, lat1 - lat0))
-    to_map = None if epsg == GEOGRAPHIC else Transformer.from_crs(GEOGRAPHIC, epsg, always_xy=True)
+    to_map = None if epsg == GEOGRAPHIC else transformer(GEOGRAPHIC, epsg)
     lines = []
     for kind, low, high, other in (("lon", lon0, lon1, (lat0, lat1)), ("lat", lat0, lat1, (lon0, lon1))):
         pad = (other[1] - other[0]) * 0.1

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from onemap.geometry.crs import transformer
 from onemap.standards.registry import get_table
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,8 @@ def area_method() -> AreaMethod:
     )
 
 
-@lru_cache
 def _to_geographic(epsg: int) -> Transformer:
-    return Transformer.from_crs(CRS.from_epsg(epsg), CRS.from_epsg(4490), always_xy=True)
+    return transformer(epsg, 4490)
 
 
 def max_edge_length(epsg: int) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from onemap.errors import CRSError
@@ -217,3 +217,23 @@ def detect_gk_zone(xmin: float, xmax: float) -> OnemapCRS | None:
         if candidate.kind == "gk3" and candidate.zone_prefix and candidate.zone == zone:
             return candidate
     return None
+
+
+def transformer(source: int | str, target: int | str) -> Transformer:
+    """The x/y-ordered transformer between two CRSs (EPSG codes or PROJ strings), built once per process.
+
+    ``Transformer.from_crs`` is an operation search (up to about 0.4 s with the database cold): never per request.
+    pyproj repeats the search once in each further thread that uses the object (tens of ms; the server's
+    threads are a bounded pool). It keeps both CRSs, so ``transform_bounds`` works (a transformer re-made from
+    the bare PROJ pipeline answers ``inf`` there).
+    """
+    return _transformer(_crs_key(source), _crs_key(target))
+
+
+def _crs_key(crs: int | str) -> str:
+    return f"EPSG:{crs}" if isinstance(crs, int) else str(crs)
+
+
+@lru_cache(maxsize=512)
+def _transformer(source: str, target: str) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
 from onemap.errors import InputError
-from onemap.geometry.crs import GEOGRAPHIC_EPSG, resolve_crs
+from onemap.geometry.crs import GEOGRAPHIC_EPSG, resolve_crs, transformer
 from onemap.sample.params import params
 
 
@@ -35,7 +34,7 @@ def make_frame(parcels: int, epsg: int, rng: np.random.Generator) -> Frame:
     if not crs.is_projected:
         raise InputError(f"样例县须生成在高斯-克吕格投影坐标系中,EPSG:{epsg} 不是", f"EPSG:{epsg} not projected")
     county = params()["county"]
-    to_plane = Transformer.from_crs(GEOGRAPHIC_EPSG, epsg, always_xy=True)
+    to_plane = transformer(GEOGRAPHIC_EPSG, epsg)
     cx, cy = to_plane.transform(crs.central_meridian, county["centre_latitude"])
     mean_area = float(params()["size"]["mean_parcel_area_m2"])
     radius = float(np.sqrt(parcels * mean_area / np.pi))

@@ -84,10 +84,12 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
           filter: str | dict | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           version: int | None = None, as_of: date | datetime | None = None,
           properties: list[str] | None = None, scope: tuple[str, str] | None = None,
-          geometry_text: bool = False) -> ItemsResult:
+          equals: dict[str, str] | None = None, geometry_text: bool = False) -> ItemsResult:
     """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``.
 
     ``scope`` = (field, prefix) limits the features to a reader's 行政区划 (e.g. ZLDWDM starting 341123).
+    ``equals`` = {queryable: text} keeps the features whose property equals each value (OGC API Features
+    Part 3 queryables as query parameters, ``?DLBM=0101``), as a CQL2 ``=`` of the property's type.
     ``geometry_text``: each geometry is its GeoJSON text as an :class:`orjson.Fragment` instead of a dict —
     the same bytes once orjson writes the body, without building Python coordinate lists (for a body that
     only orjson writes; HTML pages and attribute tables read the dicts).
@@ -102,6 +104,7 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
         compiled = compile_filter(filter, lang=filter_lang or "cql2-text", columns=types, filter_crs=filter_crs,
                                   layer_epsg=epsg, aliases=stored)
     compiled = _scoped(compiled, scope, types, epsg)
+    compiled = _equal_to(compiled, equals or {}, types, epsg, stored)
     box = None
     if bbox is not None:
         box, region = ogc_crs.bbox_to_layer(bbox, ogc_crs.parse_crs(bbox_crs, what="bbox-crs"), epsg)
@@ -140,6 +143,39 @@ def _scoped(compiled, scope: tuple[str, str] | None, types: dict[str, str], epsg
     region = compile_filter({"op": "like", "args": [{"property": field}, f"{prefix}%"]}, lang="cql2-json",
                             columns=types, layer_epsg=epsg)
     return region.and_(compiled)
+
+
+def _equal_to(compiled, equals: dict[str, str], types: dict[str, str], epsg: int, stored: dict[str, str]):
+    """``compiled`` AND ``property = value`` for each queryable query parameter (CQL2-JSON: nothing spliced)."""
+    for name, text in equals.items():
+        condition = {"op": "=", "args": [{"property": name}, _typed(name, types[name], text)]}
+        compiled = compile_filter(condition, lang="cql2-json", columns=types, layer_epsg=epsg,
+                                  aliases=stored).and_(compiled)
+    return compiled
+
+
+def _typed(name: str, kind: str, text: str) -> object:
+    """A query parameter's text as a CQL2-JSON literal of the property's type; :class:`InputError` if it is not one."""
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError(text)
+            return value
+    except ValueError:
+        raise InputError(f"查询参数 {name} 应为{'整数' if kind == 'integer' else '数值'}:{text[:40]}",
+                         f"bad {kind} parameter {name}={text[:40]!r}") from None
+    if kind == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise InputError(f"查询参数 {name} 应为 true 或 false:{text[:40]}", f"bad boolean {name}")
+        return text.lower() == "true"
+    if kind == "date":
+        return {"date": text}
+    if kind == "datetime":
+        return {"timestamp": text}
+    return text
 
 
 def queryables(store: Store, layer: str) -> dict:

@@ -469,8 +469,26 @@ class Store(ABC):
         rows = self._fetch_rows(name, table, page_where, wanted, query.limit + 1)
         more = len(rows) > query.limit
         rows = rows[:query.limit]
-        matched = len(rows) if query.after is None and not more else None
-        return RowPage(wanted, rows, int(rows[-1][0]) if more else None, matched)
+        return RowPage(wanted, rows, int(rows[-1][0]) if more else None, self._matched(name, query, table, where,
+                                                                                    len(rows), more))
+
+    def _matched(self, name: str, query: _Query, table: sa.Table, where: list, returned: int, more: bool
+                 ) -> int | None:
+        """How many features the query matches, where that is cheap: the version's count when nothing filters,
+        one SQL count on a filtered first page (clients such as GDAL read it there), else None."""
+        if query.after is None and not more:
+            return returned
+        if query.filter is None and query.bbox is None:
+            entry = self.entry(name)
+            return next(v.feature_count for v in entry.history if v.version == query.version)
+        if query.after is not None:
+            return None
+        statement = sa.select(sa.func.count()).select_from(table).where(*where)
+        return int(self._count(statement))
+
+    def _count(self, statement: sa.Select) -> int:
+        """The one number a ``SELECT count(*)`` statement answers (providers run it on their connection)."""
+        raise NotImplementedError
 
     def _fetch_rows(self, name: str, table: sa.Table, where: list[sa.ColumnElement[bool]], attributes: list[str],
                     batch: int) -> list[tuple]:

@@ -185,6 +185,10 @@ class GeoPackageStore(Store):
         frame[FID] = frame[FID].astype("int64")
         return frame
 
+    def _count(self, statement: sa.Select) -> int:
+        text, params = cached_sql(statement, self.dialect)
+        return self._conn.execute(text, params).fetchone()[0]
+
     def _fetch_rows(self, name: str, table: sa.Table, where: list, attributes: list[str],
                     batch: int) -> list[tuple]:
         """The rows by plain SQLite: the geometry blob is GeoPackage binary, i.e. a header and then WKB."""

@@ -302,6 +302,11 @@ class PostGISStore(Store):
         with _database_errors(f"查询图层 {name}"), self._conn.cursor(binary=True) as cur:
             return self._prepared_rows(cur, text, params)
 
+    def _count(self, statement: sa.Select) -> int:
+        text, params = cached_sql(statement, self.dialect)
+        with _database_errors("统计要素数"), self._conn.cursor() as cur:
+            return self._prepared_rows(cur, text, params)[0][0]
+
     def _prepared_rows(self, cur: psycopg.Cursor, text: str, params: dict) -> list[tuple]:
         """The rows of a repeated query. psycopg prepares a text it sees often on the server; when another
         connection has since widened a column ("cached plan must not change result type"), the prepared

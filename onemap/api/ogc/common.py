@@ -8,12 +8,14 @@ from fastapi.responses import JSONResponse, Response
 
 from onemap.api.auth import current_user
 from onemap.api.ogc import html
+from onemap.api.ogc.parameters import known_parameters
 from onemap.security import User
 
-router = APIRouter(prefix="/ogc", tags=["OGC API"])
+router = APIRouter(prefix="/ogc", tags=["OGC API"], dependencies=[Depends(known_parameters)])
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 
+MAX_VERSION = 2**31 - 1  # layer version numbers are 32-bit integers in both stores
 FormatDep = Annotated[Literal["json", "html"] | None, Query(description=html.FORMAT_DESCRIPTION)]
 
 CONFORMANCE = [

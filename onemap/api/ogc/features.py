@@ -11,8 +11,9 @@ from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc import html
 from onemap.api.ogc.access import readable_layer, readable_layer_version, region_scope
-from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, FormatDep, link, url
+from onemap.api.ogc.common import GEOJSON, JSON, MAX_VERSION, FastJSONResponse, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
+from onemap.api.ogc.parameters import OWN_PARAMETERS, declared_parameters, known_parameters, reject_unknown
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import listed_entries, shown_entry
 from onemap.security import User
@@ -21,8 +22,9 @@ from onemap.services import export
 from onemap.services import features as service
 from onemap.services.ogc_crs import CRS84, parse_crs, storage_crs, supported_crs
 from onemap.store import CatalogEntry, Store
+from onemap.store.base import MAX_FID
 
-router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"], dependencies=[Depends(known_parameters)])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 MAX_LIMIT = 10_000
@@ -90,12 +92,13 @@ def _download(result: service.ItemsResult, request: Request, store: Store, name:
     return Response(table.content, media_type=table.media_type, headers=headers)
 
 
-@router.get("/collections/{name}/items", summary="要素查询(bbox、CQL2 过滤、坐标系、分页、历史版本、CSV/Excel 导出)",
-            responses=html.HTML_RESPONSE)
+@router.get("/collections/{name}/items",
+            summary="要素查询(bbox、CQL2 过滤、可查询属性参数、坐标系、分页、历史版本、CSV/Excel 导出)",
+            responses=html.HTML_RESPONSE, openapi_extra={OWN_PARAMETERS: True})
 def items(
     name: str, request: Request, user: UserDep, store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    after: Annotated[int | None, Query(ge=0, description="分页游标(上一页 next 链接给出)")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_FID, description="分页游标(上一页 next 链接给出)")] = None,
     bbox: Annotated[str | None, Query(max_length=400)] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
     crs: Annotated[str | None, Query(max_length=200)] = None,
@@ -103,19 +106,23 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang", max_length=20)] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
     properties: Annotated[str | None, Query(max_length=2000)] = None,
-    version: Annotated[int | None, Query(ge=1, description="图层版本号")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="图层版本号")] = None,
     as_of: Annotated[datetime | None, Query(description="时点(按数据时点或导入时间)")] = None,
     f: Annotated[Literal["json", "html", "csv", "xlsx"] | None,
                  Query(description="输出格式:json(GeoJSON,默认)、html(网页)、csv、xlsx(中文表头属性表)")] = None,
 ) -> Response:
     entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
+    queryable = service.public_columns(store, name)
+    reject_unknown(request, also=queryable)
+    declared = declared_parameters(request)  # a column named like a parameter (limit, crs …) is not a filter
+    equals = {key: value for key, value in request.query_params.items() if key in queryable and key not in declared}
     scope = region_scope(user, store, entry)
     as_page = f in ("csv", "xlsx") or html.wants_html(request, f)
     result = service.items(
         store, name, limit=limit, after=after, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs, filter=filter,
         filter_lang=filter_lang, filter_crs=filter_crs, version=info.version,
         properties=properties.split(",") if properties else None,
-        scope=(scope.field, scope.prefix) if scope else None,
+        scope=(scope.field, scope.prefix) if scope else None, equals=equals,
         geometry_text=not as_page,  # GeoJSON: geometries spliced in as text by FastJSONResponse (orjson)
     )
     if f in ("csv", "xlsx"):
@@ -135,7 +142,7 @@ def items(
 @router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)", responses=html.HTML_RESPONSE)
 def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreDep,
              crs: Annotated[str | None, Query(max_length=200)] = None,
-             version: Annotated[int | None, Query(ge=1)] = None,
+             version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
              as_of: Annotated[datetime | None, Query()] = None, f: FormatDep = None) -> Response:
     entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
     scope = region_scope(user, store, entry)

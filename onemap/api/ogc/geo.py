@@ -1,8 +1,7 @@
 """Small geographic helpers of the OGC endpoints."""
 
-from pyproj import Transformer
-
 from onemap.errors import InputError
+from onemap.geometry.crs import transformer
 from onemap.store import CatalogEntry
 
 
@@ -10,7 +9,7 @@ def lonlat_extent(entry: CatalogEntry) -> list[float] | None:
     """The layer's current extent in CRS84 (lon/lat)."""
     if not entry.current.extent:
         return None
-    to_crs84 = Transformer.from_crs(entry.meta.epsg, "OGC:CRS84", always_xy=True)
+    to_crs84 = transformer(entry.meta.epsg, "OGC:CRS84")
     return [round(v, 7) for v in to_crs84.transform_bounds(*entry.current.extent, densify_pts=21)]
 
 

@@ -12,12 +12,14 @@ from onemap.api.context import context, opened_store
 from onemap.api.ogc import html
 from onemap.api.ogc.common import GEOJSON, JSON, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
+from onemap.api.ogc.parameters import known_parameters
 from onemap.catalog import listed_entries, shown_entry
 from onemap.errors import NotFoundError
 from onemap.security import User
 from onemap.store import CatalogEntry, Store
 
-router = APIRouter(prefix="/ogc/collections/catalog", tags=["OGC API Records"])
+router = APIRouter(prefix="/ogc/collections/catalog", tags=["OGC API Records"],
+                   dependencies=[Depends(known_parameters)])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 CATALOG_ID = "catalog"

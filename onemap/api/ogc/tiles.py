@@ -9,7 +9,8 @@ from fastapi.responses import Response
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc.access import readable_layer, readable_layer_version, region_scope
-from onemap.api.ogc.common import JSON, link, url
+from onemap.api.ogc.common import JSON, MAX_VERSION, link, url
+from onemap.api.ogc.parameters import known_parameters
 from onemap.api.ogc.tile_http import status_of, tile_headers
 from onemap.errors import InputError
 from onemap.security import PermissionDeniedError, SecuritySettings, User
@@ -19,7 +20,7 @@ from onemap.services.tiles.features import Region
 from onemap.services.tiles.styles import get_style
 from onemap.store import CatalogEntry, Store
 
-router = APIRouter(prefix="/ogc", tags=["OGC API Tiles"])
+router = APIRouter(prefix="/ogc", tags=["OGC API Tiles"], dependencies=[Depends(known_parameters)])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 MVT = "application/vnd.mapbox-vector-tile"
@@ -92,7 +93,7 @@ def tile_response(request: Request, data: bytes, media: str, version: int) -> Re
 @router.get("/collections/{name}/tiles/{tms_id}/{z}/{row}/{col}", summary="矢量瓦片(MVT)或地图瓦片(PNG)")
 def tile(name: str, tms_id: str, z: int, row: int, col: int, request: Request, user: UserDep, store: StoreDep,
          f: Annotated[str, Query(pattern="^(mvt|png)$")] = "mvt",
-         version: Annotated[int | None, Query(ge=1)] = None,
+         version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
          as_of: Annotated[datetime | None, Query()] = None,
          style: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     entry, info = readable_layer_version(request, store, user, name, "tiles:read", version, as_of)

@@ -12,7 +12,6 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import shapely
 from pyproj import Transformer
 
 from onemap.geometry.area import ellipsoid_area
+from onemap.geometry.crs import transformer
 from onemap.geometry.parts import polygonal
 from onemap.review.compliance.rules import LayerSpec
 from onemap.store import Store
@@ -164,9 +164,8 @@ def peek_layer(store: Store, spec: LayerSpec, version: int, columns: list[str], 
     return None
 
 
-@lru_cache(maxsize=64)
 def _transformer(source: int, target: int) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
+    return transformer(source, target)
 
 
 def reproject(geoms: np.ndarray, source: int, target: int) -> np.ndarray:

@@ -7,18 +7,16 @@ geometry work is vectorised (one ``shapely`` call per step over every feature of
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from morecantile.utils import meters_per_unit
-from pyproj import CRS, Transformer
 
 from onemap.errors import InputError
+from onemap.geometry.crs import transformer
 from onemap.services.tiles.tms import check_tile, get_tms, tms_epsg
 from onemap.store.base import GEOMETRY, KEY, Store
 
@@ -96,14 +94,6 @@ def layer_state(store: Store, layer: str, version: int | None = None,
     return LayerState(layer, number, int(entry.meta.epsg), info.extent)
 
 
-def transformer(source: int, target: int) -> Transformer:
-    """A cached x/y-ordered transformer between two EPSG codes (one per thread: tiles are served in a pool)."""
-    return _transformer(source, target, threading.get_ident())
-
-
-@lru_cache(maxsize=512)
-def _transformer(source: int, target: int, thread: int) -> Transformer:
-    return Transformer.from_crs(CRS.from_epsg(source), CRS.from_epsg(target), always_xy=True)
 
 
 def to_tms_crs(geometries: np.ndarray, source: int, target: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
-from onemap.services.tiles.features import transformer
+from onemap.geometry.crs import transformer
 from onemap.services.tiles.styles import DEFAULT, get_style
 from onemap.services.tiles.tms import WEB_MERCATOR, get_tms, tms_epsg
 
