@@ -84,13 +84,16 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
           filter: str | dict | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           version: int | None = None, as_of: date | datetime | None = None,
           properties: list[str] | None = None, scope: tuple[str, str] | None = None,
-          geometry_text: bool = False) -> ItemsResult:
+          geometry_text: bool = False, equals: dict[str, str] | None = None,
+          total: int | None = None) -> ItemsResult:
     """A page of features: filtered by ``bbox`` and CQL2 ``filter``, keyset-paged by ``after``.
 
     ``scope`` = (field, prefix) limits the features to a reader's 行政区划 (e.g. ZLDWDM starting 341123).
     ``geometry_text``: each geometry is its GeoJSON text as an :class:`orjson.Fragment` instead of a dict —
     the same bytes once orjson writes the body, without building Python coordinate lists (for a body that
     only orjson writes; HTML pages and attribute tables read the dicts).
+    ``equals``: queryable query parameters (``?DLBM=0101``), each an equality ANDed to the filter.
+    ``total``: the version's feature count, given as ``numberMatched`` on unfiltered pages.
     """
     epsg = store.entry(layer).meta.epsg
     number = store.resolve_version(layer, version, as_of)
@@ -101,6 +104,8 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
     if filter is not None and filter != "":
         compiled = compile_filter(filter, lang=filter_lang or "cql2-text", columns=types, filter_crs=filter_crs,
                                   layer_epsg=epsg, aliases=stored)
+    compiled = _equalities(compiled, equals or {}, types, epsg)
+    unfiltered = compiled is None and bbox is None and scope is None
     compiled = _scoped(compiled, scope, types, epsg)
     box = None
     if bbox is not None:
@@ -113,6 +118,8 @@ def items(store: Store, layer: str, *, limit: int = 10, after: int | None = None
     body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
     if page.matched is not None:
         body["numberMatched"] = page.matched
+    elif unfiltered and total is not None:
+        body["numberMatched"] = total
     return ItemsResult(body, content_crs(output), number, page.next_after)
 
 
@@ -128,6 +135,30 @@ def item(store: Store, layer: str, key: str, *, crs: str | None = None, version:
         raise NotFoundError(f"图层 {layer} 中没有要素 {key}", f"{layer}/{key} outside scope {scope}")
     (feature,) = _features(frame, epsg, output, public_columns(store, layer))
     return ItemResult(feature, content_crs(output), number)
+
+
+def _equalities(compiled, equals: dict[str, str], types: dict[str, str], epsg: int):
+    """``compiled`` AND one equality per queryable query parameter, the value typed as the attribute
+    (built as CQL2-JSON and compiled to bound SQL like any filter: no text is spliced)."""
+    parts = []
+    for name, text in equals.items():
+        kind = types[name]
+        try:
+            value: object = {"integer": int, "number": float}.get(kind, str)(text)
+        except ValueError:
+            raise InputError(f"查询参数 {name} 应为{'整数' if kind == 'integer' else '数值'}:{text[:60]}",
+                             f"bad queryable value {name}={text[:60]!r}") from None
+        if kind == "boolean":
+            if text.lower() not in ("true", "false"):
+                raise InputError(f"查询参数 {name} 应为 true 或 false:{text[:60]}", f"bad boolean {name}")
+            value = text.lower() == "true"
+        parts.append({"op": "=", "args": [{"property": name}, value]})
+    if not parts:
+        return compiled
+    tree = parts[0] if len(parts) == 1 else {"op": "and", "args": parts}
+    found = compile_filter(tree, lang="cql2-json", columns=types, layer_epsg=epsg,
+                           aliases={public: column for public, column in _STORED.items() if public in types})
+    return found.and_(compiled)
 
 
 def _scoped(compiled, scope: tuple[str, str] | None, types: dict[str, str], epsg: int):

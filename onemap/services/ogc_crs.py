@@ -106,6 +106,32 @@ def _transformer(source: str, target: str) -> Transformer:
     return Transformer.from_pipeline(found.definition) if found.definition else found
 
 
+def cached_transformer(source: str | int, target: str | int) -> Transformer:
+    """The one cached transformer (x, y order) between two CRSs; every request path uses this, never
+    ``Transformer.from_crs`` (an operation search of 0.4–0.9 s)."""
+    def name(crs: str | int) -> str:
+        return f"EPSG:{crs}" if isinstance(crs, int) else crs
+    return _transformer(name(source), name(target))
+
+
+def transform_bounds(source: str | int, target: str | int, box: tuple[float, float, float, float] | list[float],
+                     edge_points: int = 21) -> tuple[float, float, float, float]:
+    """A box (x, y order) in ``source`` as the box around its outline (``edge_points`` an edge) in ``target``,
+    through the cached transformer (pyproj's ``transform_bounds`` answers inf on a pipeline-built one)."""
+    minx, miny, maxx, maxy = (float(v) for v in box)
+    steps = np.linspace(0.0, 1.0, edge_points)
+    xs = np.concatenate([minx + (maxx - minx) * steps, np.full(edge_points, maxx),
+                         maxx - (maxx - minx) * steps, np.full(edge_points, minx)])
+    ys = np.concatenate([np.full(edge_points, miny), miny + (maxy - miny) * steps,
+                         np.full(edge_points, maxy), maxy - (maxy - miny) * steps])
+    x, y = cached_transformer(source, target).transform(xs, ys)
+    x, y = np.asarray(x), np.asarray(y)
+    good = np.isfinite(x) & np.isfinite(y)
+    if not good.any():
+        raise InputError(f"范围无法从 {source} 转换到 {target}(超出定义范围?)", f"non-finite bounds {source}->{target}")
+    return float(x[good].min()), float(y[good].min()), float(x[good].max()), float(y[good].max())
+
+
 def _swap(coords: np.ndarray) -> np.ndarray:
     return coords[:, ::-1].copy()
 

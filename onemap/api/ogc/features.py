@@ -15,6 +15,7 @@ from onemap.api.ogc.common import GEOJSON, JSON, FastJSONResponse, FormatDep, li
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.records import catalog_collection
 from onemap.catalog import listed_entries, shown_entry
+from onemap.errors import InputError
 from onemap.security import User
 from onemap.security.clearance import can_read_layer
 from onemap.services import export
@@ -26,6 +27,30 @@ router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 MAX_LIMIT = 10_000
+MAX_FID = 2**63 - 1  # the stores' 64-bit row ids
+MAX_VERSION = 2**31 - 1
+# The items parameters this server implements; any other name that is not a queryable is refused (400), so a
+# client paging by ``offset`` or sorting by ``sortby`` learns it is not served instead of looping on page 1.
+ITEMS_PARAMETERS = frozenset({"limit", "after", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs",
+                              "properties", "version", "as_of", "f"})
+
+
+def query_parameter_filters(request: Request, store: Store, name: str) -> dict[str, str]:
+    """Queryable query parameters (``?DLBM=0101``, Features Part 3 queryables-query-parameters) as equalities;
+    an unknown parameter is a 400 naming it."""
+    columns = service.public_columns(store, name)
+    equals: dict[str, str] = {}
+    for key in request.query_params:
+        if key in ITEMS_PARAMETERS:
+            continue
+        if key not in columns:
+            raise InputError(f"不支持的查询参数:{key[:60]}(可用参数:{'、'.join(sorted(ITEMS_PARAMETERS))},"
+                             f"或可查询属性名)", f"unknown query parameter {key[:60]!r}")
+        values = request.query_params.getlist(key)
+        if len(values) > 1:
+            raise InputError(f"查询参数 {key[:60]} 只能给一次", f"repeated query parameter {key[:60]!r}")
+        equals[key] = values[0]
+    return equals
 
 
 def collection(request: Request, entry: CatalogEntry) -> dict:
@@ -95,7 +120,7 @@ def _download(result: service.ItemsResult, request: Request, store: Store, name:
 def items(
     name: str, request: Request, user: UserDep, store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    after: Annotated[int | None, Query(ge=0, description="分页游标(上一页 next 链接给出)")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_FID, description="分页游标(上一页 next 链接给出)")] = None,
     bbox: Annotated[str | None, Query(max_length=400)] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
     crs: Annotated[str | None, Query(max_length=200)] = None,
@@ -103,19 +128,21 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang", max_length=20)] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
     properties: Annotated[str | None, Query(max_length=2000)] = None,
-    version: Annotated[int | None, Query(ge=1, description="图层版本号")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="图层版本号")] = None,
     as_of: Annotated[datetime | None, Query(description="时点(按数据时点或导入时间)")] = None,
     f: Annotated[Literal["json", "html", "csv", "xlsx"] | None,
                  Query(description="输出格式:json(GeoJSON,默认)、html(网页)、csv、xlsx(中文表头属性表)")] = None,
 ) -> Response:
     entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
     scope = region_scope(user, store, entry)
+    equals = query_parameter_filters(request, store, name)
     as_page = f in ("csv", "xlsx") or html.wants_html(request, f)
     result = service.items(
         store, name, limit=limit, after=after, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs, filter=filter,
         filter_lang=filter_lang, filter_crs=filter_crs, version=info.version,
         properties=properties.split(",") if properties else None,
         scope=(scope.field, scope.prefix) if scope else None,
+        equals=equals, total=info.feature_count,
         geometry_text=not as_page,  # GeoJSON: geometries spliced in as text by FastJSONResponse (orjson)
     )
     if f in ("csv", "xlsx"):
@@ -135,7 +162,7 @@ def items(
 @router.get("/collections/{name}/items/{key}", summary="单个要素(按标识码)", responses=html.HTML_RESPONSE)
 def one_item(name: str, key: str, request: Request, user: UserDep, store: StoreDep,
              crs: Annotated[str | None, Query(max_length=200)] = None,
-             version: Annotated[int | None, Query(ge=1)] = None,
+             version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
              as_of: Annotated[datetime | None, Query()] = None, f: FormatDep = None) -> Response:
     entry, info = readable_layer_version(request, store, user, name, "layer:read", version, as_of)
     scope = region_scope(user, store, entry)

@@ -1,8 +1,7 @@
 """Small geographic helpers of the OGC endpoints."""
 
-from pyproj import Transformer
-
 from onemap.errors import InputError
+from onemap.services.ogc_crs import transform_bounds
 from onemap.store import CatalogEntry
 
 
@@ -10,8 +9,12 @@ def lonlat_extent(entry: CatalogEntry) -> list[float] | None:
     """The layer's current extent in CRS84 (lon/lat)."""
     if not entry.current.extent:
         return None
-    to_crs84 = Transformer.from_crs(entry.meta.epsg, "OGC:CRS84", always_xy=True)
-    return [round(v, 7) for v in to_crs84.transform_bounds(*entry.current.extent, densify_pts=21)]
+    return lonlat_bounds(entry.current.extent, int(entry.meta.epsg))
+
+
+def lonlat_bounds(extent: tuple[float, float, float, float], epsg: int) -> list[float]:
+    """A box in EPSG:``epsg`` as a CRS84 box (the cached transformer)."""
+    return [round(v, 7) for v in transform_bounds(epsg, "OGC:CRS84", extent)]
 
 
 def parse_bbox(text: str | None) -> list[float] | None:

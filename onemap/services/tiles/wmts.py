@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from pyproj import CRS
 
-from onemap.services.tiles.features import transformer
+from onemap.services.ogc_crs import transform_bounds
 from onemap.services.tiles.styles import DEFAULT, get_style
 from onemap.services.tiles.tms import WEB_MERCATOR, get_tms, tms_epsg
 
@@ -119,7 +119,7 @@ def _layer(contents: ET.Element, layer: WMTSLayer, tms_ids: list[str], base: str
     _sub(element, _o("Title"), layer.title)
     _corners(element, _o("WGS84BoundingBox"), layer.bbox_lonlat, north_first=False)
     _sub(element, _o("Identifier"), layer.name)
-    native = transformer(GEOGRAPHIC_EPSG, layer.epsg).transform_bounds(*layer.bbox_lonlat, densify_pts=21)
+    native = transform_bounds(GEOGRAPHIC_EPSG, layer.epsg, layer.bbox_lonlat)  # the cached transformer
     _corners(element, _o("BoundingBox"), native, _axis_first_north(layer.epsg), {"crs": _urn(layer.epsg)})
     style = _sub(element, _w("Style"), attributes={"isDefault": "true"})
     _sub(style, _o("Title"), get_style(layer.name).title)
@@ -136,8 +136,7 @@ def _layer(contents: ET.Element, layer: WMTSLayer, tms_ids: list[str], base: str
 def _limits(parent: ET.Element, tms_id: str, bbox_lonlat: tuple[float, float, float, float]) -> None:
     """The rows and columns of each level that hold the layer (clients skip requests outside them)."""
     tms = get_tms(tms_id)
-    left, bottom, right, top = transformer(GEOGRAPHIC_EPSG, tms_epsg(tms_id)).transform_bounds(
-        *bbox_lonlat, densify_pts=21)
+    left, bottom, right, top = transform_bounds(GEOGRAPHIC_EPSG, tms_epsg(tms_id), bbox_lonlat)
     for matrix in tms.tileMatrices:
         z = int(matrix.id)
         origin_x, _, _, origin_y = tms.xy_bounds(0, 0, z)
