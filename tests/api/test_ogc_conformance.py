@@ -127,3 +127,18 @@ def test_cors_from_the_configured_origins(store_url: str, tmp_path) -> None:
                                                    "Access-Control-Request-Headers": "Authorization"})
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == "https://map.example.cn"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("TRUE", 6), ("FALSE", 0), ("NOT FALSE AND TBMJ > 0", 6),
+    ("S_INTERSECTS(geometry, BBOX(100, 20, 130, 40))", 6), ("S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))", 0),
+])
+def test_standard_cql2_text_literals(oapi: Api, text: str, expected: int) -> None:
+    response = oapi.client.get(ITEMS, params={"filter": text, "limit": 100})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["features"]) == expected
+
+
+def test_bad_bbox_literal_is_a_400(oapi: Api) -> None:
+    response = oapi.client.get(ITEMS, params={"filter": "S_INTERSECTS(geometry, BBOX(1, 2, 3))"})
+    assert response.status_code == 400 and "BBOX" in response.json()["message"]
