@@ -16,6 +16,7 @@ from onemap.api.context import AppContext
 from onemap.api.fastpath import CachedTiles
 from onemap.api.ogc import common as ogc_common
 from onemap.api.ogc import features as ogc_features
+from onemap.api.ogc import openapi as ogc_openapi
 from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
@@ -120,6 +121,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
         app.include_router(router)
 
     mount_webapp(app)
+    ogc_openapi.install(app)
 
     @app.get("/api/health", tags=["系统"], summary="健康检查")
     async def health(request: Request) -> dict[str, str]:  # async: answered even when every thread is busy

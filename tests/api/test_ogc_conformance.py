@@ -142,3 +142,23 @@ def test_standard_cql2_text_literals(oapi: Api, text: str, expected: int) -> Non
 def test_bad_bbox_literal_is_a_400(oapi: Api) -> None:
     response = oapi.client.get(ITEMS, params={"filter": "S_INTERSECTS(geometry, BBOX(1, 2, 3))"})
     assert response.status_code == 400 and "BBOX" in response.json()["message"]
+
+
+def test_openapi_document_says_what_is_sent(oapi: Api) -> None:
+    client = oapi.client
+    spec = client.get("/openapi.json").json()
+    assert spec["servers"] and spec["servers"][0]["url"] == "/"
+    service_desc = next(x for x in client.get("/ogc").json()["links"] if x["rel"] == "service-desc")
+    assert service_desc["type"].endswith(f"version={spec['openapi'][:3]}")  # declared as what it is
+    items = spec["paths"]["/ogc/collections/{name}/items"]["get"]
+    languages = next(p for p in items["parameters"] if p["name"] == "filter-lang")["schema"]
+    enum = next((s["enum"] for s in languages.get("anyOf", []) if "enum" in s), languages.get("enum"))
+    assert set(enum) == {"cql2-text", "cql2-json"}
+    responses = items["responses"]
+    assert "422" not in responses and {"200", "400", "403", "404"} <= set(responses)
+    assert "application/problem+json" in responses["400"]["content"]
+    assert {"application/geo+json", "text/html", "text/csv"} <= set(responses["200"]["content"])
+    for path, operations in spec["paths"].items():
+        if path.startswith("/ogc") and not path.startswith("/ogc/processes"):
+            assert all("422" not in op["responses"] for op in operations.values()), path
+    assert client.get(ITEMS, params={"filter-lang": "cql2-xml", "filter": "TRUE"}).status_code == 400
