@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     qc_extra: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="A province's extra QC rule files (YAML/CSV), separated by os.pathsep"
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins (https://host:port) a browser client may call the API from, "
+                                          "comma-separated; none (CORS off) by default")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("time_zone")
     @classmethod

@@ -16,6 +16,7 @@ from onemap.api.context import AppContext
 from onemap.api.fastpath import CachedTiles
 from onemap.api.ogc import common as ogc_common
 from onemap.api.ogc import features as ogc_features
+from onemap.api.ogc import openapi as ogc_openapi
 from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
@@ -106,6 +107,12 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     # A bounded number of requests in flight, 503 + Retry-After beyond it; inside the fast path, which is not counted.
     app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds)
     app.add_middleware(CachedTiles)  # outermost: a cached tile is answered before anything else runs
+    if settings.cors_origins:  # off by default; only the configured origins, never "*"
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "Accept"],
+                           expose_headers=["Content-Crs", "Link", "OGC-NumberReturned"])
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
@@ -114,6 +121,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
         app.include_router(router)
 
     mount_webapp(app)
+    ogc_openapi.install(app)
 
     @app.get("/api/health", tags=["系统"], summary="健康检查")
     async def health(request: Request) -> dict[str, str]:  # async: answered even when every thread is busy

@@ -94,8 +94,11 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def _ogc_status(request: Request, status: int) -> int:
-    """OGC API answers an invalid parameter value with 400 (/req/core/query-param-invalid), not 422."""
-    return 400 if status == 422 and request.url.path.startswith("/ogc") else status
+    """OGC API Features/Tiles/Records routes answer an invalid parameter with 400
+    (/req/core/query-param-invalid), not 422; the processes keep 422 for an invalid execute body."""
+    path = request.url.path
+    ogc = path.startswith("/ogc") and not path.startswith("/ogc/processes")
+    return 400 if status == 422 and ogc else status
 
 
 def install(app: FastAPI) -> None:

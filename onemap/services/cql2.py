@@ -13,9 +13,11 @@ EPSG:4490 polygon is written lat,lon; they are transformed to the layer CRS once
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import cql2
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -35,6 +37,9 @@ MAX_LENGTH = 8_000
 MAX_DEPTH = 20
 MAX_NODES = 400
 GEOMETRY_PROPERTY = "geometry"
+# CQL2 text the pygeofilter grammar refuses although basic-cql2 allows it: boolean literals as predicates
+# (``filter=TRUE``, ``NOT FALSE AND …``); such text is read by the maintained ``cql2`` parser instead.
+_BOOLEAN = re.compile(r"\b(TRUE|FALSE)\b", re.IGNORECASE)
 _COMPARISONS = {ast.Equal: "=", ast.NotEqual: "<>", ast.LessThan: "<", ast.LessEqual: "<=",
                 ast.GreaterThan: ">", ast.GreaterEqual: ">="}
 _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -87,8 +92,14 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
     CRS URI (default CRS84).
     """
     source = _checked_source(text_or_json, lang, max_length, max_depth)
+    as_json = lang == "cql2-json"
     try:
-        tree = parse_text(source) if lang == "cql2-text" else parse_json(_standard_json(json.loads(source)))
+        try:
+            tree = parse_text(source) if lang == "cql2-text" else parse_json(_standard_json(json.loads(source)))
+        except UnexpectedInput:
+            if lang != "cql2-text" or not _BOOLEAN.search(source) or (tree := _standard_text(source)) is None:
+                raise
+            as_json = True  # read through its CQL2 JSON form
     except UnexpectedInput as exc:
         hint = ""
         if getattr(exc, "char", "").isalpha() and not exc.char.isascii():
@@ -104,9 +115,22 @@ def compile_filter(text_or_json: str | dict, *, lang: str = "cql2-text", columns
         raise InputError(f"过滤条件语法错误:不是合法的{shape}", f"cql2 parse: {exc!r}") from exc
     _check_size(tree, max_depth, max_nodes)
     builder = _Builder(columns, aliases or {}, ogc_crs.parse_crs(filter_crs, what="filter-crs"), int(layer_epsg),
-                       lang == "cql2-json")
+                       as_json)
     root = builder.node(tree)
     return CompiledFilter(root, p.properties(root))
+
+
+def _standard_text(source: str) -> object | None:
+    """CQL2 text the pygeofilter text grammar refuses but the standard allows (``BBOX(…)`` literals, a bare
+    ``TRUE``/``FALSE``), read by the maintained ``cql2`` parser into CQL2 JSON and then into the same AST;
+    None when that parser refuses it too (the caller reports the first parser's error, with its position)."""
+    try:
+        standard = cql2.Expr(source).to_json()
+        return parse_json(_standard_json(standard))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, LarkError):
+        return None
+    except Exception:  # noqa: BLE001 - the Rust binding raises its own error classes
+        return None
 
 
 def _standard_json(node: object) -> object:
@@ -197,6 +221,8 @@ class _Builder:
             return p.Logical(op, tuple(self.node(n) for n in _chain(node)))
         if isinstance(node, ast.Not):
             return p.Not(self.node(node.sub_node))
+        if isinstance(node, bool):  # CQL2 boolean literal as the whole filter (filter=TRUE)
+            return p.Constant(node)
         if isinstance(node, ast.Include):
             return p.Constant(not node.not_)
         if isinstance(node, ast.Comparison):
@@ -267,6 +293,7 @@ class _Builder:
         if not _is_geometry_property(lhs):
             raise InputError(f"空间谓词须有一个参数为几何属性 {GEOMETRY_PROPERTY}",
                              f"spatial without property: {lhs!r}")
+        rhs = _bbox_literal(rhs)
         if not isinstance(rhs, values.Geometry | values.Envelope):
             raise InputError("空间谓词的另一个参数须为几何常量(WKT 或 GeoJSON)", f"spatial rhs {rhs!r}")
         return p.Spatial(op, self.geometry(rhs), self.layer_epsg)
@@ -329,6 +356,21 @@ class _Builder:
                     "date": "DATE('YYYY-MM-DD')", "datetime": "TIMESTAMP('YYYY-MM-DDThh:mm:ssZ')"}[kind]
         raise InputError(f"属性 {prop} 的比较值 {_describe(value)} 类型不符,应为{expected}",
                          f"{prop}: {kind} vs {value!r}")
+
+
+def _bbox_literal(node: object) -> object:
+    """CQL2 text ``BBOX(minx, miny, maxx, maxy)`` (or 6 numbers with z), which the text grammar reads as a
+    function call, as the polygon it stands for (in filter-crs axis order, like every literal)."""
+    if not isinstance(node, ast.Function) or str(node.name).lower() != "bbox":
+        return node
+    args = node.arguments
+    if len(args) not in (4, 6) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in args):
+        raise InputError("BBOX 须为 4 个(或 6 个)数值:BBOX(最小x, 最小y, 最大x, 最大y)", f"bad bbox {args!r}")
+    minx, miny, maxx, maxy = (args[0], args[1], args[2], args[3]) if len(args) == 4 else (
+        args[0], args[1], args[3], args[4])
+    if not (minx <= maxx and miny <= maxy):
+        raise InputError("BBOX 的最小值须不大于最大值", f"inverted bbox {args!r}")
+    return values.Geometry(shapely.geometry.mapping(shapely.box(minx, miny, maxx, maxy)))
 
 
 def _chain(node: ast.Combination) -> list:

@@ -84,6 +84,6 @@ def test_export_keeps_security_and_region_scope(parcels: Api) -> None:
 
 def test_unknown_format_and_bad_filter_are_refused(parcels: Api) -> None:
     unknown = parcels.client.get("/ogc/collections/DLTB/items", params={"f": "shp"})
-    assert unknown.status_code == 422 and "f" in unknown.json()["detail"]
+    assert unknown.status_code == 400 and "f" in unknown.json()["detail"]
     bad = parcels.client.get("/ogc/collections/DLTB/items", params={"f": "xlsx", "filter": "NOPE = 1"})
-    assert bad.status_code == 422 and "未知属性" in bad.text
+    assert bad.status_code == 400 and "未知属性" in bad.text

@@ -77,7 +77,7 @@ def landing(request: Request, user: Annotated[User, Depends(current_user)], f: F
         "description": "要素(Features)、瓦片(Tiles)、目录(Records)服务;坐标系 CGCS2000。",
         "links": [
             link(url(request, "/ogc"), "self", title="本页"),
-            link(url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+            link(url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1",
                  "接口定义"),
             link(url(request, "/docs"), "service-doc", "text/html", "接口文档"),
             link(url(request, "/ogc/conformance"), "conformance", title="符合性声明"),

@@ -103,7 +103,7 @@ def items(
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
     crs: Annotated[str | None, Query(max_length=200)] = None,
     filter: Annotated[str | None, Query(max_length=8000)] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang", max_length=20)] = None,
+    filter_lang: Annotated[Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="图层版本号")] = None,

@@ -9,8 +9,12 @@ def lonlat_extent(entry: CatalogEntry) -> list[float] | None:
     """The layer's current extent in CRS84 (lon/lat)."""
     if not entry.current.extent:
         return None
-    to_crs84 = transformer(entry.meta.epsg, "OGC:CRS84")
-    return [round(v, 7) for v in to_crs84.transform_bounds(*entry.current.extent, densify_pts=21)]
+    return lonlat_bounds(entry.current.extent, int(entry.meta.epsg))
+
+
+def lonlat_bounds(extent: tuple[float, float, float, float], epsg: int) -> list[float]:
+    """A box in EPSG:``epsg`` as a CRS84 box (the cached transformer)."""
+    return [round(v, 7) for v in transformer(epsg, "OGC:CRS84").transform_bounds(*extent, densify_pts=21)]
 
 
 def parse_bbox(text: str | None) -> list[float] | None:

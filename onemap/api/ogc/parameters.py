@@ -42,6 +42,9 @@ def reject_unknown(request: Request, also: Iterable[str] = ()) -> None:
     """:class:`InputError` naming each query parameter neither the route nor ``also`` knows."""
     known = declared_parameters(request) | set(also)
     unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    repeated = [name for name in known if len(request.query_params.getlist(name)) > 1]
+    if repeated:
+        raise InputError(f"查询参数 {repeated[0][:40]} 只能给一次", f"repeated query parameter {repeated[0][:40]!r}")
     if unknown:
         shown = "、".join(name[:40] for name in unknown[:5])
         allowed = "、".join(sorted(declared_parameters(request))) or "无"
