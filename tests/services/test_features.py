@@ -135,7 +135,13 @@ def test_items_pages_walk_every_feature_once(store: Store, limit: int) -> None:
 def test_number_matched_only_when_cheap(store: Store) -> None:
     ensure(store)
     assert items(store, "DLTB", limit=100).body["numberMatched"] == COLS * 6
-    assert "numberMatched" not in items(store, "DLTB", limit=5).body
+    first = items(store, "DLTB", limit=5)
+    assert first.body["numberMatched"] == COLS * 6  # the version's count: nothing filters
+    assert items(store, "DLTB", limit=5, after=first.next_after).body["numberMatched"] == COLS * 6
+    filtered = items(store, "DLTB", limit=1, filter="XH >= 0")
+    every = items(store, "DLTB", limit=100, filter="XH >= 0").body["features"]
+    assert 1 < filtered.body["numberMatched"] == len(every)  # one SQL count on a filtered first page
+    assert "numberMatched" not in items(store, "DLTB", limit=1, filter="XH >= 0", after=filtered.next_after).body
 
 
 def test_properties_ids_and_hidden_system_columns(store: Store) -> None:
