@@ -64,6 +64,16 @@ def readable_layer(request: Request, store: Store, user: User, name: str, action
     return entry
 
 
+def listed_layer(request: Request, store: Store, user: User, name: str, action: str = "catalog:read"
+                 ) -> CatalogEntry:
+    """:func:`readable_layer` for what listings show (catalog, collection and version metadata): like
+    :func:`onemap.catalog.listed_entries`, a layer without a 行政区划 field is missing (404) for a region-limited
+    reader, who could open neither its features nor its tiles."""
+    entry = readable_layer(request, store, user, name, action)
+    region_scope(user, store, entry)
+    return entry
+
+
 def readable_layer_version(request: Request, store: Store, user: User, name: str, action: str,
                            version: int | None = None, as_of: date | datetime | None = None
                            ) -> tuple[CatalogEntry, VersionInfo]:

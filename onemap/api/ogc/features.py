@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
 from onemap.api.ogc import html
-from onemap.api.ogc.access import readable_layer, readable_layer_version, region_scope
+from onemap.api.ogc.access import listed_layer, readable_layer, readable_layer_version, region_scope
 from onemap.api.ogc.common import GEOJSON, JSON, MAX_VERSION, FastJSONResponse, FormatDep, link, url
 from onemap.api.ogc.geo import lonlat_extent, parse_bbox
 from onemap.api.ogc.parameters import OWN_PARAMETERS, declared_parameters, known_parameters, reject_unknown
@@ -67,7 +67,7 @@ def collections(request: Request, user: UserDep, store: StoreDep, f: FormatDep =
 
 @router.get("/collections/{name}", summary="单个数据集合", responses=html.HTML_RESPONSE)
 def one_collection(name: str, request: Request, user: UserDep, store: StoreDep, f: FormatDep = None) -> Response:
-    entry = readable_layer(request, store, user, name, "catalog:read")
+    entry = listed_layer(request, store, user, name)
     body = collection(request, shown_entry(entry, user, context(request).security))
     return html.respond(request, f, body, "collection.html", title=body["title"] or name)
 

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from onemap import __version__
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
-from onemap.api.ogc.access import readable_layer
+from onemap.api.ogc.access import listed_layer
 from onemap.catalog import access_marks, entry_record, listed_entries, shown_entry
 from onemap.security import SecuritySettings, User
 from onemap.store import CatalogEntry, Store
@@ -32,7 +32,7 @@ def catalog(request: Request, user: UserDep, store: StoreDep) -> list[dict[str, 
 
 @router.get("/api/catalog/{name}", tags=["数据资源目录"], summary="单个图层的目录信息与版本历史")
 def catalog_entry(name: str, request: Request, user: UserDep, store: StoreDep) -> dict[str, Any]:
-    entry = readable_layer(request, store, user, name, "catalog:read")
+    entry = listed_layer(request, store, user, name)
     return _record(entry, user, context(request).security)
 
 
