@@ -51,6 +51,29 @@ def _refused(request: Request, store: Store, user: User, name: str, action: str)
         _note(request, user, action, name, entry.meta.security_level, "denied")
 
 
+def audit_refused_reads(request: Request, store: Store, user: User,
+                        reads: list[tuple[str, int | None, date | None]], action: str = "layer:read") -> None:
+    """After a process or map run was refused: a ``denied`` read row for each non-public layer or version among
+    ``reads`` (layer, version, as_of) that ``user`` may not read, aggregated like the item and tile paths'."""
+    security = context(request).security
+    for name, version, as_of in reads:
+        try:
+            visible_entry(store, name, user, security, action=action)
+        except (NotFoundError, PermissionDeniedError):
+            _refused(request, store, user, name, action)
+            continue
+        entry = store.entry(name)
+        try:
+            readable_version(user, entry, version, as_of, action=action, settings=security)
+        except NotFoundError:
+            try:
+                number = pick_version(entry, version, as_of)
+            except NotFoundError:
+                continue  # a version that does not exist: nothing to protect
+            level = next(v.security_level for v in entry.history if v.version == number)
+            _note(request, user, action, name, level, "denied", version=number)
+
+
 def readable_layer(request: Request, store: Store, user: User, name: str, action: str) -> CatalogEntry:
     """The layer's entry if ``user`` may ``action`` it (404 otherwise); reads of non-public layers are audited."""
     ctx = context(request)

@@ -7,6 +7,7 @@ caller's alone: anyone else's job id answers 404, as a missing one does.
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +17,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
 from onemap.api.ogc import html
+from onemap.api.ogc.access import audit_refused_reads
 from onemap.api.ogc.common import FormatDep, link, url
-from onemap.errors import NotFoundError
+from onemap.errors import InputError, NotFoundError
 from onemap.security import PermissionDeniedError, User, audit
 from onemap.services import processes as service
 from onemap.services.processes import access
@@ -99,6 +101,15 @@ def process_description(process_id: str, request: Request, f: FormatDep = None) 
     return html.respond(request, f, body, "process.html", title=process.title)
 
 
+def _named_reads(process: service.Process, inputs: dict) -> list[tuple[str, int | None, date | None]]:
+    """The layers and versions a refused execution asked for (none when the inputs cannot even name them)."""
+    try:
+        layers = [(name, None, None) for name in sorted(access.layer_names(process, inputs))]
+        return [*layers, *access.version_reads(process, inputs)]
+    except (InputError, TypeError, ValueError):
+        return []
+
+
 def _accept(request: Request, store: Store, user: User, process: service.Process, inputs: dict,
             mode: str) -> service.Job:
     """Check rights, record the job and audit the execution (denials are audited too)."""
@@ -109,6 +120,7 @@ def _accept(request: Request, store: Store, user: User, process: service.Process
         with ctx.records.begin() as conn:
             audit.record(conn, user=user, ip=client_ip(request), action="process:execute", object=process.id,
                          result="denied", detail={"mode": mode})
+        audit_refused_reads(request, store, user, _named_reads(process, inputs))
         raise
     job = service.create_job(ctx.records, process=process.id, inputs=checked, owner=user.username)
     with ctx.records.begin() as conn:

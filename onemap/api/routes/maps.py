@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
-from onemap.api.ogc.access import region_scope
+from onemap.api.ogc.access import audit_refused_reads, region_scope
 from onemap.api.ogc.processes import _runner
 from onemap.cartography import service, tasklog
 from onemap.cartography.config import cartography_data, palettes, ramps
@@ -159,6 +159,8 @@ def _start(request: Request, store: Store, user: User, template: MapTemplate, *,
         _check_layers(request, store, user, map_request)
     except (PermissionDeniedError, NotFoundError):
         _audit(request, user, template.title, "denied", region=region or "")
+        layers = [(layer.name, None, None) for layer in template.layers]
+        audit_refused_reads(request, store, user, [*layers, *map_reads(map_request)])
         raise
     run = tasklog.start_run(ctx.records, owner=user.username, template=template, template_id=template_id,
                             region=region or template.region or "", versions=versions, as_of=as_of,
