@@ -129,12 +129,14 @@ def from_layer(geometries: np.ndarray, layer_epsg: int, crs: OgcCRS) -> np.ndarr
     if transformer is None and not crs.swap:
         return geometries
 
-    def apply(coords: np.ndarray) -> np.ndarray:
+    def apply(coords: np.ndarray) -> np.ndarray:  # (n, 2), or (n, 3) for geometries with heights (kept as they are)
+        plane = coords[:, :2]
         if transformer is not None:
-            coords = np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
-        return _swap(coords) if crs.swap else coords
+            plane = np.column_stack(transformer.transform(plane[:, 0], plane[:, 1]))
+        plane = _swap(plane) if crs.swap else plane
+        return np.column_stack([plane, coords[:, 2:]]) if coords.shape[1] > 2 else plane
 
-    return shapely.transform(geometries, apply)
+    return shapely.transform(geometries, apply, include_z=None)
 
 
 def geometry_to_layer(geometry: BaseGeometry, crs: OgcCRS, layer_epsg: int) -> BaseGeometry:

@@ -105,6 +105,8 @@ def _database_errors(action: str) -> Iterator[None]:
 class PostGISStore(Store):
     """Versioned layers and catalog in one schema of a PostGIS database."""
 
+    keeps_heights = True  # geometry columns have no dimension typmod (an SRID check instead): Z is kept
+
     def __init__(self, url: str) -> None:
         self.url = url
         conninfo, self.schema = parse_url(url)
@@ -352,6 +354,8 @@ class PostGISStore(Store):
             self._create_table(name, plan.batch.meta.epsg, wanted)
         else:
             self._reconcile_columns(name, wanted)
+            if shapely.has_z(plan.inserts.geometry.array).any():
+                self._allow_heights(name, plan.batch.meta.epsg)
             self._retire(name, plan.retire_keys, version)
         self._copy_rows(name, plan.inserts, plan.batch.meta.epsg)
         if created:
@@ -366,9 +370,31 @@ class PostGISStore(Store):
                                       for c, t in wanted.items())
         derived = "".join(f", {ddl}" for _, ddl in _derived_ddl(int(epsg)))
         self._conn.execute(_sql(
-            "CREATE TABLE {t} ({fid} bigserial PRIMARY KEY, {attributes}{geom} geometry(Geometry, {srid}), "
+            "CREATE TABLE {t} ({fid} bigserial PRIMARY KEY, {attributes}{geom} geometry "
+            "CONSTRAINT {srid_check} CHECK (ST_SRID({geom}) = {srid}), "
             "{key} text NOT NULL, {hash} bigint, {vfrom} integer NOT NULL, {vto} integer, {valid} boolean"
-            + derived + ")", t=self._table(name), attributes=attributes, srid=sql.Literal(int(epsg))))
+            + derived + ")", t=self._table(name), attributes=attributes, srid=sql.Literal(int(epsg)),
+            srid_check=sql.Identifier(f"{name}_geom_srid")))
+
+    def _allow_heights(self, name: str, epsg: int) -> None:
+        """A layer stored before heights were kept has a 2D ``geometry(Geometry, srid)`` column: in the import's
+        transaction it becomes a plain geometry column with an SRID check (the derived tile columns, which
+        depend on it, are dropped and added again: PostgreSQL computes them anew)."""
+        table = self._table(name).as_string(self._conn)
+        (kind,) = self._conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                                     "WHERE attrelid = %s::regclass AND attname = %s", (table, _GEOM)).fetchone()
+        if kind == "geometry":
+            return
+        derived = _derived_ddl(int(epsg))
+        for column, _ in derived:
+            self._conn.execute(_sql("ALTER TABLE {t} DROP COLUMN IF EXISTS {c}", t=self._table(name),
+                                    c=sql.Identifier(column)))
+        self._conn.execute(_sql("ALTER TABLE {t} ALTER COLUMN {geom} TYPE geometry USING {geom}, "
+                                "ADD CONSTRAINT {check} CHECK (ST_SRID({geom}) = {srid})", t=self._table(name),
+                                check=sql.Identifier(f"{name}_geom_srid"), srid=sql.Literal(int(epsg))))
+        for _, ddl in derived:
+            self._conn.execute(_sql("ALTER TABLE {t} ADD COLUMN " + ddl.replace("{", "{{").replace("}", "}}"),
+                                    t=self._table(name)))
 
     def _create_indexes(self, name: str) -> None:
         """Indexes built after the first COPY: a bulk build is much faster than row-by-row upkeep."""
@@ -412,9 +438,9 @@ class PostGISStore(Store):
         types = self._columns(name)
         names = [c for c in frame.columns if c in types and c != frame.geometry.name]
         values = [_copy_values(frame[c], types[c]) for c in names]
-        # EWKB carries the SRID the typmod checks; 2D because the column is 2D (planning data is planar).
+        # EWKB carries the SRID the column's check wants, and Z where the data has heights (compound CRSs).
         values.append(shapely.to_wkb(shapely.set_srid(frame.geometry.array, int(epsg)), include_srid=True,
-                                     output_dimension=2).tolist())
+                                     output_dimension=3).tolist())
         query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             self._table(name), sql.SQL(", ").join(map(sql.Identifier, [*names, _GEOM])))
         with self._conn.cursor().copy(query) as copy:
@@ -449,7 +475,7 @@ def _derived_ddl(epsg: int) -> list[tuple[str, str]]:
     """(name, column DDL) of the derived tile columns of a layer in EPSG:``epsg``."""
     geom = f'"{_GEOM}"'
     columns = [(tile_geometry_column(srid), f"{tile_geometry_column(srid)} geometry(Geometry, {int(srid)}) "
-                f"GENERATED ALWAYS AS (ST_Transform({geom}, {int(srid)})) STORED")
+                f"GENERATED ALWAYS AS (ST_Force2D(ST_Transform({geom}, {int(srid)}))) STORED")
                for srid in TILE_SRIDS if srid != epsg]
     columns.append((SIZE_COLUMN, f"{SIZE_COLUMN} double precision GENERATED ALWAYS AS "
                     f"({_SIZE_EXPRESSION.format(geom=geom)}) STORED"))

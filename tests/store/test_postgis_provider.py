@@ -140,7 +140,12 @@ def test_layer_table_layout(store: PostGISStore, schema: str) -> None:
     store.commit([batch(squares(["a", "b"]))])
     (geometry_type,) = _sql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                             "WHERE attrelid = %s::regclass AND attname = 'geom'", (f'"{schema}"."DLTB"',))[0]
-    assert geometry_type == "geometry(Geometry,4527)"
+    assert geometry_type == "geometry"  # any dimension (heights are kept), the SRID held by a check:
+    (check,) = _sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                    "AND contype = 'c'", (f'"{schema}"."DLTB"',))[0]
+    assert "st_srid(geom) = 4527" in check.lower()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        _sql(f'INSERT INTO "{schema}"."DLTB" (geom, _key, _vfrom) VALUES (ST_SetSRID(ST_Point(1, 2), 4490), \'x\', 1)')
     indexes = " ".join(r[0] for r in _sql("SELECT indexdef FROM pg_indexes WHERE schemaname = %s "
                                           "AND tablename = 'DLTB'", (schema,)))
     assert "USING gist (geom)" in indexes and "WHERE (_vto IS NULL)" in indexes
