@@ -134,7 +134,9 @@ class Server:
     def __init__(self, store_url: str, folder: Path, workers: int | None) -> None:
         self.folder, self.port = folder, free_port()
         folder.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "ONEMAP_DATA_DIR": str(folder), "ONEMAP_SECRET_KEY": secrets.token_urlsafe(48),
+        # One load generator is one client with many connections: throughput, not the per-client bound, is measured.
+        self.env = {"ONEMAP_MAX_IN_FLIGHT_PER_CLIENT": "0", **os.environ, "ONEMAP_DATA_DIR": str(folder),
+                    "ONEMAP_SECRET_KEY": secrets.token_urlsafe(48),
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
         command = [*ONEMAP, "serve", "--store", store_url, "--port", str(self.port),
                    "--records", f"sqlite:///{folder / 'records.sqlite'}"]

@@ -135,6 +135,7 @@ def main() -> int:
     url = store(args.parcels)
     if args.limit:
         os.environ["ONEMAP_MAX_IN_FLIGHT"] = str(args.limit)
+    os.environ.setdefault("ONEMAP_MAX_IN_FLIGHT_PER_CLIENT", "0")  # the burst comes from one client: the 503 bound
     server = Server(url, OUT / f"overload-server-{os.getpid()}", args.workers)
     try:
         tile = cached_tile(server.base)

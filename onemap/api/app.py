@@ -105,7 +105,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
                       upload_paths=(imports.router.prefix, qc.router.prefix))
     # A bounded number of requests in flight, 503 + Retry-After beyond it; inside the fast path, which is not counted.
-    app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds)
+    app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds,
+                       client_limit=serve.max_in_flight_per_client)
     app.add_middleware(CachedTiles)  # outermost: a cached tile is answered before anything else runs
     if settings.cors_origins:  # off by default; only the configured origins, never "*"
         from fastapi.middleware.cors import CORSMiddleware

@@ -35,6 +35,9 @@ class ServeSettings(BaseSettings):
     max_in_flight: int = Field(
         16, ge=1, description="每个服务进程同时处理的请求数上限;超出时立即答复 503 与 Retry-After"
                               "(健康检查与已缓存瓦片不计入)")
+    max_in_flight_per_client: int = Field(
+        12, ge=0, description="每个客户端(地址与登录凭据)在一个服务进程中同时处理的请求数上限;超出时答复 429 与 "
+                             "Retry-After,一个客户端的突发请求不再挤占其他用户(0 表示不限)")
     overload_retry_seconds: int = Field(2, ge=1, le=60, description="过载答复中 Retry-After 建议的等待秒数")
     warm_review: bool = Field(
         True, description="服务进程启动后在后台读入合规性审查所需的控制线、现状与规划用地图层,首批审查请求不再等待读取")

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.postgis
 OVERLAY = {"inputs": {"a_layer": "DLTB", "a_field": "DLBM", "b_layer": "DLTB", "b_field": "DLBM"}}
 QC = {"inputs": {"ruleset": "sandiao", "layers": ["DLTB"]}}
 STATS = {"inputs": {"layer": "DLTB", "group_by": ["DLBM"]}}
-ALL_AT_ONCE = {"ONEMAP_MAX_IN_FLIGHT": "64"}  # the 32 first requests are all served, none shed (test_serving_overload)
+# The 32 first requests, from one client, are all served: none shed (test_serving_overload), none over the client bound.
+ALL_AT_ONCE = {"ONEMAP_MAX_IN_FLIGHT": "64", "ONEMAP_MAX_IN_FLIGHT_PER_CLIENT": "0"}
 
 
 def job_statuses(records_url: str, ids: list[str]) -> dict[str, str]:
