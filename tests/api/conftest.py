@@ -54,6 +54,16 @@ class Api:
                         security=self.client.app.state.ctx.security)
 
 
+def with_dltb_reader(api: Api, parcels: int) -> Api:
+    """``api`` with a DLTB of ``parcels`` parcels (公开 by default) and a signed-in 内部 业务人员 as its client."""
+    path = api.folder / f"dltb-{parcels}.gpkg"
+    pyogrio.write_dataframe(dltb(parcels), path, layer="DLTB")
+    with open_store(api.store_url) as store:
+        import_path(path, store, ImportOptions(year=2019), security=api.client.app.state.ctx.security)
+    api.client.headers["Authorization"] = api.user(["业务人员"], clearance="内部")["Authorization"]
+    return api
+
+
 def _api(store_url: str, folder: Path, security: SecuritySettings | None = None) -> Iterator[Api]:
     # Tests add layers behind the server's back and read them at once: no catalog caching between requests;
     # no start-up reading of the review layers (tested on its own in test_serving.py).

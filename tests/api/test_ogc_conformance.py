@@ -3,7 +3,6 @@ invalid parameters (400), numberMatched, CORS."""
 
 from __future__ import annotations
 
-import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
@@ -12,10 +11,7 @@ from onemap.api.app import create_app
 from onemap.api.serving import ServeSettings
 from onemap.config import Settings
 from onemap.geometry.crs import transformer
-from onemap.ingest.importer import ImportOptions, import_path
-from onemap.store import open_store
-from tests.api.conftest import Api
-from tests.builders import dltb
+from tests.api.conftest import Api, with_dltb_reader
 
 ITEMS = "/ogc/collections/DLTB/items"
 
@@ -23,12 +19,7 @@ ITEMS = "/ogc/collections/DLTB/items"
 @pytest.fixture
 def oapi(api: Api) -> Api:
     """The app with a DLTB of 6 parcels and a signed-in 业务人员."""
-    path = api.folder / "conf.gpkg"
-    pyogrio.write_dataframe(dltb(6), path, layer="DLTB")
-    with open_store(api.store_url) as store:
-        import_path(path, store, ImportOptions(year=2019), security=api.client.app.state.ctx.security)
-    api.client.headers["Authorization"] = api.user(["业务人员"], clearance="内部")["Authorization"]
-    return api
+    return with_dltb_reader(api, 6)
 
 
 def test_collections_do_not_build_a_transformer_per_request(oapi: Api, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,15 +3,11 @@ every response as the OpenAPI document says."""
 
 from __future__ import annotations
 
-import pyogrio
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from onemap.ingest.importer import ImportOptions, import_path
-from onemap.store import open_store
-from tests.api.conftest import Api
-from tests.builders import dltb
+from tests.api.conftest import Api, with_dltb_reader
 
 MAX_EXAMPLES = 8
 CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
@@ -20,12 +16,7 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
 
 @pytest.fixture
 def served_api(api: Api) -> Api:
-    path = api.folder / "st.gpkg"
-    pyogrio.write_dataframe(dltb(4), path, layer="DLTB")
-    with open_store(api.store_url) as store:
-        import_path(path, store, ImportOptions(year=2019), security=api.client.app.state.ctx.security)
-    api.client.headers["Authorization"] = api.user(["业务人员"], clearance="内部")["Authorization"]
-    return api
+    return with_dltb_reader(api, 4)
 
 
 def test_ogc_routes_match_the_document(served_api: Api) -> None:
