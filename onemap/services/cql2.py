@@ -127,9 +127,7 @@ def _standard_text(source: str) -> object | None:
     try:
         standard = cql2.Expr(source).to_json()
         return parse_json(_standard_json(standard))
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, LarkError):
-        return None
-    except Exception:  # noqa: BLE001 - the Rust binding raises its own error classes
+    except Exception:  # noqa: BLE001 - the Rust binding raises its own error classes besides ValueError & co.
         return None
 
 
