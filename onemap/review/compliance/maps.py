@@ -1,5 +1,9 @@
 """Report maps: an overview and one small map per conflict, drawn from the geometries as inline SVG
 (for the PDF) or as PNG with Pillow (for the Word report). Everything is drawn in one projected CRS.
+
+The overview lies on the land use (现状 DLTB) coloured by 地类 with the tiles' own style and colour table
+(``onemap/services/tiles/data/styles.toml``, ``sandiao_colors.csv``), the control lines over it half
+transparent, and the project outline on top: a reader sees where the project sits, not a red outline on white.
 """
 
 from __future__ import annotations
@@ -9,12 +13,15 @@ from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
+import pandas as pd
 import shapely
 from PIL import Image, ImageDraw
 
 from onemap.review.compliance.overlay import reproject
+from onemap.services.tiles.styles import get_style
 
 MAX_CONTEXT = 400  # neighbouring features drawn around a project
+MAX_LAND_USE = 3000  # 地类图斑 under the overview (a few hundred kB of SVG at most)
 STYLES = {  # role → (fill, stroke); the project and the conflicts are drawn on top
     "STBHHX": ("#c8e6c9", "#2e7d32"), "YJJBNTBHTB": ("#fff3c4", "#c49000"), "CZKFBJ": ("#e3f0fb", "#1f5fa8"),
     "context": ("#f4f4f4", "#9e9e9e"), "project": ("none", "#b71c1c"), "conflict": ("#e53935", "#b71c1c"),
@@ -119,11 +126,35 @@ def window_of(geoms: np.ndarray, margin: float = 0.25) -> tuple[float, float, fl
     return cx - half, cy - half, cx + half, cy + half
 
 
-def context_layer(data: object, window: tuple, epsg: int, style: str) -> MapLayer:
-    """The features of a layer inside ``window`` (map CRS ``epsg``), clipped to the window."""
+def land_use_layers(data: object, window: tuple, epsg: int) -> list[MapLayer]:
+    """The features of a class-coded layer (三调 DLTB) inside ``window``, one map layer per 地类 colour."""
+    if data.classes is None:
+        return []
+    geoms, near = _near(data, window, epsg, MAX_LAND_USE)
+    style = get_style(data.spec.layer)
+    if not style.fill_by:
+        return []
+    fills = style.fills(pd.DataFrame({style.fill_by: data.classes[near]}))
+    layers = []
+    for colour in dict.fromkeys(fills):
+        if colour is None:
+            continue
+        chosen = np.array([fill == colour for fill in fills], dtype=bool)
+        layers.append(MapLayer(geoms[chosen], "#{:02x}{:02x}{:02x}".format(*colour[:3]), "#bdbdbd", 0.4,
+                               colour[3] / 255 if len(colour) > 3 else 1.0))
+    return layers
+
+
+def _near(data: object, window: tuple, epsg: int, limit: int = MAX_CONTEXT) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's features inside ``window`` (map CRS ``epsg``), clipped to it, and their indexes."""
     box = shapely.box(*window)
     local_box = reproject(np.array([box]), epsg, data.epsg)[0]
-    near = data.tree.query(local_box)[:MAX_CONTEXT]
-    geoms = reproject(data.geoms[near], data.epsg, epsg)
+    near = data.tree.query(local_box)[:limit]
+    return shapely.intersection(reproject(data.geoms[near], data.epsg, epsg), box), near
+
+
+def context_layer(data: object, window: tuple, epsg: int, style: str) -> MapLayer:
+    """The features of a layer inside ``window`` (map CRS ``epsg``), clipped to the window."""
+    geoms, _ = _near(data, window, epsg)
     fill, stroke = STYLES.get(style, STYLES["context"])
-    return MapLayer(shapely.intersection(geoms, box), fill, stroke, 0.8, 0.9)
+    return MapLayer(geoms, fill, stroke, 0.8, 0.9)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from onemap.localtime import display
-from onemap.review.compliance.maps import STYLES, Map, MapLayer, context_layer, window_of
+from onemap.review.compliance.maps import STYLES, Map, MapLayer, context_layer, land_use_layers, window_of
 from onemap.review.compliance.overlay import reproject
 from onemap.review.compliance.service import Review
 
@@ -73,7 +73,10 @@ def build_maps(review: Review) -> ReportMaps:
                 if data.spec.role == "control"]
 
     window = window_of(project, margin=1.0)
-    overview = Map(window, 420, [*base(window), outline], "总体位置图")
+    land_use = [layer for data, _ in review.layers.values() if data.spec.role == "current"
+                for layer in land_use_layers(data, window, epsg)]
+    lines = [replace(layer, opacity=0.45) for layer in base(window)] if land_use else base(window)
+    overview = Map(window, 420, [*land_use, *lines, outline], "总体位置图(现状地类、三线与项目范围)")
     conflicts = []
     for conclusion in review.result["conclusions"]:
         if conclusion["result"] == "符合":
