@@ -72,7 +72,8 @@ def test_second_version_and_diff(api: Api, tmp_path: Path) -> None:
     backwards = api.client.get("/api/layers/DLTB/diff?v1=2&v2=1", headers=headers)
     assert backwards.status_code == 422 and "晚于" in backwards.json()["message"]
     missing = api.client.get("/api/layers/DLTB/diff?v1=1&v2=9", headers=headers)
-    assert missing.status_code == 422 and "版本" in missing.json()["message"]
+    # 404 like every read of a version: a hidden version must answer exactly as a missing one
+    assert missing.status_code == 404 and "版本" in missing.json()["message"]
 
 
 def test_refusals_in_chinese_and_nothing_written(api: Api, tmp_path: Path) -> None:
