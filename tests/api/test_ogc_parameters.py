@@ -38,3 +38,9 @@ def test_number_matched_on_plain_and_filtered_pages(public_api) -> None:  # noqa
     assert filtered["numberMatched"] == 3 and filtered["numberReturned"] == 1
 
 
+
+
+def test_conformance_claims_no_openapi_30_for_a_31_document(public_api) -> None:  # noqa: F811
+    client = public_api.client
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.1")
+    assert not any(c.endswith("/conf/oas30") for c in client.get("/ogc/conformance").json()["conformsTo"])
