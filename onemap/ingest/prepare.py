@@ -37,7 +37,7 @@ _MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multip
 _HASH_DECIMALS = 4
 
 
-def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
+def _canonical_geometries(geometries: np.ndarray, heights: bool = False) -> np.ndarray:
     """Singles promoted to multi, coordinates rounded, rings normalised: the same parcel from a FileGDB
     (multi, on a 0.1 mm grid) and from a Shapefile (single, doubles, clockwise) must hash alike."""
     result = np.asarray(geometries, dtype=object).copy()
@@ -48,13 +48,29 @@ def _canonical_geometries(geometries: np.ndarray) -> np.ndarray:
             result[hits] = make_multi(result[hits], indices=np.arange(hits.size))
     decimals = _HASH_DECIMALS if np.nanmax(np.abs(shapely.bounds(result)), initial=0) > 1000 else 9
     # normalize: ring orientation and start vertex differ between formats (Shapefile rings are clockwise).
-    return shapely.normalize(shapely.transform(result, lambda xy: np.round(xy, decimals)))
+    # Without ``heights`` the geometries come out 2D; with it each keeps its dimension (Z rounded alike).
+    return shapely.normalize(shapely.transform(result, lambda xy: np.round(xy, decimals),
+                                               include_z=None if heights else False))
 
 
 def geometry_hashes(geometries: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each geometry's canonical WKB (0 for a missing geometry)."""
     wkbs = shapely.to_wkb(_canonical_geometries(geometries), byte_order=1, include_srid=False)
     return np.fromiter((_digest(w) for w in wkbs), dtype=np.int64, count=len(wkbs))
+
+
+def content_geometry_hashes(geometries: np.ndarray, geometry_hash: np.ndarray | None = None) -> np.ndarray:
+    """The geometry part of the content hash: :func:`geometry_hashes`, but of the 3D WKB where a geometry
+    has heights, so that a changed Z value (高程) is a change. Keys stay on the 2D hash: a key-less
+    feature keeps its key when only its heights change."""
+    geometries = np.asarray(geometries, dtype=object)
+    result = geometry_hashes(geometries) if geometry_hash is None else geometry_hash.copy()
+    with_z = np.flatnonzero(shapely.has_z(geometries))
+    if with_z.size:
+        wkbs = shapely.to_wkb(_canonical_geometries(geometries[with_z], heights=True), byte_order=1,
+                              include_srid=False, output_dimension=3)
+        result[with_z] = np.fromiter((_digest(w) for w in wkbs), dtype=np.int64, count=len(wkbs))
+    return result
 
 
 def _canonical_column(series: pd.Series) -> pd.Series:
@@ -73,7 +89,7 @@ def content_hashes(frame: gpd.GeoDataFrame, attributes: list[str],
                    geometry_hash: np.ndarray | None = None) -> np.ndarray:
     """A 64-bit hash of each row's attributes and geometry, insensitive to how a format stores them."""
     if geometry_hash is None:
-        geometry_hash = geometry_hashes(frame.geometry.to_numpy())
+        geometry_hash = content_geometry_hashes(frame.geometry.to_numpy())
     geometry = geometry_hash.view(np.uint64)
     if not attributes:
         return geometry.view(np.int64)
@@ -123,7 +139,7 @@ def build_batch(frame: gpd.GeoDataFrame, meta: LayerMeta, *, source: str, valid_
     attributes = [c for c in frame.columns if c != frame.geometry.name]
     geometry_hash = geometry_hashes(frame.geometry.to_numpy())
     frame[KEY] = feature_keys(frame, meta.key_field, geometry_hash)
-    frame[HASH] = content_hashes(frame, attributes, geometry_hash)
+    frame[HASH] = content_hashes(frame, attributes, content_geometry_hashes(frame.geometry.to_numpy(), geometry_hash))
     geometries = frame.geometry.to_numpy()
     frame[VALID] = shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
     facts = {}
