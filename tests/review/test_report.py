@@ -32,7 +32,7 @@ def test_reports_are_written_with_maps(conflicting: object, tmp_path: Path) -> N
     assert set(result) >= {"project", "layers", "conclusions", "store_version", "computed"}
     assert paths["report.pdf"].read_bytes().startswith(b"%PDF")
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert html.count("<svg") >= 3  # overview + one map per conflict (STBHHX, YJJBNT, …)
+    assert html.count("<img class=\"map-image\"") >= 3  # overview + one map per conflict (STBHHX, YJJBNT, …)
     assert "占用永久基本农田" in html and "不符合" in html
     document = Document(str(paths["report.docx"]))
     text = "\n".join(p.text for p in document.paragraphs)
