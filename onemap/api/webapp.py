@@ -19,6 +19,8 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from onemap.api.hardening import SECURE_HEADERS
+from onemap.config import get_settings
+from onemap.localtime import zone_label
 
 DIST = Path(__file__).parent / "webapp_dist"
 MISSING = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>一张图</title>
@@ -67,11 +69,13 @@ def mount_webapp(app: FastAPI, folder: Path = DIST, settings: WebAppSettings | N
     """Serve the built front end at ``/app/`` (a Chinese hint page when it has not been built)."""
     settings = settings or WebAppSettings()
 
-    @app.get("/api/webapp/config", tags=["一张图应用"], summary="一张图应用配置(可选的天地图底图)")
+    @app.get("/api/webapp/config", tags=["一张图应用"], summary="一张图应用配置(本节点时区、可选的天地图底图)")
     def webapp_config() -> dict:
+        # every time the app shows is in the node's zone (ONEMAP_TIME_ZONE), not the browser's
+        zone = {"time_zone": get_settings().time_zone, "time_zone_label": zone_label()}
         if not settings.tianditu_key:
-            return {"tianditu": None}
-        return {"tianditu": {"key": settings.tianditu_key, "url": settings.tianditu_url}}
+            return {"tianditu": None, **zone}
+        return {"tianditu": {"key": settings.tianditu_key, "url": settings.tianditu_url}, **zone}
 
     @app.get("/", include_in_schema=False)
     @app.get("/app", include_in_schema=False)

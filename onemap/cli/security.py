@@ -22,7 +22,6 @@ from sqlalchemy import Engine
 from onemap.cli.progress import console, out
 from onemap.config import get_settings
 from onemap.errors import OnemapError
-from onemap.localtime import display, zone, zone_label
 from onemap.records import default_records_url, open_records, parse_records_url
 
 admin_app = typer.Typer(help="系统管理员初始化(无默认口令)。", no_args_is_help=True)
@@ -139,14 +138,16 @@ def user_list(records: RecordsOption = None,
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False))
         return
+    from onemap.localtime import display, zone_label
+
     table = Table("用户名", "姓名", "角色", "区域", "密级", "状态", "动态口令", f"最近登录({zone_label()})")
     for row in rows:
         state = "停用" if not row["active"] else ("锁定" if row["locked_until"] else "正常")
         if state == "正常" and row["locked_addresses"]:  # failed sign-ins lock only the addresses they came from
             state = "地址锁定"
-        last_login = display(row["last_login_at"], label=False)
         table.add_row(row["username"], row["display_name"], "、".join(row["roles"]), row["region_code"] or "全国",
-                      row["clearance"], state, "是" if row["totp"] else "否", last_login)
+                      row["clearance"], state, "是" if row["totp"] else "否",
+                      display(row["last_login_at"], label=False))
     out.print(table)
 
 
@@ -316,20 +317,23 @@ def audit_head(records: RecordsOption = None) -> None:
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
+    """An option's time; without an offset it is the node's local time (as the table shows it)."""
+    from onemap.localtime import zone
+
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone())
     except ValueError:
         console.print(f"[red]错误:{option} 应为日期时间,如 2025-01-31 或 2025-01-31T08:00[/red]")
         raise typer.Exit(code=2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone())  # a time without zone is the node's
 
 
 @audit_app.command("show")
 def audit_show(
     username: Annotated[str, typer.Option("--username", help="审计管理员用户名")],
-    since: Annotated[str | None, typer.Option(help="起始时间(含,本节点时区,默认北京时间),如 2025-01-31T00:00")] = None,
+    since: Annotated[str | None, typer.Option(help="起始时间(含,本节点时区),如 2025-01-31T08:00")] = None,
     until: Annotated[str | None, typer.Option(help="截止时间(不含,本节点时区)")] = None,
     user: Annotated[str | None, typer.Option(help="只看这个用户的操作")] = None,
     action: Annotated[str | None, typer.Option(help="只看这种操作,如 auth.login")] = None,
@@ -355,6 +359,8 @@ def audit_show(
                  "object": e.object, "result": e.result, "detail": e.detail} for e in entries]
         out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
         return
+    from onemap.localtime import display, zone_label
+
     table = Table(expand=True)
     for header in ("id", f"时间({zone_label()})", "用户", "IP", "操作", "对象", "结果", "详情"):
         table.add_column(header, overflow="fold")

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.web.conftest import CHROMIUM, PASSWORD, County, screenshot
 from tests.web.helpers import log_in
 
 pytestmark = pytest.mark.slow
+NODE_ZONE = ZoneInfo("Asia/Shanghai")  # the filter's times are the node's (ONEMAP_TIME_ZONE default), not the browser's
 ACCOUNTS = {"sysadmin": ["系统管理员"], "security": ["安全管理员"], "auditor": ["审计管理员"], "zhangsan": ["业务人员"],
             "lisi": ["业务人员"]}
 
@@ -133,7 +135,7 @@ def test_auditor_filters_the_trail_and_verifies_the_chain(page, county: County) 
     actions = page.locator("#audit-table tbody tr td:nth-child(5)")
     page.fill("#audit-filter input[name=username]", "zhangsan")
     page.fill("#audit-filter input[name=action]", "auth.login")
-    hour_ago = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")  # the browser's zone is ours
+    hour_ago = (datetime.now(NODE_ZONE) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")  # the node's zone
     page.fill("#audit-filter input[name=since]", hour_ago)
     page.click("#audit-search")
     page.wait_for_selector("#audit-status:has-text('共')")
@@ -145,7 +147,8 @@ def test_auditor_filters_the_trail_and_verifies_the_chain(page, county: County) 
     page.click("#audit-search")
     page.wait_for_selector("#audit-table tbody tr td:has-text('user:zhaoliu')")
     assert actions.all_inner_texts() == ["新建账号(user.create)"]
-    page.fill("#audit-filter input[name=since]", (datetime.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    hour_ahead = (datetime.now(NODE_ZONE) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    page.fill("#audit-filter input[name=since]", hour_ahead)
     page.click("#audit-search")
     page.wait_for_selector("#audit-table td.empty")
 

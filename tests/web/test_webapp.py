@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from onemap.api.webapp import WebAppSettings, mount_webapp
+from onemap.config import get_settings
 
 
 def _client(folder: Path) -> TestClient:
@@ -39,8 +40,11 @@ def _built(folder: Path) -> Path:
 
 def test_no_tianditu_without_a_key(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("ONEMAP_WEB_TIANDITU_KEY", raising=False)
+    monkeypatch.delenv("ONEMAP_TIME_ZONE", raising=False)
+    get_settings.cache_clear()
     client = _client(_built(tmp_path))
-    assert client.get("/api/webapp/config").json() == {"tianditu": None}
+    assert client.get("/api/webapp/config").json() == {"tianditu": None, "time_zone": "Asia/Shanghai",
+                                                       "time_zone_label": "北京时间"}
     policy = client.get("/app/").headers["content-security-policy"]
     assert "default-src 'self'" in policy and "tianditu" not in policy
 
@@ -49,8 +53,8 @@ def test_tianditu_key_is_offered_and_allowed_by_the_csp(tmp_path: Path) -> None:
     app = FastAPI()
     mount_webapp(app, _built(tmp_path), WebAppSettings(tianditu_key="abc123"))
     client = TestClient(app)
-    assert client.get("/api/webapp/config").json() == {
-        "tianditu": {"key": "abc123", "url": "https://t{0-7}.tianditu.gov.cn"}}
+    assert client.get("/api/webapp/config").json()["tianditu"] == {
+        "key": "abc123", "url": "https://t{0-7}.tianditu.gov.cn"}
     policy = client.get("/app/").headers["content-security-policy"]
     assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn" in policy and "https://t7.tianditu.gov.cn" in policy
     assert "default-src 'self'" in policy and "script-src 'self'" in policy  # nothing else is opened

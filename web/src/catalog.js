@@ -1,6 +1,7 @@
 // 资源目录: the catalog tree (分类 → 图层 → 版本) from /api/catalog, showing only what the caller may see.
 import { api } from './api.js';
 import { clear, h } from './dom.js';
+import { day } from './localtime.js';
 
 const CATEGORY_ORDER = ['现状', '规划', '管理', '社会经济', '基础地理', '其他'];
 
@@ -20,7 +21,7 @@ function byCategory(entries) {
 }
 
 function versionNode(entry, version, manager) {
-  const date = (version.valid_date || version.created || '').slice(0, 10);
+  const date = day(version.valid_date || version.created);
   const input = h('input', { type: 'radio', name: `version-${entry.name}`, checked: version.version === entry.version,
     onchange: () => manager.setVersion(entry.name, version.version) });
   return h('li', { class: 'version' }, h('label', {}, input, `v${version.version} · ${date} · ${version.feature_count} 个要素`));

@@ -56,8 +56,9 @@ function resetLayers() {
 
 async function refresh() {
   document.body.dataset.ready = '0';
-  const tianditu = tiandituConfig(); // in parallel with the sign-in check and the catalog
+  const tianditu = tiandituConfig(); // in parallel with the sign-in check; it also names the node's time zone
   state.user = await currentUser();
+  await tianditu; // before any time is shown (localtime.js)
   renderUser($('user'), state.user, { onLogin: login, onLogout: logout, onPassword: changeOwnPassword });
   await adminUi.refresh();
   state.entries = await loadCatalog();

@@ -3,6 +3,7 @@
 // region or version. Talks only to /api/maps (docs/maps.md).
 import { api } from './api.js';
 import { clear, h } from './dom.js';
+import { whenMinutes } from './localtime.js';
 import RAMP_NAMES from './data/ramps.json';
 
 const METHODS = [['unique', '唯一值(标准色)'], ['natural_breaks', '自然断点'], ['quantiles', '分位数'],
@@ -103,7 +104,7 @@ function thematicPanel({ entries }) {
           () => api(`/api/maps/runs/${run.id}/rerun`, { method: 'POST',
             body: other.value.trim() ? { region: other.value.trim() } : {} })) }, '重新运行');
         return h('tr', { 'data-run': run.id },
-          h('td', {}, run.created.slice(5, 16).replace('T', ' ')), h('td', {}, run.title.replace('{region}', '')),
+          h('td', {}, whenMinutes(run.created).slice(5)), h('td', {}, run.title.replace('{region}', '')),
           h('td', {}, run.outputs?.region?.name || run.region || '全域'), h('td', {}, STATUS[run.status] || run.status),
           h('td', {}, other, again, run.status === 'successful'
             ? h('a', { href: `/api/maps/runs/${run.id}/pdf`, download: '' }, 'PDF') : null));

@@ -3,7 +3,7 @@
 // CGCS2000Quad grid (EPSG:4490, same levels), so its WMTS tiles line up with our vector tiles.
 import TileLayer from 'ol/layer/Tile.js';
 import XYZ from 'ol/source/XYZ.js';
-import { api } from './api.js';
+import { webappConfig } from './localtime.js';
 import { h } from './dom.js';
 import { grid } from './tiles.js';
 
@@ -11,7 +11,7 @@ const LAYERS = [['vec', '矢量底图'], ['cva', '矢量注记']];
 
 export async function tiandituConfig() {
   try {
-    return (await api('/api/webapp/config')).tianditu;
+    return (await webappConfig()).tianditu;
   } catch {
     return null;
   }

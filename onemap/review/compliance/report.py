@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from onemap.localtime import display
-from onemap.review.compliance.maps import STYLES, Map, MapLayer, context_layer, land_use_layers, window_of
+from onemap.review.compliance.maps import Map, conflict_overlay, context_layer, project_overlay, window_of
 from onemap.review.compliance.overlay import reproject
 from onemap.review.compliance.service import Review
 
@@ -60,23 +60,22 @@ def _conflict_geoms(review: Review, conclusion: dict[str, Any], epsg: int) -> np
 
 
 def build_maps(review: Review) -> ReportMaps:
-    """The overview (project over the control lines) and one map per rule that is not 符合."""
+    """The overview (the project over 三调 DLTB by 地类 and the control lines) and one map per rule that is
+    not 符合; the layers in their one-map styles."""
     if review.boundary.problems or not len(review.boundary.parcels):
         return ReportMaps(None, [])
     epsg = _map_epsg(review)
     project = reproject(review.boundary.geometries, review.boundary.crs.epsg, epsg)
-    fill, stroke = STYLES["project"]
-    outline = MapLayer(project, fill, stroke, 2.0)
+    outline = project_overlay(project)
 
-    def base(window: tuple) -> list[MapLayer]:
-        return [context_layer(data, window, epsg, name) for name, (data, _) in review.layers.items()
-                if data.spec.role == "control"]
+    def base(window: tuple) -> list:
+        # 现状 (DLTB) at the bottom, then the control lines (三线 …): the layers of the review, read already
+        chosen = [(data, name) for name, (data, _) in review.layers.items() if data.spec.role == "current"]
+        chosen += [(data, name) for name, (data, _) in review.layers.items() if data.spec.role == "control"]
+        return [context_layer(data, window, epsg, data.spec.title or name) for data, name in chosen]
 
-    window = window_of(project, margin=1.0)
-    land_use = [layer for data, _ in review.layers.values() if data.spec.role == "current"
-                for layer in land_use_layers(data, window, epsg)]
-    lines = [replace(layer, opacity=0.45) for layer in base(window)] if land_use else base(window)
-    overview = Map(window, 420, [*land_use, *lines, outline], "总体位置图(现状地类、三线与项目范围)")
+    window = window_of(project, margin=0.6)
+    overview = Map(window, epsg, [*base(window), outline], "总体位置图")
     conflicts = []
     for conclusion in review.result["conclusions"]:
         if conclusion["result"] == "符合":
@@ -84,10 +83,9 @@ def build_maps(review: Review) -> ReportMaps:
         geoms = _conflict_geoms(review, conclusion, epsg)
         if geoms is None:
             continue
-        small = window_of(project, margin=0.15)
-        red, dark = STYLES["conflict"]
-        conflicts.append((conclusion, Map(small, 240, [*base(small), MapLayer(geoms, red, dark, 1.0, 0.6), outline],
-                                          conclusion["title"])))
+        small = window_of(geoms, margin=0.6)  # zoomed to where the rule is violated
+        conflicts.append((conclusion, Map(small, epsg, [*base(small), conflict_overlay(geoms, conclusion["title"]),
+                                                        outline], conclusion["title"], 80, 80, legend=False)))
     return ReportMaps(overview, conflicts)
 
 
@@ -100,8 +98,8 @@ def write_json(result: dict[str, Any], path: Path) -> Path:
 def render_html(review: Review, maps: ReportMaps) -> str:
     """The report as HTML (the source of ``report.pdf``)."""
     return _ENV.get_template("report.html").render(
-        r=review.result, overview=maps.overview.to_svg() if maps.overview else "",
-        conflicts=[(c, m.to_svg()) for c, m in maps.conflicts], css=RESULT_CLASS)
+        r=review.result, overview=maps.overview.to_img() if maps.overview else "",
+        conflicts=[(c, m.to_img()) for c, m in maps.conflicts], css=RESULT_CLASS)
 
 
 def write_pdf(review: Review, maps: ReportMaps, path: Path) -> Path:

@@ -31,7 +31,7 @@ def _table(document: Any, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def _picture(document: Any, map_: Map, width_mm: float) -> None:
-    document.add_picture(io.BytesIO(map_.to_png()), width=Mm(width_mm))
+    document.add_picture(io.BytesIO(map_.png), width=Mm(width_mm))
 
 
 def _setup(document: Any) -> None:
@@ -61,7 +61,7 @@ def write_docx(result: dict[str, Any], maps: Any, path: Path) -> Path:
             for p in project["parcels"]])
     if maps.overview is not None:
         document.add_heading("三、总体位置图", level=1)
-        _picture(document, maps.overview, 140)
+        _picture(document, maps.overview, 160)
     document.add_heading("四、管控图层叠加", level=1)
     controls = [layer for layer in result["layers"] if layer["role"] in ("control", "extent")]
     _table(document, ["图层", "压占面积(平方米)", "占项目比例", "涉及要素数"],

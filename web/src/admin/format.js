@@ -1,4 +1,4 @@
-// Shared bits of the admin pages: Chinese labels (labels.json), times in the browser's zone, a status line.
+// Shared bits of the admin pages: Chinese labels (labels.json), times in the node's zone, a status line.
 import labels from './labels.json';
 import { h } from '../dom.js';
 
@@ -7,18 +7,8 @@ export const resultLabel = (result) => labels.results[result] || result;
 export const jobLabel = (status) => labels.jobs[status] || status;
 export const JOB_STATES = Object.keys(labels.jobs);
 
-/** An ISO time as 2026-12-07 13:05:09 in the browser's time zone ('' for none). */
-export function when(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-/** A datetime-local value (browser zone) as an ISO instant for the API, or undefined when empty. */
-export function instant(value) {
-  return value ? new Date(value).toISOString() : undefined;
-}
+// times (when, instant) are in the node's zone: see ../localtime.js
+export { instant, when } from '../localtime.js';
 
 /** A status line: `say(text)` for news, `say(text, true)` for an error. */
 export function statusLine(id) {

@@ -10,6 +10,7 @@ import { Fill, Stroke, Style } from 'ol/style.js';
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
 import { drawTool } from '../draw.js';
+import { when } from '../localtime.js';
 import { GEOGRAPHIC } from '../projections.js';
 import { onViewCrsChange, readFeature, viewCode } from '../viewcrs.js';
 import { filePicker, installTab, line, progressBar, runProcess, statusLine, table, upload } from './jobs.js';
@@ -108,7 +109,7 @@ function historyView(projectId, record, onFeedback) {
       status.error(`反馈失败:${error.message}`);
     }
   };
-  const rows = record.history.map((e) => h('tr', { 'data-kind': e.kind }, h('td', {}, e.at.slice(0, 16).replace('T', ' ')),
+  const rows = record.history.map((e) => h('tr', { 'data-kind': e.kind }, h('td', {}, when(e.at)),
     h('td', {}, e.kind), h('td', {}, e.result), h('td', {}, e.date || ''), h('td', {}, e.document_number || ''),
     h('td', {}, e.actor), h('td', {}, e.kind === '审查' ? '' : e.note || '')));
   return h('div', { id: 'project-history' },

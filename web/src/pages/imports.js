@@ -4,13 +4,12 @@
 import { transformExtent } from 'ol/proj.js';
 import { api, query } from '../api.js';
 import { clear, h } from '../dom.js';
+import { day, when } from '../localtime.js';
 import { viewCode } from '../viewcrs.js';
 import { filePicker, followJob, installTab, line, progressBar, statusLine, table, untilFresh, upload } from './jobs.js';
 
 const ENCODINGS = [['', '自动识别'], ['GBK', 'GBK'], ['GB18030', 'GB18030'], ['UTF-8', 'UTF-8']];
 const KIND_TITLES = { added: '新增', changed: '变更', removed: '删除' };
-const day = (text) => (text || '').slice(0, 10);
-const when = (text) => (text || '').slice(0, 16).replace('T', ' ');
 
 function reportView(report) {
   const rows = report.layers.map((l) => h('tr', { 'data-layer': l.name },
