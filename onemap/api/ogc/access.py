@@ -67,11 +67,9 @@ def audit_refused_reads(request: Request, store: Store, user: User,
             readable_version(user, entry, version, as_of, action=action, settings=security)
         except NotFoundError:
             try:
-                number = pick_version(entry, version, as_of)
+                _refused_version(request, user, entry, version, as_of, action)
             except NotFoundError:
                 continue  # a version that does not exist: nothing to protect
-            level = next(v.security_level for v in entry.history if v.version == number)
-            _note(request, user, action, name, level, "denied", version=number)
 
 
 def readable_layer(request: Request, store: Store, user: User, name: str, action: str) -> CatalogEntry:
@@ -105,8 +103,14 @@ def readable_layer_version(request: Request, store: Store, user: User, name: str
     try:
         info = readable_version(user, entry, version, as_of, action=action, settings=context(request).security)
     except NotFoundError:
-        number = pick_version(entry, version, as_of)  # a version that does not exist raises here, unaudited
-        level = next(v.security_level for v in entry.history if v.version == number)
-        _note(request, user, action, name, level, "denied", version=number)
+        _refused_version(request, user, entry, version, as_of, action)  # a missing version raises, unaudited
         raise
     return entry, info
+
+
+def _refused_version(request: Request, user: User, entry: CatalogEntry, version: int | None,
+                     as_of: date | datetime | None, action: str) -> None:
+    """Audit a refused read of an existing version on that version's level (NotFoundError if it does not exist)."""
+    number = pick_version(entry, version, as_of)
+    level = next(v.security_level for v in entry.history if v.version == number)
+    _note(request, user, action, entry.meta.name, level, "denied", version=number)
