@@ -316,6 +316,22 @@ def audit_head(records: RecordsOption = None) -> None:
     sys.stdout.write(result.head.as_json() + "\n")
 
 
+@audit_app.command("rotate-key")
+def audit_rotate_key(records: RecordsOption = None) -> None:
+    """轮换审计密钥:校验哈希链后,此后的记录改用新密钥签名(旧密钥保留在密钥文件中,用于校验旧记录)。"""
+    from onemap.security.audit import rotate_key
+
+    try:
+        with _database(records) as engine, engine.begin() as conn:
+            entry = rotate_key(conn, by="console", ip="console")
+    except OnemapError as error:
+        _fail(error)
+    out.print(f"OK:审计密钥已轮换为 {entry.detail['key_id']}(原密钥 {entry.detail['previous_key_id']}),"
+              f"轮换记录 id={entry.id}")
+    console.print("旧密钥仍须保留(密钥文件第二行起,或 ONEMAP_AUDIT_PREVIOUS_KEYS),否则旧记录无法校验;"
+                  "请备份新的密钥文件,并用 onemap audit head 重新保存链头。")
+
+
 def _parse_time(value: str | None, option: str) -> datetime | None:
     """An option's time; without an offset it is the node's local time (as the table shows it)."""
     from onemap.localtime import zone

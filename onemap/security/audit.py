@@ -28,7 +28,7 @@ from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_log
 from onemap.security import audit_chain, clock, session_epoch
 from onemap.security.audit_chain import GENESIS, Head, VerifyResult, chain_hash  # noqa: F401 (re-exported)
-from onemap.security.audit_key import audit_key
+from onemap.security.audit_key import add_key, audit_keyring, key_id
 from onemap.security.audit_policy import ends_cached_sessions
 from onemap.security.errors import PermissionDeniedError
 from onemap.security.roles import AUDIT_ADMIN, can
@@ -80,9 +80,9 @@ def record(conn: Connection, *, user: User | str | None, ip: str, action: str, o
     # Column widths bound what an unauthenticated caller can make us store (a 10 kB "username").
     username = (user.username if isinstance(user, User) else (user or ANONYMOUS))[:64]
     ip, action = (ip or "")[:64], action[:64]
-    key = audit_key(conn, settings)
     _lock_chain(conn)
     position = audit_chain.chain_position(conn)
+    key = audit_chain.signing_key(conn, position.key_id, settings)
     prev = position.last_hash if position.last_hash is not None else _anchor(conn)[0]
     keyed, checkpointed = position.keyed_from, position.checkpoint_row
     if keyed is None and position.last_hash is not None:
@@ -116,8 +116,38 @@ def _introduce_key(conn: Connection, key: bytes, prev: str, settings: SecuritySe
     legacy = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
     entry = _append(conn, key, prev, username="system", ip="", action=audit_chain.KEY_INTRODUCED,
                     object="audit_log", result="success",
-                    detail={"key_id": audit_chain.key_id(key), "legacy_rows": legacy})
+                    detail={"key_id": key_id(key), "legacy_rows": legacy})
     audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=entry.id, settings=settings)
+    return entry
+
+
+def rotate_key(conn: Connection, *, by: User | str, ip: str = "",
+               settings: SecuritySettings | None = None) -> AuditEntry:
+    """Rotate the audit key (密钥轮换): later rows are signed with the keyring's newest key.
+
+    The chain must verify first. If the ring's newest key is the one in force, a new random key is put at
+    the head of the key file (older keys stay: they verify the rows written under them). The rotation is an
+    ``audit.key_rotated`` row signed with the outgoing key and naming the incoming one, sealed at once by a
+    checkpoint signed with the incoming key — all in the caller's transaction. Interrupted after the file was
+    written, the next rotation uses the key already added.
+    """
+    _lock_chain(conn)
+    check = audit_chain.verify(conn, settings=settings)
+    if not check.ok:
+        raise InputError(f"{check.message};轮换审计密钥前须先调查",
+                         f"refusing to rotate a broken chain: {check.reason}")
+    position = audit_chain.chain_position(conn)
+    if position.last_hash is None or position.keyed_from is None:
+        raise InputError("审计日志尚无带密钥的记录,无须轮换密钥", "nothing keyed to rotate from")
+    outgoing = audit_chain.signing_key(conn, position.key_id, settings)
+    newest = audit_keyring(conn, settings).newest
+    incoming = newest if key_id(newest) != key_id(outgoing) else add_key(conn, settings)
+    username = (by.username if isinstance(by, User) else by)[:64]
+    entry = _append(conn, outgoing, position.last_hash, username=username, ip=(ip or "")[:64],
+                    action=audit_chain.KEY_ROTATED, object="audit_log", result="success",
+                    detail={"key_id": key_id(incoming), "previous_key_id": key_id(outgoing)})
+    audit_chain.write_checkpoint(conn, row_id=entry.id, head_hash=entry.hash, keyed=position.keyed_from,
+                                 settings=settings, key=incoming)
     return entry
 
 

@@ -18,6 +18,13 @@ whole legacy prefix is sealed by a MAC; a new chain is keyed from its first row.
 naming the first keyed row (``keyed_from``) is signed at once. Rows before it verify as SHA-256, rows
 from it on as HMAC; a legacy row rewritten later breaks the seal, and a keyed chain recomputed as plain
 SHA-256 fails against the checkpoints.
+
+Key rotation (``onemap audit rotate-key``): an ``audit.key_rotated`` row, signed with the outgoing key,
+names the incoming key's fingerprint; rows after it are signed with the incoming key, and a checkpoint
+signed with it seals the rotation row at once. Each checkpoint carries the fingerprint of the key active
+after its row, so verification walks the chain with the node's keyring and switches keys exactly where
+the chain says. Someone who later obtains a retired key cannot rewrite rows written under it: the first
+row after the rotation and the rotation's checkpoint are signed with the newer key.
 """
 
 from __future__ import annotations
@@ -33,16 +40,20 @@ from sqlalchemy import Connection, func, insert, select
 from onemap.errors import InputError
 from onemap.records.tables import audit_anchors, audit_checkpoints, audit_log
 from onemap.security import clock
-from onemap.security.audit_key import audit_key, existing_audit_key
+from onemap.security.audit_key import Keyring, audit_keyring, existing_keyring, key_for, key_id
 from onemap.security.settings import SecuritySettings
 
 GENESIS = "0" * 64
 KEY_INTRODUCED = "audit.key_introduced"
+KEY_ROTATED = "audit.key_rotated"
 
 MESSAGES = {
     "ok": "审计日志完整",
     "row_altered": "审计日志被篡改:第 {id} 条记录与哈希链不符(被修改、删除、插入或伪造)",
-    "wrong_key": "审计密钥与写入日志时所用的不同,无法校验(请检查 ONEMAP_AUDIT_KEY / 密钥文件)",
+    "wrong_key": "审计密钥与写入日志时所用的不同,无法校验(请检查 ONEMAP_AUDIT_KEY / 密钥文件;"
+                 "轮换过密钥时旧密钥须保留在密钥文件或 ONEMAP_AUDIT_PREVIOUS_KEYS 中)",
+    "rotated_key_missing": "第 {id} 条记录把审计密钥轮换为本节点没有的密钥,无法校验其后的记录"
+                           "(请把新密钥放在密钥文件首行或 ONEMAP_AUDIT_KEY 中)",
     "checkpoint_forged": "审计检查点签名无效:检查点被伪造或修改",
     "truncated": "审计日志被截断:检查点记录的第 {id} 条已不在哈希链中",
     "anchor_missing": "审计日志与外部保存的链头不符:第 {id} 条已不在哈希链中(日志被截断或改写)",
@@ -122,11 +133,6 @@ def chain_hash(prev_hash: str, *, key: bytes | None = None, **fields) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def key_id(key: bytes) -> str:
-    """A short public fingerprint of the key (tells a wrong key from a forged row)."""
-    return hmac.new(key, b"onemap audit key id", hashlib.sha256).hexdigest()[:16]
-
-
 def _checkpoint_mac(key: bytes, *, row_id: int, count: int, head_hash: str, keyed_from: int, at: datetime) -> str:
     body = json.dumps({"row_id": row_id, "count": count, "head": head_hash, "keyed_from": keyed_from,
                        "at": canonical_time(at)}, sort_keys=True, separators=(",", ":"))
@@ -149,11 +155,13 @@ def chain_state(conn: Connection) -> tuple[int | None, int | None]:
 
 @dataclass(frozen=True)
 class Position:
-    """Where a writer appends: the newest row's hash (None: no rows), the first keyed row, the last checkpoint."""
+    """Where a writer appends: the newest row's hash (None: no rows), the first keyed row, the last checkpoint
+    and the fingerprint of the key it names (the key that signs the next row)."""
 
     last_hash: str | None
     keyed_from: int | None
     checkpoint_row: int | None
+    key_id: str | None = None
 
 
 _newest = audit_checkpoints.c.id == select(func.max(audit_checkpoints.c.id)).scalar_subquery()
@@ -161,23 +169,44 @@ _POSITION = select(
     select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1).scalar_subquery(),
     select(audit_checkpoints.c.keyed_from).where(_newest).scalar_subquery(),
     select(audit_checkpoints.c.row_id).where(_newest).scalar_subquery(),
+    select(audit_checkpoints.c.key_id).where(_newest).scalar_subquery(),
 )
 
 
 def chain_position(conn: Connection) -> Position:
     """The chain's :class:`Position` in one round trip (the per-row cost of a write)."""
-    last_hash, keyed, checkpoint_row = conn.execute(_POSITION).one()
+    last_hash, keyed, checkpoint_row, signing = conn.execute(_POSITION).one()
     if keyed is None and last_hash is not None:  # legacy rows, or every checkpoint gone: look for the seal
         keyed = conn.execute(select(func.min(audit_log.c.id)).where(audit_log.c.action == KEY_INTRODUCED)).scalar()
-    return Position(last_hash, keyed, checkpoint_row)
+    return Position(last_hash, keyed, checkpoint_row, signing)
+
+
+def signing_key(conn: Connection, wanted: str | None, settings: SecuritySettings | None = None) -> bytes:
+    """The key that signs the next row: the one the newest checkpoint names, else the ring's newest.
+
+    The ring's newest key takes over only through a rotation row; a ring that lost the chain's key signs
+    with its newest, and verification then answers ``wrong_key``.
+    """
+    if wanted is not None:
+        key = key_for(conn, wanted, settings)
+        if key is not None:
+            return key
+    return audit_keyring(conn, settings).newest
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
 def write_checkpoint(conn: Connection, *, row_id: int, head_hash: str, keyed: int,
-                     settings: SecuritySettings | None = None) -> None:
-    """Sign the head ``(row_id, head_hash)`` into ``audit_checkpoints`` (in the caller's transaction)."""
-    key = audit_key(conn, settings)
+                     settings: SecuritySettings | None = None, key: bytes | None = None) -> None:
+    """Sign the head ``(row_id, head_hash)`` into ``audit_checkpoints`` (in the caller's transaction).
+
+    ``key`` is the key active after that row: by default the one the newest checkpoint names.
+    """
     previous = latest_checkpoint(conn)
+    if key is None:
+        key = signing_key(conn, previous.key_id if previous is not None else None, settings)
+    elif previous is not None and previous.row_id == row_id and previous.head_hash == head_hash \
+            and previous.key_id != key_id(key):
+        previous = None  # the rotation's checkpoint: same head, signed with the incoming key
     if previous is not None and previous.row_id == row_id and previous.head_hash == head_hash:
         return
     if previous is not None and previous.row_id < row_id:
@@ -199,20 +228,57 @@ def anchor_row(conn: Connection) -> tuple[str, int]:
     return (row.hash, row.first_id) if row else (GENESIS, 0)
 
 
-def _checkpoints(conn: Connection, key: bytes, start: int) -> tuple[dict[int, str], int | None, str | None]:
-    """Checkpointed heads from ``start`` on, the newest ``keyed_from`` and a failure reason, if any."""
-    heads, keyed, fingerprint = {}, None, key_id(key)
+@dataclass
+class _Signed:
+    """The verified checkpoints: heads from ``start`` on (with the key each names), the newest
+    ``keyed_from``, the key active at ``start``, or the failure reason."""
+
+    heads: dict[int, set[tuple[str, str]]]
+    keyed: int | None = None
+    start_key: str | None = None
+    problem: str | None = None
+
+
+def _checkpoints(conn: Connection, ring: Keyring, start: int) -> _Signed:
+    signed, earliest, before_start = _Signed({}), None, None
     for row in conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id)):
-        if row.key_id != fingerprint:
-            return {}, None, "wrong_key"
+        key = ring.find(row.key_id)
+        if key is None:
+            return _Signed({}, problem="wrong_key")
         mac = _checkpoint_mac(key, row_id=row.row_id, count=row.count, head_hash=row.head_hash,
                               keyed_from=row.keyed_from, at=row.at)
         if not hmac.compare_digest(mac, row.mac):
-            return {}, None, "checkpoint_forged"
-        keyed = row.keyed_from
+            return _Signed({}, problem="checkpoint_forged")
+        signed.keyed = row.keyed_from
+        if earliest is None or row.row_id < earliest[0]:
+            earliest = (row.row_id, row.key_id)
+        if row.row_id < start and (before_start is None or row.row_id >= before_start[0]):
+            before_start = (row.row_id, row.key_id)
         if row.row_id >= start:
-            heads[row.row_id] = row.head_hash
-    return heads, keyed, None
+            signed.heads.setdefault(row.row_id, set()).add((row.head_hash, row.key_id))
+    chosen = before_start or earliest
+    signed.start_key = chosen[1] if chosen is not None else None
+    return signed
+
+
+class _Walk:
+    """The key in force while the chain is walked: it changes only at a verified rotation row."""
+
+    def __init__(self, ring: Keyring | None, start_key: str | None) -> None:
+        self.ring = ring
+        self.key = None if ring is None else (ring.find(start_key) if start_key else ring.newest) or ring.newest
+
+    @property
+    def key_id(self) -> str | None:
+        return key_id(self.key) if self.key is not None else None
+
+    def rotate(self, row) -> bool:
+        """Switch to the key a verified rotation row names; False if the ring does not hold it."""
+        incoming = self.ring.find(_row_key_id(row) or "") if self.ring is not None else None
+        if incoming is None:
+            return False
+        self.key = incoming
+        return True
 
 
 def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None = None, start_hash: str | None = None,
@@ -224,40 +290,54 @@ def verify(conn: Connection, *, anchor: Head | None = None, from_id: int | None 
     stored_hash, stored_first = anchor_row(conn)
     expected = start_hash if start_hash is not None else stored_hash
     start = from_id if from_id is not None else stored_first
-    key, keyed = existing_audit_key(conn, settings), chain_state(conn)[0]
-    if key is None and keyed is not None:
+    ring, keyed = existing_keyring(conn, settings), chain_state(conn)[0]
+    if ring is None and keyed is not None:
         return _failure("key_missing", 0, None, None, expected)
-    heads, problem = {}, None
-    if key is not None:
-        heads, keyed_signed, problem = _checkpoints(conn, key, start)
-        keyed = keyed_signed if keyed_signed is not None else keyed
-    if problem is not None:
-        return _failure(problem, 0, None, None, expected)
+    signed = _checkpoints(conn, ring, start) if ring is not None else _Signed({})
+    if signed.problem is not None:
+        return _failure(signed.problem, 0, None, None, expected)
+    keyed = signed.keyed if signed.keyed is not None else keyed
+    walk = _Walk(ring, signed.start_key)
     count, last_id, seen = 0, None, {}
     rows = conn.execute(select(audit_log).where(audit_log.c.id >= start).order_by(audit_log.c.id),
                         execution_options={"yield_per": 1000})
     for row in rows:
-        is_keyed = keyed is not None and row.id >= keyed
-        if is_keyed and row.action == KEY_INTRODUCED and _row_key_id(row) not in (None, key_id(key)):
+        problem = _check_row(row, walk, keyed, expected)
+        if problem is None and row.id in signed.heads and not _sealed(signed.heads[row.id], walk.key_id):
+            problem = "checkpoint_forged"  # a checkpoint signed with a key that was not in force there
+        if problem is not None:
             rows.close()
-            return _failure("wrong_key", count, row.id, last_id, expected)
-        recomputed = chain_hash(row.prev_hash, key=key if is_keyed else None, at=row.at, username=row.username,
-                                ip=row.ip, action=row.action, object=row.object, result=row.result,
-                                detail=row.detail)
-        if row.prev_hash != expected or not hmac.compare_digest(recomputed, row.hash) or (
-                row.action == KEY_INTRODUCED and row.id != keyed):
-            rows.close()
-            return _failure("row_altered", count, row.id, last_id, expected)
-        if row.id in heads or (anchor is not None and row.id == anchor.id):
+            return _failure(problem, count, row.id, last_id, expected)
+        if row.id in signed.heads or (anchor is not None and row.id == anchor.id):
             seen[row.id] = row.hash
         expected, last_id, count = row.hash, row.id, count + 1
-    failure = _head_failure(heads, seen, anchor, start)
+    failure = _head_failure(signed.heads, seen, anchor, start)
     if failure is not None:
         return _failure(failure[0], count, failure[1], last_id, expected)
     result = VerifyResult(True, count, last_id=last_id, last_hash=expected, keyed_from=keyed)
     if checkpoint and last_id is not None and keyed is not None:
-        write_checkpoint(conn, row_id=last_id, head_hash=expected, keyed=keyed, settings=settings)
+        write_checkpoint(conn, row_id=last_id, head_hash=expected, keyed=keyed, settings=settings, key=walk.key)
     return result
+
+
+def _check_row(row, walk: _Walk, keyed: int | None, expected: str) -> str | None:
+    """The failure reason of one row under the key in force (None if it holds); follows rotations."""
+    is_keyed = keyed is not None and row.id >= keyed
+    if is_keyed and row.action == KEY_INTRODUCED and _row_key_id(row) not in (None, walk.key_id):
+        return "wrong_key"
+    recomputed = chain_hash(row.prev_hash, key=walk.key if is_keyed else None, at=row.at, username=row.username,
+                            ip=row.ip, action=row.action, object=row.object, result=row.result, detail=row.detail)
+    if row.prev_hash != expected or not hmac.compare_digest(recomputed, row.hash) or (
+            row.action == KEY_INTRODUCED and row.id != keyed) or (row.action == KEY_ROTATED and not is_keyed):
+        return "row_altered"
+    if row.action == KEY_ROTATED and not walk.rotate(row):
+        return "rotated_key_missing"
+    return None
+
+
+def _sealed(heads: set[tuple[str, str]], in_force: str | None) -> bool:
+    """Every checkpoint of this row names the key in force after it (a retired key cannot sign later heads)."""
+    return all(fingerprint == in_force for _hash, fingerprint in heads)
 
 
 def _row_key_id(row) -> str | None:
@@ -267,10 +347,10 @@ def _row_key_id(row) -> str | None:
         return None
 
 
-def _head_failure(heads: dict[int, str], seen: dict[int, str], anchor: Head | None,
+def _head_failure(heads: dict[int, set[tuple[str, str]]], seen: dict[int, str], anchor: Head | None,
                   start: int) -> tuple[str, int] | None:
-    for row_id, head_hash in sorted(heads.items()):
-        if seen.get(row_id) != head_hash:
+    for row_id, signed in sorted(heads.items()):
+        if any(seen.get(row_id) != head_hash for head_hash, _key in signed):
             return "truncated", row_id
     if anchor is not None:
         if anchor.id < start:

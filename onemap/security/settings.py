@@ -48,6 +48,8 @@ class SecuritySettings(BaseSettings):
     audit_retention_days: int = Field(180, ge=1, description="审计日志最短保存期(天)")
     audit_key: SecretStr = Field(SecretStr(""), description="审计日志链的 HMAC 密钥(留空则读密钥文件)")
     audit_key_file: Path | None = Field(None, description="审计密钥文件;默认为记录库旁的 audit.key")
+    audit_previous_keys: SecretStr = Field(
+        SecretStr(""), description="轮换前用过的审计密钥(逗号分隔),与 ONEMAP_AUDIT_KEY 同用,用于校验旧记录")
     audit_checkpoint_rows: int = Field(100, ge=1, description="每写入多少条审计记录签一个检查点")
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field("HS256", description="会话令牌签名算法")
     extra_policy: list[Path] = Field(default_factory=list, description="省市扩展的权限策略 CSV,追加到内置策略")
