@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from onemap.api.webapp import DIST
 from onemap.records import open_records
 from onemap.security.accounts import create_user
+from tests.conftest import PROVIDERS, provider_store_url
 from tests.live import served
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,8 +71,10 @@ def _cli(*args: str, env: dict[str, str]) -> None:
 
 
 def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = False, faulty_plan: bool = False,
-                 env_extra: dict[str, str] | None = None) -> Iterator[County]:
+                 env_extra: dict[str, str] | None = None, provider: str = "gpkg") -> Iterator[County]:
     """The sample county (2,000 parcels): 三调 public, 规划 internal; served by ``onemap serve``.
+
+    ``provider`` "postgis" keeps the layers and the records in throwaway PostgreSQL schemas, as in production.
 
     ``dltb_v2`` adds a second DLTB version (数据时点 2025-12-31) in which every parcel east of the median
     centroid became 0101 水田: two versions that render differently on either side of the county.
@@ -81,8 +85,23 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
     if not (DIST / "index.html").is_file():
         pytest.skip("the front end is not built (bash scripts/build_web.sh)")
     folder = tmp_path_factory.mktemp("county")
+    with provider_store_url(provider, folder) as store, _records_url(provider, folder) as records:
+        yield from _serve_sample(folder, store, records, dltb_v2=dltb_v2, faulty_plan=faulty_plan,
+                                 env_extra=env_extra)
+
+
+@contextmanager
+def _records_url(provider: str, folder: Path) -> Iterator[str]:
+    if provider == "gpkg":
+        yield f"sqlite:///{folder / 'records.sqlite'}"
+        return
+    with provider_store_url(provider, folder) as url:  # a second throwaway schema
+        yield url
+
+
+def _serve_sample(folder: Path, store: str, records: str, *, dltb_v2: bool, faulty_plan: bool,
+                  env_extra: dict[str, str] | None) -> Iterator[County]:
     env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data"), **(env_extra or {})}
-    store, records = f"gpkg://{folder / 'store.gpkg'}", f"sqlite:///{folder / 'records.sqlite'}"
     _cli("sample", str(folder / "sample"), "--parcels", "2000", "--seed", "1", env=env)
     _cli("import", str(folder / "sample" / "县级国土调查.gdb"), "--store", store, "--records", records,
          "--security-level", "公开", env=env)
@@ -130,6 +149,13 @@ def _faulty_plan(folder: Path) -> Path:
 def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
     """The sample county served (one DLTB version)."""
     yield from serve_county(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def county_each_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    """The sample county served from each store (GeoPackage + SQLite records, PostGIS + PostgreSQL records):
+    modules doing a whole job in the browser override ``county`` with it."""
+    yield from serve_county(tmp_path_factory, provider=request.param)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,15 @@ import pyogrio
 import pytest
 
 from tests.builders import dltb, write_shapefile_gbk
-from tests.web.conftest import screenshot
+from tests.web.conftest import County, screenshot
 from tests.web.helpers import click_coordinate, double_click_coordinate, go_to, log_in, wait_rendered
+
+
+@pytest.fixture(scope="module")
+def county(county_each_store: County) -> County:
+    """The whole job is done on each store (GeoPackage and PostGIS)."""
+    return county_each_store
+
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,17 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from tests.web.conftest import VIEWPORT, County, screenshot
 from tests.web.helpers import changed_fraction, map_image, show_layer, wait_rendered
+
+
+@pytest.fixture(scope="module")
+def county(county_each_store: County) -> County:
+    """The whole job is done on each store (GeoPackage and PostGIS)."""
+    return county_each_store
+
 
 INITIAL = "Chushi#2026ab"
 CHOSEN = "Guihua@2036x"

@@ -73,6 +73,7 @@ def test_the_account_list_shows_beijing_time_in_a_utc_browser(page, county: Coun
     row.wait_for()
     last = row.locator("td").last.inner_text()
     assert last == "2026-12-07 18:30:05", last  # 10:30:05 UTC; the browser alone would show 10:30:05
+    assert page.locator("#admin-users th").last.inner_text() == "最近登录(北京时间)"  # the heading names the zone
 
 
 def _token(county: County, username: str) -> str:
@@ -101,3 +102,4 @@ def test_the_audit_trail_and_its_filter_are_in_the_nodes_zone(page, county: Coun
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     assert shown == at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"), (shown, at)
     assert shown != at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert page.locator("#audit-table th:nth-child(2)").inner_text() == "时间(北京时间)"

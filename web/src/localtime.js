@@ -37,6 +37,9 @@ export function setZone(name, label) {
 export const timeZone = () => zone;
 export const timeZoneLabel = () => zoneLabel;
 
+/** A column heading that names the zone its times are in: 时间(北京时间). */
+export const zoned = (heading) => `${heading}(${zoneLabel})`;
+
 const asDate = (iso) => {
   if (!iso) return null;
   // an ISO time without an offset is UTC, as the server stores it

@@ -3,7 +3,7 @@
 // region or version. Talks only to /api/maps (docs/maps.md).
 import { api } from './api.js';
 import { clear, h } from './dom.js';
-import { whenMinutes } from './localtime.js';
+import { whenMinutes, zoned } from './localtime.js';
 import RAMP_NAMES from './data/ramps.json';
 
 const METHODS = [['unique', '唯一值(标准色)'], ['natural_breaks', '自然断点'], ['quantiles', '分位数'],
@@ -97,7 +97,7 @@ function thematicPanel({ entries }) {
   };
   const refreshLog = async () => {
     const runs = await api('/api/maps/runs').catch(() => []);
-    clear(log, h('table', {}, h('thead', {}, h('tr', {}, ['时间', '标题', '区域', '状态', ''].map((t) => h('th', {}, t)))),
+    clear(log, h('table', {}, h('thead', {}, h('tr', {}, [zoned('时间'), '标题', '区域', '状态', ''].map((t) => h('th', {}, t)))),
       h('tbody', {}, runs.map((run) => {
         const other = input({ class: 'rerun-region', placeholder: '其他区域代码', size: 11 });
         const again = h('button', { type: 'button', class: 'rerun', onclick: () => perform(

@@ -1,7 +1,7 @@
 // 审计日志 (审计管理员): the trail filtered by user, action, object and time, and the hash-chain check.
 import { api, query } from '../api.js';
 import { clear, h } from '../dom.js';
-import { actionLabel, instant, resultLabel, statusLine, table, when } from './format.js';
+import { actionLabel, instant, resultLabel, statusLine, table, when, zoned } from './format.js';
 import labels from './labels.json';
 
 // The verify answer may carry its own Chinese `message`; otherwise say what the fields mean.
@@ -20,7 +20,7 @@ export function auditPage(info) {
   const actions = h('datalist', { id: 'audit-actions' }, Object.keys(labels.actions).map((a) => h('option', { value: a }, labels.actions[a])));
   const input = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, ...attrs }));
   const limit = h('select', { name: 'limit' }, [100, 500, 1000].map((n) => h('option', { value: n }, `${n} 条`)));
-  const list = table('audit-table', ['编号', '时间', '用户', 'IP', '操作', '对象', '结果', '详情']);
+  const list = table('audit-table', ['编号', zoned('时间'), '用户', 'IP', '操作', '对象', '结果', '详情']);
   const form = h('form', { class: 'admin-filter', id: 'audit-filter', onsubmit: (event) => { event.preventDefault(); load(); } },
     input('username', '用户', { placeholder: '用户名' }), input('action', '操作', { list: 'audit-actions', placeholder: '如 user.lock' }),
     input('object', '对象', { placeholder: '包含,如 user:zhangsan、DLTB' }),

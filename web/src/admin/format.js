@@ -8,7 +8,7 @@ export const jobLabel = (status) => labels.jobs[status] || status;
 export const JOB_STATES = Object.keys(labels.jobs);
 
 // times (when, instant) are in the node's zone: see ../localtime.js
-export { instant, when } from '../localtime.js';
+export { instant, when, zoned } from '../localtime.js';
 
 /** A status line: `say(text)` for news, `say(text, true)` for an error. */
 export function statusLine(id) {

@@ -2,7 +2,7 @@
 // cancelled. The administrator sees no inputs or results (三员分立). While jobs run, the list follows them.
 import { api, query } from '../api.js';
 import { clear, h } from '../dom.js';
-import { JOB_STATES, jobLabel, statusLine, table, when } from './format.js';
+import { JOB_STATES, jobLabel, statusLine, table, when, zoned } from './format.js';
 
 const FOLLOW_MS = 2000;
 
@@ -16,7 +16,7 @@ export function jobsPage() {
   const state = h('select', { name: 'status', id: 'jobs-state' }, h('option', { value: '' }, '全部状态'),
     JOB_STATES.map((s) => h('option', { value: s }, jobLabel(s))));
   const owner = h('input', { name: 'owner', placeholder: '用户名', id: 'jobs-owner' });
-  const list = table('jobs-table', ['处理服务', '用户', '状态', '进度', '信息', '创建时间', '结束时间', '操作']);
+  const list = table('jobs-table', ['处理服务', '用户', '状态', '进度', '信息', zoned('创建时间'), zoned('结束时间'), '操作']);
   let timer = null;
 
   const cancel = async (job) => {

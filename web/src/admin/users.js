@@ -3,7 +3,7 @@
 // roles:admin sets roles and region; security:admin sets the clearance. Nothing else is offered.
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
-import { statusLine, table, when } from './format.js';
+import { statusLine, table, when, zoned } from './format.js';
 
 const enc = encodeURIComponent;
 
@@ -90,7 +90,7 @@ function detail(user, info, can, change) {
 export function usersPage(info) {
   const can = (action) => info.granted.includes(action);
   const status = statusLine('admin-users-status');
-  const list = table('admin-users', ['用户名', '姓名', '角色', '行政区', '密级', '状态', '最近登录']);
+  const list = table('admin-users', ['用户名', '姓名', '角色', '行政区', '密级', '状态', zoned('最近登录')]);
   const side = h('div', { class: 'admin-side', id: 'admin-user-detail' });
   const filter = h('input', { type: 'search', placeholder: '按用户名、姓名筛选', id: 'admin-user-filter' });
   let users = [];

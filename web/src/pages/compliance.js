@@ -10,7 +10,7 @@ import { Fill, Stroke, Style } from 'ol/style.js';
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
 import { drawTool } from '../draw.js';
-import { when } from '../localtime.js';
+import { when, zoned } from '../localtime.js';
 import { GEOGRAPHIC } from '../projections.js';
 import { onViewCrsChange, readFeature, viewCode } from '../viewcrs.js';
 import { filePicker, installTab, line, progressBar, runProcess, statusLine, table, upload } from './jobs.js';
@@ -114,7 +114,7 @@ function historyView(projectId, record, onFeedback) {
     h('td', {}, e.actor), h('td', {}, e.kind === '审查' ? '' : e.note || '')));
   return h('div', { id: 'project-history' },
     h('h3', {}, `项目历史:${projectId}(${record.runs.length} 次审查)`),
-    table(['时间', '类型', '结果', '办理日期', '文号', '办理人', '备注'], rows),
+    table([zoned('时间'), '类型', '结果', '办理日期', '文号', '办理人', '备注'], rows),
     h('h3', {}, '办理结果反馈'),
     h('div', { class: 'line' }, line('类型', kind), line('结果', outcome), line('日期', date)),
     h('div', { class: 'line' }, number, note, h('button', { type: 'button', id: 'feedback-send', onclick: send }, '提交反馈')),

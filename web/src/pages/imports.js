@@ -4,7 +4,7 @@
 import { transformExtent } from 'ol/proj.js';
 import { api, query } from '../api.js';
 import { clear, h } from '../dom.js';
-import { day, when } from '../localtime.js';
+import { day, when, zoned } from '../localtime.js';
 import { viewCode } from '../viewcrs.js';
 import { filePicker, followJob, installTab, line, progressBar, statusLine, table, untilFresh, upload } from './jobs.js';
 
@@ -128,7 +128,7 @@ function historyPanel({ entries, map }) {
         status.error(error.message);
         return [];
       });
-    clear(list, table(['版本', '导入时间', '数据时点', '来源', '要素数', '新增/变更/删除', '密级'],
+    clear(list, table(['版本', zoned('导入时间'), '数据时点', '来源', '要素数', '新增/变更/删除', '密级'],
       versions.map((v) => h('tr', { 'data-version': v.version }, h('td', {}, `v${v.version}`), h('td', {}, when(v.created)),
         h('td', {}, day(v.valid_date)), h('td', { class: 'source' }, v.source), h('td', { class: 'num' }, v.feature_count),
         h('td', { class: 'num' }, `${v.added} / ${v.changed} / ${v.removed}`), h('td', {}, v.security_level)))));
