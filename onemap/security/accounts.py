@@ -51,8 +51,10 @@ def _not_self(actor: User | None, target: User, what: str) -> None:
         raise PermissionDeniedError(f"不能修改自己的{what}", f"{actor.username} tried to change own {what}")
 
 
-def _audit(conn: Connection, who: str, action: str, username: str, detail: dict | None = None) -> None:
-    audit.record(conn, user=who, ip="", action=action, object=f"user:{username}", result="success", detail=detail)
+def _audit(conn: Connection, who: str, action: str, username: str, detail: dict | None = None, *,
+           settings: SecuritySettings | None = None) -> None:
+    audit.record(conn, user=who, ip="", action=action, object=f"user:{username}", result="success", detail=detail,
+                 settings=settings)
 
 
 def end_sessions(conn: Connection, user_id: int) -> None:
@@ -92,7 +94,8 @@ def create_user(conn: Connection, *, actor: User | None, username: str, password
         active=True, failed_logins=0, totp_enabled=False, created_at=now).returning(users.c.id)).scalar_one()
     for role in chosen:
         conn.execute(insert(user_roles).values(user_id=user_id, role=role))
-    _audit(conn, who, "user.create", username, {"roles": list(chosen), "region": region, "clearance": level})
+    _audit(conn, who, "user.create", username, {"roles": list(chosen), "region": region, "clearance": level},
+           settings=settings)
     return get_user(conn, username)
 
 
@@ -221,5 +224,5 @@ def reset_password(conn: Connection, *, actor: User | None, username: str, passw
     conn.execute(update(users).where(users.c.id == target.id).values(
         password_hash=hash_password(password), password_changed_at=None, failed_logins=0))
     end_sessions(conn, target.id)
-    _audit(conn, who, "user.reset_password", username)
+    _audit(conn, who, "user.reset_password", username, settings=settings)
     return get_user(conn, username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import urllib.request
@@ -18,6 +19,7 @@ import pytest
 from onemap.api.webapp import DIST
 from onemap.records import open_records
 from onemap.security.accounts import create_user
+from onemap.security.settings import SecuritySettings
 from tests.conftest import PROVIDERS, provider_store_url
 from tests.live import served
 
@@ -85,13 +87,25 @@ def serve_county(tmp_path_factory: pytest.TempPathFactory, *, dltb_v2: bool = Fa
     if not (DIST / "index.html").is_file():
         pytest.skip("the front end is not built (bash scripts/build_web.sh)")
     folder = tmp_path_factory.mktemp("county")
-    with provider_store_url(provider, folder) as store, _records_url(provider, folder) as records:
+    with provider_store_url(provider, folder) as store, provider_records_url(provider, folder) as records:
         yield from _serve_sample(folder, store, records, dltb_v2=dltb_v2, faulty_plan=faulty_plan,
                                  env_extra=env_extra)
 
 
+def shared_audit_key(folder: Path, env: dict[str, str]) -> SecuritySettings:
+    """One audit key file for the server (``env``) and this test process's console writes, so that rows written
+    on both sides form one verifiable chain (for PostgreSQL records the default key lies in each process's
+    ``ONEMAP_DATA_DIR``, which differ here)."""
+    path = folder / "audit.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    env["ONEMAP_AUDIT_KEY_FILE"] = str(path)
+    return SecuritySettings(_env_file=None, audit_key_file=path)
+
+
 @contextmanager
-def _records_url(provider: str, folder: Path) -> Iterator[str]:
+def provider_records_url(provider: str, folder: Path) -> Iterator[str]:
     if provider == "gpkg":
         yield f"sqlite:///{folder / 'records.sqlite'}"
         return
@@ -102,6 +116,7 @@ def _records_url(provider: str, folder: Path) -> Iterator[str]:
 def _serve_sample(folder: Path, store: str, records: str, *, dltb_v2: bool, faulty_plan: bool,
                   env_extra: dict[str, str] | None) -> Iterator[County]:
     env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data"), **(env_extra or {})}
+    console = shared_audit_key(folder, env)
     _cli("sample", str(folder / "sample"), "--parcels", "2000", "--seed", "1", env=env)
     _cli("import", str(folder / "sample" / "县级国土调查.gdb"), "--store", store, "--records", records,
          "--security-level", "公开", env=env)
@@ -115,7 +130,7 @@ def _serve_sample(folder: Path, store: str, records: str, *, dltb_v2: bool, faul
              "--category", "规划", "--title", "有缺陷的规划用地", env=env)
     with open_records(records).begin() as conn:
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
-                    clearance="内部", display_name="张三", must_change_password=False)
+                    clearance="内部", display_name="张三", must_change_password=False, settings=console)
     with served(store, records, env=env) as base:
         yield County(base, "zhangsan", PASSWORD, records=records)
 

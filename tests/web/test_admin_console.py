@@ -18,8 +18,9 @@ from onemap.api.webapp import DIST
 from onemap.records import open_records
 from onemap.security.accounts import create_user
 from onemap.services.processes import create_job, load_job
+from tests.conftest import PROVIDERS, provider_store_url
 from tests.live import served
-from tests.web.conftest import CHROMIUM, PASSWORD, County, screenshot
+from tests.web.conftest import CHROMIUM, PASSWORD, County, provider_records_url, screenshot, shared_audit_key
 from tests.web.helpers import log_in
 
 pytestmark = pytest.mark.slow
@@ -35,22 +36,24 @@ class AdminServer(County):
     records_url: str = ""
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
-    """``onemap serve`` over an empty store, with one account per role of :data:`ACCOUNTS`."""
+@pytest.fixture(scope="module", params=PROVIDERS)
+def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
+    """``onemap serve`` over an empty store of each provider (PostGIS with PostgreSQL records), with one account
+    per role of :data:`ACCOUNTS`."""
     if not CHROMIUM.exists() or not (DIST / "index.html").is_file():
         pytest.skip("Debian chromium or the built front end (bash scripts/build_web.sh) is missing")
     folder = tmp_path_factory.mktemp("admin")
     env = {**os.environ, "ONEMAP_DATA_DIR": str(folder / "data")}
-    records_url = f"sqlite:///{folder / 'records.sqlite'}"
-    engine = open_records(records_url)
-    with engine.begin() as conn:
-        for username, roles in ACCOUNTS.items():
-            create_user(conn, actor=None, username=username, password=PASSWORD, roles=roles,
-                        must_change_password=False)
-    engine.dispose()
-    with served(f"gpkg://{folder / 'store.gpkg'}", records_url, env=env) as base:
-        yield AdminServer(base, "zhangsan", PASSWORD, records_url=records_url)
+    console = shared_audit_key(folder, env)
+    with provider_store_url(request.param, folder) as store, provider_records_url(request.param, folder) as records_url:
+        engine = open_records(records_url)
+        with engine.begin() as conn:
+            for username, roles in ACCOUNTS.items():
+                create_user(conn, actor=None, username=username, password=PASSWORD, roles=roles,
+                            must_change_password=False, settings=console)
+        engine.dispose()
+        with served(store, records_url, env=env) as base:
+            yield AdminServer(base, "zhangsan", PASSWORD, records_url=records_url)
 
 
 def _call(county: County, path: str, body: dict | None = None, token: str = "") -> dict:
@@ -156,7 +159,7 @@ def test_auditor_filters_the_trail_and_verifies_the_chain(page, county: County) 
     page.wait_for_selector("#audit-verify:not(:has-text('校验中'))")
     answer = _call(county, "/api/audit/verify", token=_token(county, "auditor"))
     shown = page.locator("#audit-verify")
-    assert answer["ok"] and "error" not in shown.get_attribute("class")
+    assert answer["ok"] and "error" not in shown.get_attribute("class"), answer
     if answer.get("message"):  # the server's own words when it gives them
         assert shown.inner_text() == answer["message"]
     else:
