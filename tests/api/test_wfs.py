@@ -59,3 +59,43 @@ def test_secret_layer_invisible_to_anonymous(classified_api: Api) -> None:
     missing = anonymous.get("/ogc/wfs", params={"REQUEST": "GetFeature", "TYPENAMES": "MIMI2"})
     assert hidden.status_code == missing.status_code == 400
     assert hidden.text.replace("MIMI", "X") == missing.text.replace("MIMI2", "X")
+
+
+def _fes(body: str) -> str:
+    return f'<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http://www.opengis.net/gml/3.2">{body}</fes:Filter>'
+
+
+def _first_position(geometry: dict) -> list[float]:
+    coords = geometry["coordinates"]
+    while isinstance(coords[0], list):
+        coords = coords[0]
+    return coords
+
+
+def test_fes_filter_gives_the_right_subset(reader: Api) -> None:
+    base = {"REQUEST": "GetFeature", "TYPENAMES": "DLTB", "OUTPUTFORMAT": "application/json"}
+    everything = json.loads(reader.client.get("/ogc/wfs", params=base).content)["features"]
+    code = everything[0]["properties"]["DLBM"]
+    equal = f"<fes:PropertyIsEqualTo><fes:ValueReference>DLBM</fes:ValueReference><fes:Literal>{code}</fes:Literal></fes:PropertyIsEqualTo>"
+    response = reader.client.get("/ogc/wfs", params={**base, "FILTER": _fes(equal)})
+    assert response.status_code == 200, response.text
+    got = json.loads(response.content)["features"]
+    assert len(got) == sum(f["properties"]["DLBM"] == code for f in everything) >= 1
+    lat, lon = _first_position(everything[0]["geometry"])  # EPSG:4490 output: lat,lon
+    box = ('<fes:BBOX><fes:ValueReference>geometry</fes:ValueReference><gml:Envelope srsName="urn:ogc:def:crs:EPSG::4490">'
+           f'<gml:lowerCorner>{lat - 0.5} {lon - 0.5}</gml:lowerCorner><gml:upperCorner>{lat + 0.5} {lon + 0.5}</gml:upperCorner>'
+           '</gml:Envelope></fes:BBOX>')
+    both = reader.client.get("/ogc/wfs", params={**base, "FILTER": _fes(f"<fes:And>{equal}{box}</fes:And>")})
+    assert both.status_code == 200, both.text
+    assert len(json.loads(both.content)["features"]) == len(got)
+    far = box.replace(f"{lat - 0.5} ", f"{lat - 9} ").replace(f"{lat + 0.5} ", f"{lat - 8} ")
+    outside = reader.client.get("/ogc/wfs", params={**base, "FILTER": _fes(far)})
+    assert json.loads(outside.content)["features"] == []
+
+
+def test_hostile_filter_refused(reader: Api) -> None:
+    bomb = '<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>' + _fes("&b;")
+    xxe = '<!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + _fes("&x;")
+    for text in (bomb, xxe, "<not-xml"):
+        response = reader.client.get("/ogc/wfs", params={"REQUEST": "GetFeature", "TYPENAMES": "DLTB", "FILTER": text})
+        assert response.status_code == 400 and b"ExceptionReport" in response.content

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
+from onemap.api.ogc.fes import parse_fes
 from onemap.api.ogc.access import readable_layer_version, region_scope
 from onemap.api.ogc.geo import lonlat_extent
 from onemap.catalog import listed_entries
@@ -144,7 +145,7 @@ def capabilities(request: Request, user: User, store: Store) -> Response:
     conformance = _sub(filters, "fes", "Conformance")
     for name, value in (("ImplementsQuery", "TRUE"), ("ImplementsAdHocQuery", "TRUE"),
                         ("ImplementsFunctions", "FALSE"), ("ImplementsResourceId", "FALSE"),
-                        ("ImplementsMinStandardFilter", "FALSE"), ("ImplementsStandardFilter", "FALSE"),
+                        ("ImplementsMinStandardFilter", "TRUE"), ("ImplementsStandardFilter", "FALSE"),
                         ("ImplementsMinSpatialFilter", "TRUE"), ("ImplementsSpatialFilter", "FALSE"),
                         ("ImplementsMinTemporalFilter", "FALSE"), ("ImplementsTemporalFilter", "FALSE"),
                         ("ImplementsVersionNav", "FALSE"), ("ImplementsSorting", "FALSE"),
@@ -152,8 +153,15 @@ def capabilities(request: Request, user: User, store: Store) -> Response:
         constraint = _sub(conformance, "fes", "Constraint", name=name)
         _sub(constraint, "ows", "NoValues")
         _sub(constraint, "ows", "DefaultValue", value)
-    spatial = _sub(_sub(filters, "fes", "Spatial_Capabilities"), "fes", "SpatialOperators")
-    _sub(spatial, "fes", "SpatialOperator", name="BBOX")
+    scalar = _sub(filters, "fes", "Scalar_Capabilities")
+    _sub(scalar, "fes", "LogicalOperators")
+    comparisons = _sub(scalar, "fes", "ComparisonOperators")
+    for operator in ("PropertyIsEqualTo", "PropertyIsNotEqualTo", "PropertyIsLessThan", "PropertyIsGreaterThan",
+                     "PropertyIsLessThanOrEqualTo", "PropertyIsGreaterThanOrEqualTo"):
+        _sub(comparisons, "fes", "ComparisonOperator", name=operator)
+    spatial = _sub(filters, "fes", "Spatial_Capabilities")
+    _sub(_sub(spatial, "fes", "GeometryOperands"), "fes", "GeometryOperand", name="gml:Envelope")
+    _sub(_sub(spatial, "fes", "SpatialOperators"), "fes", "SpatialOperator", name="BBOX")
     return _xml(root)
 
 
@@ -278,7 +286,14 @@ def get_feature(request: Request, user: User, store: Store, params: dict[str, st
     bbox, bbox_crs = _bbox(params)
     scope = region_scope(user, store, entry)
     hits = params.get("RESULTTYPE", "results").lower() == "hits"
+    cql, filter_crs = None, None
+    if params.get("FILTER"):
+        if bbox is not None:
+            raise WfsError("BBOX 与 FILTER 不能同时使用", "InvalidParameterValue", "FILTER")
+        cql, fes_crs = parse_fes(params["FILTER"], service.public_columns(store, name))
+        filter_crs = _srs_uri(fes_crs) or "http://www.opengis.net/def/crs/EPSG/0/4490"
     result = service.items(store, name, limit=max(start + count, 1), bbox=bbox, bbox_crs=bbox_crs, crs=srs,
+                           filter=cql, filter_lang="cql2-json" if cql else None, filter_crs=filter_crs,
                            version=info.version, scope=(scope.field, scope.prefix) if scope else None)
     features = result.body["features"][start:start + count]
     matched = result.body.get("numberMatched")
