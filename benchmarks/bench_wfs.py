@@ -71,7 +71,7 @@ def main() -> None:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(PG_DSN, autocommit=True) as conn:
                 conn.execute(f"CREATE SCHEMA {schema}")
-            store_url = f"{PG_DSN.replace('postgresql://', 'postgis://')}?schema={schema}"
+            store_url = f"{PG_DSN}?schema={schema}"
         records_url = f"sqlite:///{folder / 'records.sqlite'}"
         app = create_app(store_url, records_url=records_url, serve=ServeSettings(warm_review=False))
         build(store_url, folder, args.features, app.state.ctx.security)
