@@ -99,3 +99,22 @@ def test_hostile_filter_refused(reader: Api) -> None:
     for text in (bomb, xxe, "<not-xml"):
         response = reader.client.get("/ogc/wfs", params={"REQUEST": "GetFeature", "TYPENAMES": "DLTB", "FILTER": text})
         assert response.status_code == 400 and b"ExceptionReport" in response.content
+
+
+def test_kvp_bbox_in_4490_is_lat_lon_and_resource_id(reader: Api) -> None:
+    from pyproj import CRS
+
+    assert [axis.abbrev for axis in CRS.from_epsg(4490).axis_info][:2] == ["Lat", "Lon"]
+    base = {"REQUEST": "GetFeature", "TYPENAMES": "DLTB", "OUTPUTFORMAT": "application/json"}
+    everything = json.loads(reader.client.get("/ogc/wfs", params=base).content)["features"]
+    lat, lon = _first_position(everything[0]["geometry"])
+    around = f"{lat - 0.5},{lon - 0.5},{lat + 0.5},{lon + 0.5},urn:ogc:def:crs:EPSG::4490"
+    inside = reader.client.get("/ogc/wfs", params={**base, "BBOX": around})
+    assert len(json.loads(inside.content)["features"]) == len(everything)
+    swapped = f"{lon - 0.5},{lat - 0.5},{lon + 0.5},{lat + 0.5},urn:ogc:def:crs:EPSG::4490"
+    wrong = reader.client.get("/ogc/wfs", params={**base, "BBOX": swapped})  # latitude ≈ 117: out of range
+    assert wrong.status_code == 400 or json.loads(wrong.content)["features"] == [], wrong.text
+    wanted = f"DLTB.{everything[1]['id']}"
+    one = reader.client.get("/ogc/wfs", params={"REQUEST": "GetFeature", "RESOURCEID": wanted,
+                                                "OUTPUTFORMAT": "application/json"})
+    assert [f["id"] for f in json.loads(one.content)["features"]] == [everything[1]["id"]]

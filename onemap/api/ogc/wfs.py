@@ -141,10 +141,10 @@ def capabilities(request: Request, user: User, store: Store) -> Response:
             box = _sub(feature_type, "ows", "WGS84BoundingBox")
             _sub(box, "ows", "LowerCorner", f"{extent[0]} {extent[1]}")
             _sub(box, "ows", "UpperCorner", f"{extent[2]} {extent[3]}")
-    filters = _sub(root, "fes", "Filter_Capabilities")
+    filters = _sub(root, "fes", "Filter_Capabilities")  # then Conformance, Id, Scalar, Spatial (schema order)
     conformance = _sub(filters, "fes", "Conformance")
     for name, value in (("ImplementsQuery", "TRUE"), ("ImplementsAdHocQuery", "TRUE"),
-                        ("ImplementsFunctions", "FALSE"), ("ImplementsResourceId", "FALSE"),
+                        ("ImplementsFunctions", "FALSE"), ("ImplementsResourceId", "TRUE"),
                         ("ImplementsMinStandardFilter", "TRUE"), ("ImplementsStandardFilter", "FALSE"),
                         ("ImplementsMinSpatialFilter", "TRUE"), ("ImplementsSpatialFilter", "FALSE"),
                         ("ImplementsMinTemporalFilter", "FALSE"), ("ImplementsTemporalFilter", "FALSE"),
@@ -153,6 +153,7 @@ def capabilities(request: Request, user: User, store: Store) -> Response:
         constraint = _sub(conformance, "fes", "Constraint", name=name)
         _sub(constraint, "ows", "NoValues")
         _sub(constraint, "ows", "DefaultValue", value)
+    _sub(_sub(filters, "fes", "Id_Capabilities"), "fes", "ResourceIdentifier", name="fes:ResourceId")
     scalar = _sub(filters, "fes", "Scalar_Capabilities")
     _sub(scalar, "fes", "LogicalOperators")
     comparisons = _sub(scalar, "fes", "ComparisonOperators")
@@ -275,7 +276,22 @@ def _bbox(params: dict[str, str]) -> tuple[list[float] | None, str | None]:
     return values, crs or "http://www.opengis.net/def/crs/EPSG/0/4490"  # WFS default: the DefaultCRS, lat,lon
 
 
+def _by_id(store: Store, name: str, ids: str, srs: str, version: int, scope) -> list[dict]:
+    """The features named by RESOURCEID (``layer.id`` or ``id``); ids not found (or out of scope) are skipped."""
+    found = []
+    for fid in ids.split(",")[:MAX_COUNT]:
+        key = fid.strip().removeprefix(f"{name}.")
+        try:
+            found.append(service.item(store, name, key, crs=srs, version=version,
+                                      scope=(scope.field, scope.prefix) if scope else None).body)
+        except NotFoundError:
+            continue
+    return found
+
+
 def get_feature(request: Request, user: User, store: Store, params: dict[str, str]) -> Response:
+    if params.get("RESOURCEID") and not (params.get("TYPENAMES") or params.get("TYPENAME")):
+        params = {**params, "TYPENAMES": params["RESOURCEID"].split(",")[0].rsplit(".", 1)[0]}
     name = _type_name(params)
     entry, info = _readable(request, user, store, name)
     count = min(_int(params, "COUNT", MAX_COUNT), MAX_COUNT)
@@ -297,6 +313,9 @@ def get_feature(request: Request, user: User, store: Store, params: dict[str, st
                            version=info.version, scope=(scope.field, scope.prefix) if scope else None)
     features = result.body["features"][start:start + count]
     matched = result.body.get("numberMatched")
+    if params.get("RESOURCEID"):
+        features = _by_id(store, name, params["RESOURCEID"], srs, info.version, scope)[start:start + count]
+        matched = len(features)
     if hits:
         root = etree.Element(_q("wfs", "FeatureCollection"), {
             "numberReturned": "0", "numberMatched": str(matched if matched is not None else "unknown"),
