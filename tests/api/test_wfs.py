@@ -76,14 +76,17 @@ def test_fes_filter_gives_the_right_subset(reader: Api) -> None:
     base = {"REQUEST": "GetFeature", "TYPENAMES": "DLTB", "OUTPUTFORMAT": "application/json"}
     everything = json.loads(reader.client.get("/ogc/wfs", params=base).content)["features"]
     code = everything[0]["properties"]["DLBM"]
-    equal = f"<fes:PropertyIsEqualTo><fes:ValueReference>DLBM</fes:ValueReference><fes:Literal>{code}</fes:Literal></fes:PropertyIsEqualTo>"
+    equal = (f"<fes:PropertyIsEqualTo><fes:ValueReference>DLBM</fes:ValueReference>"
+             f"<fes:Literal>{code}</fes:Literal></fes:PropertyIsEqualTo>")
     response = reader.client.get("/ogc/wfs", params={**base, "FILTER": _fes(equal)})
     assert response.status_code == 200, response.text
     got = json.loads(response.content)["features"]
     assert len(got) == sum(f["properties"]["DLBM"] == code for f in everything) >= 1
     lat, lon = _first_position(everything[0]["geometry"])  # EPSG:4490 output: lat,lon
-    box = ('<fes:BBOX><fes:ValueReference>geometry</fes:ValueReference><gml:Envelope srsName="urn:ogc:def:crs:EPSG::4490">'
-           f'<gml:lowerCorner>{lat - 0.5} {lon - 0.5}</gml:lowerCorner><gml:upperCorner>{lat + 0.5} {lon + 0.5}</gml:upperCorner>'
+    box = ('<fes:BBOX><fes:ValueReference>geometry</fes:ValueReference>'
+           '<gml:Envelope srsName="urn:ogc:def:crs:EPSG::4490">'
+           f'<gml:lowerCorner>{lat - 0.5} {lon - 0.5}</gml:lowerCorner>'
+           f'<gml:upperCorner>{lat + 0.5} {lon + 0.5}</gml:upperCorner>'
            '</gml:Envelope></fes:BBOX>')
     both = reader.client.get("/ogc/wfs", params={**base, "FILTER": _fes(f"<fes:And>{equal}{box}</fes:And>")})
     assert both.status_code == 200, both.text

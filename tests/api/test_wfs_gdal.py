@@ -39,7 +39,8 @@ def test_wheel_gdal_reads_every_feature(live_wfs: tuple[str, str]) -> None:
 def test_debian_ogrinfo_counts_the_features(live_wfs: tuple[str, str]) -> None:
     base, token = live_wfs
     run = subprocess.run(["/usr/bin/ogrinfo", "-ro", "-so",  # GDAL 3.6 has no BEARER auth: a header
-                          "--config", "GDAL_HTTP_HEADERS", f"Authorization: Bearer {token}", f"WFS:{base}/ogc/wfs?VERSION=2.0.0", "onemap:DLTB"],
+                          "--config", "GDAL_HTTP_HEADERS", f"Authorization: Bearer {token}",
+                          f"WFS:{base}/ogc/wfs?VERSION=2.0.0", "onemap:DLTB"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert re.search(rf"Feature Count: {PARCELS}\b", run.stdout), run.stdout

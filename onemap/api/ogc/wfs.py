@@ -15,8 +15,8 @@ from shapely.geometry import shape
 
 from onemap.api.auth import current_user
 from onemap.api.context import context, opened_store
-from onemap.api.ogc.fes import parse_fes
 from onemap.api.ogc.access import readable_layer_version, region_scope
+from onemap.api.ogc.fes import parse_fes
 from onemap.api.ogc.geo import lonlat_extent
 from onemap.catalog import listed_entries
 from onemap.errors import NotFoundError, OnemapError
