@@ -20,6 +20,7 @@ from onemap.api.ogc import openapi as ogc_openapi
 from onemap.api.ogc import processes as ogc_processes
 from onemap.api.ogc import records as ogc_records
 from onemap.api.ogc import tiles as ogc_tiles
+from onemap.api.ogc import wfs as ogc_wfs
 from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.overload import LoadShedding
 from onemap.api.routes import (
@@ -115,7 +116,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
                            allow_headers=["Authorization", "Content-Type", "Accept"],
                            expose_headers=["Content-Crs", "Link", "OGC-NumberReturned"])
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
-               ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router,
+               ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router, ogc_wfs.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
                admin.router, versions.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection

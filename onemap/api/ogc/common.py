@@ -85,6 +85,8 @@ def landing(request: Request, user: Annotated[User, Depends(current_user)], f: F
             link(url(request, "/ogc/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
                  title="瓦片矩阵集"),
             link(url(request, "/ogc/wmts/1.0.0/WMTSCapabilities.xml"), "alternate", "application/xml", "WMTS"),
+            link(url(request, "/ogc/wfs?SERVICE=WFS&REQUEST=GetCapabilities"), "alternate", "application/xml",
+                 "WFS 2.0.0"),
             link(url(request, "/ogc/processes"), "http://www.opengis.net/def/rel/ogc/1.0/processes",
                  title="处理服务"),
         ],
