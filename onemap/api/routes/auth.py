@@ -95,7 +95,7 @@ class TokenRequest(BaseModel):
     """令牌名称和有效期(天,不超过配置的上限)。"""
 
     name: str = Field(min_length=1, max_length=100)
-    days: int = Field(30, ge=1, le=3650)
+    days: int = Field(30, ge=1, le=100_000)  # the configured maximum is checked with a Chinese message
 
 
 def _signed_in_session(request: Request):
