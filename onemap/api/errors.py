@@ -107,7 +107,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.OnemapError)
     async def _handle(request: Request, error: errors.OnemapError) -> JSONResponse:
         log.warning("%s: %s", type(error).__name__, error.log)
-        return problem(type(error).__name__, error.message_zh, _ogc_status(request, status_for(error)))
+        response = problem(type(error).__name__, error.message_zh, _ogc_status(request, status_for(error)))
+        if response.status_code == 401 and request.url.path.startswith("/ogc"):
+            response.headers["WWW-Authenticate"] = 'Basic realm="onemap"'  # desktop clients prompt for it
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

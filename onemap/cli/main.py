@@ -18,7 +18,7 @@ from onemap.cli.maps import map_app
 from onemap.cli.progress import capture_library_warnings, console, out, progress_bar, report_library_warnings
 from onemap.cli.qc import qc as qc_command
 from onemap.cli.review import check_project as check_project_command
-from onemap.cli.security import admin_app, audit_app, config_app, user_app
+from onemap.cli.security import admin_app, audit_app, config_app, token_app, user_app
 from onemap.cli.tiles import tiles_app
 from onemap.config import get_settings
 from onemap.errors import OnemapError
@@ -48,6 +48,7 @@ app.command("qc")(qc_command)
 app.command("check-project")(check_project_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(map_app, name="map")

@@ -436,3 +436,47 @@ def _records_checks(records: str | None) -> list:
         Check("审计日志", chain.ok, f"哈希链完整,共 {chain.count} 条" if chain.ok else
               f"哈希链在 id={chain.first_bad_id} 处断裂,日志可能被篡改"),
     ]
+
+
+token_app = typer.Typer(help="个人访问令牌(只读,供 QGIS、GDAL 等桌面客户端以 Basic 认证访问)。", no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(username: str, name: Annotated[str, typer.Option(help="令牌名称,如“QGIS 办公室”")],
+                 days: Annotated[int, typer.Option(help="有效期(天),不超过配置的上限")] = 30,
+                 records: RecordsOption = None) -> None:
+    """为账号创建只读访问令牌;令牌只显示这一次。"""
+    from onemap.security.access_tokens import create_token
+    from onemap.security.users import get_user
+
+    with _database(records) as engine, engine.begin() as conn:
+        secret, token = create_token(conn, get_user(conn, username), name=name, days=days, ip="console")
+    console.print(f"令牌 #{token.id}(有效至 {token.expires_at:%Y-%m-%d %H:%M} UTC),仅显示一次:")
+    out.print(secret, highlight=False)
+
+
+@token_app.command("list")
+def token_list(username: str, records: RecordsOption = None) -> None:
+    """列出账号的访问令牌(不含令牌本身)。"""
+    from onemap.security.access_tokens import list_tokens
+    from onemap.security.users import get_user
+
+    with _database(records) as engine, engine.connect() as conn:
+        tokens = list_tokens(conn, get_user(conn, username))
+    table = Table("编号", "名称", "创建", "有效至", "最近使用", "状态")
+    for t in tokens:
+        table.add_row(str(t.id), t.name, f"{t.created_at:%Y-%m-%d}", f"{t.expires_at:%Y-%m-%d}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
+                      "已撤销" if t.revoked_at else "有效")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(username: str, token_id: int, records: RecordsOption = None) -> None:
+    """撤销账号的一个访问令牌(下一次请求起即被拒绝)。"""
+    from onemap.security.access_tokens import revoke_token
+    from onemap.security.users import get_user
+
+    with _database(records) as engine, engine.begin() as conn:
+        revoke_token(conn, get_user(conn, username), token_id, ip="console")
+    console.print(f"已撤销令牌 #{token_id}")

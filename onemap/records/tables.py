@@ -260,3 +260,17 @@ login_failures = Table(
     Column("last_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime),
 )
+
+# Personal access tokens (个人访问令牌) for desktop clients: only the sha256 of the random token is kept.
+access_tokens = Table(
+    "access_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(16), nullable=False, server_default="read"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)

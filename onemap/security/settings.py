@@ -38,6 +38,7 @@ class SecuritySettings(BaseSettings):
                              description="版本:internet 互联网版 | government 政务网版 | classified 涉密版")
     session_idle_minutes: int = Field(15, ge=1, description="会话空闲超时(分钟)")
     session_max_hours: int = Field(12, ge=1, description="会话最长有效期(小时)")
+    token_max_days: int = Field(90, ge=1, description="个人访问令牌最长有效期(天)")
     lockout_attempts: int = Field(5, ge=1, description="连续登录失败多少次后锁定")
     lockout_minutes: int = Field(30, ge=1, description="锁定时长(分钟)")
     login_rate_attempts: int = Field(10, ge=1, description="同一地址每个时间窗内最多的登录(含修改口令)请求数")

@@ -31,7 +31,7 @@ export async function signOut() {
   }
 }
 
-export function renderUser(container, user, { onLogin, onLogout, onPassword }) {
+export function renderUser(container, user, { onLogin, onLogout, onPassword, onTokens }) {
   if (!isSignedIn(user)) {
     clear(container, h('span', { class: 'who' }, '访客(仅公开数据)'),
       h('button', { type: 'button', id: 'login-button', onclick: onLogin }, '登录'));
@@ -42,6 +42,7 @@ export function renderUser(container, user, { onLogin, onLogout, onPassword }) {
     h('span', { class: 'roles' }, user.roles.join('、')),
     user.region_code ? h('span', { class: 'roles' }, `辖区 ${user.region_code}`) : null,
     onPassword ? h('button', { type: 'button', id: 'password-button', onclick: onPassword }, '修改口令') : null,
+    onTokens ? h('button', { type: 'button', id: 'tokens-button', onclick: onTokens }, '访问令牌') : null,
     h('button', { type: 'button', id: 'logout-button', onclick: onLogout }, '退出'));
 }
 

@@ -1,4 +1,5 @@
 // 一张图 front end: wires the top bar (登录/退出), the 资源目录, the map and the right panel.
+import { showTokens } from './tokens.js';
 import 'ol/ol.css';
 import './style.css';
 import { transformExtent } from 'ol/proj.js';
@@ -59,7 +60,8 @@ async function refresh() {
   const tianditu = tiandituConfig(); // in parallel with the sign-in check; it also names the node's time zone
   state.user = await currentUser();
   await tianditu; // before any time is shown (localtime.js)
-  renderUser($('user'), state.user, { onLogin: login, onLogout: logout, onPassword: changeOwnPassword });
+  renderUser($('user'), state.user, { onLogin: login, onLogout: logout, onPassword: changeOwnPassword,
+    onTokens: () => showTokens($('login')) });
   await adminUi.refresh();
   state.entries = await loadCatalog();
   resetLayers();

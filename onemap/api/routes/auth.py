@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from onemap.api.auth import current_session, current_user
 from onemap.api.context import SESSION_COOKIE, client_ip, context
 from onemap.security import User
+from onemap.security.access_tokens import AccessToken, create_token, list_tokens, revoke_token
+from onemap.security.errors import AuthenticationError
 from onemap.security.login_guard import check_rate
 from onemap.security.sessions import LoginResult, change_password_and_login, csrf_token, login, logout
 
@@ -87,3 +89,49 @@ def me(request: Request, user: Annotated[User, Depends(current_user)]) -> dict:
     session = getattr(request.state, "session", None)
     view["csrf_token"] = csrf_token(session, settings=context(request).security) if session else None
     return view
+
+
+class TokenRequest(BaseModel):
+    """令牌名称和有效期(天,不超过配置的上限)。"""
+
+    name: str = Field(min_length=1, max_length=100)
+    days: int = Field(30, ge=1, le=100_000)  # the configured maximum is checked with a Chinese message
+
+
+def _signed_in_session(request: Request):
+    """The caller's web session; tokens and Basic credentials cannot manage tokens."""
+    session = current_session(request)
+    if session is None:
+        raise AuthenticationError("请先登录", "token management without a session", reason="no_session")
+    return session
+
+
+def _token_view(token: AccessToken) -> dict:
+    return {"id": token.id, "name": token.name, "scope": token.scope, "created_at": token.created_at.isoformat(),
+            "expires_at": token.expires_at.isoformat(),
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None}
+
+
+@router.post("/tokens", summary="创建个人访问令牌(只读;令牌仅显示一次)")
+def create_access_token(body: TokenRequest, request: Request) -> dict:
+    ctx, session = context(request), _signed_in_session(request)
+    with ctx.records.begin() as conn:
+        secret, token = create_token(conn, session.user, name=body.name, days=body.days, ip=client_ip(request),
+                                     settings=ctx.security)
+    return {"token": secret, **_token_view(token)}
+
+
+@router.get("/tokens", summary="本人的个人访问令牌")
+def list_access_tokens(request: Request) -> list[dict]:
+    ctx, session = context(request), _signed_in_session(request)
+    with ctx.records.begin() as conn:
+        return [_token_view(token) for token in list_tokens(conn, session.user)]
+
+
+@router.delete("/tokens/{token_id}", summary="撤销本人的个人访问令牌")
+def revoke_access_token(token_id: int, request: Request) -> dict:
+    ctx, session = context(request), _signed_in_session(request)
+    with ctx.records.begin() as conn:
+        revoke_token(conn, session.user, token_id, ip=client_ip(request))
+    return {"revoked": token_id}
