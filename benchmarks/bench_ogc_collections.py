@@ -17,7 +17,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import pyogrio
 from fastapi.testclient import TestClient
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ONEMAP_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)  # a throw-away benchmark server
 os.environ.setdefault("ONEMAP_DATA_DIR", tempfile.mkdtemp(prefix="onemap-bench-"))
 
+from benchmarks.http_timing import bench_store_url, timed  # noqa: E402
 from onemap.api.app import create_app  # noqa: E402
 from onemap.api.serving import ServeSettings  # noqa: E402
 from onemap.ingest.importer import ImportOptions, import_path  # noqa: E402
@@ -35,7 +35,6 @@ from onemap.store import open_store  # noqa: E402
 from tests.builders import dltb  # noqa: E402
 
 PASSWORD = "Yizhangtu#2024"
-PG_DSN = "postgresql://postgres@127.0.0.1:5432/onemap_test"
 
 
 def build(store_url: str, folder: Path, layers: int, security) -> None:
@@ -47,19 +46,6 @@ def build(store_url: str, folder: Path, layers: int, security) -> None:
                         security=security)
 
 
-def timed(client: TestClient, path: str, runs: int) -> tuple[float, list[float]]:
-    started = time.perf_counter()
-    assert client.get(path).status_code == 200, path
-    first = (time.perf_counter() - started) * 1000
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, path
-    return first, sorted(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=50)
@@ -68,13 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if args.provider == "gpkg":
-            store_url = f"gpkg://{folder / 'store.gpkg'}"
-        else:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_DSN, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
-            store_url = f"{PG_DSN.replace('postgresql://', 'postgis://')}?schema={schema}"
+        store_url = bench_store_url(args.provider, folder)
         records_url = f"sqlite:///{folder / 'records.sqlite'}"
         app = create_app(store_url, records_url=records_url, serve=ServeSettings(warm_review=False))
         started = time.perf_counter()
