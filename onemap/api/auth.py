@@ -12,10 +12,9 @@ from fastapi import Request
 from onemap.api.context import ANONYMOUS, CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, client_ip, context
 from onemap.security import User
 from onemap.security.access_tokens import looks_like_token, resolve_token
-from onemap.security.authentication import authenticate
 from onemap.security.errors import AuthenticationError, PermissionDeniedError, SecondFactorRequiredError
 from onemap.security.login_guard import check_rate
-from onemap.security.sessions import Session, check_csrf, resolve_session
+from onemap.security.sessions import Session, check_csrf, login, resolve_session
 
 READ_ONLY = "访问令牌和 Basic 认证只能用于读取数据,修改请在网页端登录后操作"
 BAD_BASIC = "Basic 认证信息格式错误"
@@ -49,12 +48,21 @@ def _desktop_user(request: Request, username: str, secret: str) -> User:
         if username and username != user.username:
             raise AuthenticationError("访问令牌与用户名不符", "token of another user", reason="token_user")
         return user
+    held = ctx.basic_sessions.get(username, secret)
+    if held is not None:
+        try:
+            return _resolved_session(request, held).user
+        except AuthenticationError:  # ended (idle, logout, lock, password change): prove the password again
+            ctx.basic_sessions.drop(username, secret)
     check_rate(ctx.records, ip, settings=ctx.security)
     try:
-        return authenticate(ctx.records, username=username, password=secret, ip=ip, settings=ctx.security)
+        signed_in = login(ctx.records, username=username, password=secret, ip=ip,
+                          user_agent=request.headers.get("user-agent", ""), settings=ctx.security)
     except SecondFactorRequiredError as exc:
         raise AuthenticationError(USE_TOKEN, f"Basic password for a TOTP account: {exc.reason}",
                                   reason=exc.reason) from exc
+    ctx.basic_sessions.put(username, secret, signed_in.token)
+    return signed_in.session.user
 
 
 def _token(request: Request) -> tuple[str | None, bool]:
@@ -66,6 +74,18 @@ def _token(request: Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
+def _resolved_session(request: Request, token: str) -> Session:
+    """The live session of ``token`` (from the per-process cache while it may be trusted)."""
+    ctx = context(request)
+    session = ctx.sessions.get(token)
+    if session is None:
+        epoch = ctx.sessions.epoch()  # read before the database: a change meanwhile makes the entry stale
+        with ctx.records.begin() as conn:
+            session = resolve_session(conn, token, settings=ctx.security)
+        ctx.sessions.put(token, session, epoch)
+    return session
+
+
 def current_session(request: Request) -> Session | None:
     """The caller's session (None when anonymous); refuses bad tokens and cookie requests without CSRF."""
     if _desktop_credentials(request) is not None:
@@ -75,15 +95,9 @@ def current_session(request: Request) -> Session | None:
     token, from_cookie = _token(request)
     if token is None:
         return None
-    ctx = context(request)
-    session = ctx.sessions.get(token)
-    if session is None:
-        epoch = ctx.sessions.epoch()  # read before the database: a change meanwhile makes the entry stale
-        with ctx.records.begin() as conn:
-            session = resolve_session(conn, token, settings=ctx.security)
-        ctx.sessions.put(token, session, epoch)
+    session = _resolved_session(request, token)
     if from_cookie and request.method not in SAFE_METHODS:
-        check_csrf(session, request.headers.get(CSRF_HEADER), settings=ctx.security)
+        check_csrf(session, request.headers.get(CSRF_HEADER), settings=context(request).security)
     request.state.session = session
     return session
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from sqlalchemy import Engine
 
+from onemap.api.basic_sessions import BasicSessions
 from onemap.api.hardening import RateLimiter
 from onemap.api.serving import ServeSettings
 from onemap.api.session_cache import SessionCache
@@ -41,6 +42,8 @@ class AppContext:
     reads: ReadAudit
     # Heavy work (imports, process executions): per account, so one client cannot starve a node.
     heavy_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=20, seconds=60))
+    # Desktop Basic sign-ins (QGIS, GDAL) held as sessions, so a password is proven once, not per request.
+    basic_sessions: BasicSessions = field(default_factory=BasicSessions)
 
     def store(self) -> Store:
         """A newly opened store (close it, or use it as a context manager)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from onemap.records.tables import access_tokens, users
+from onemap.records.tables import access_tokens, audit_log, users
 from onemap.security import clock
-from onemap.security.accounts import lock_user, set_clearance
+from onemap.security.accounts import lock_user, reset_password, set_clearance, unlock_user
 from onemap.security.totp import enable_totp
 from tests.api.conftest import PASSWORD, Api
 
@@ -66,6 +66,25 @@ def test_basic_password_is_refused_when_locked_expired_or_totp(api: Api) -> None
         conn.execute(update(users).where(users.c.username == "user3").values(totp_enabled=True))
     totp = api.client.get(ITEMS, headers=_basic("user3", PASSWORD))
     assert totp.status_code == 401 and "访问令牌" in totp.json()["message"]
+
+
+def test_basic_password_is_proven_once_then_held_as_a_session(api: Api) -> None:
+    _setup(api)
+    for _ in range(30):  # a QGIS map view: far beyond the sign-in rate limit of 10 a minute per address
+        assert _read(api, _basic("user1", PASSWORD)) == 3
+    with api.records.connect() as conn:
+        logins = conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.action == "auth.login", audit_log.c.username == "user1")).scalar_one()
+    assert logins == 2  # the fixture's sign-in and the first Basic request
+    with api.records.begin() as conn:
+        lock_user(conn, actor=None, username="user1", minutes=10)
+    assert api.client.get(ITEMS, headers=_basic("user1", PASSWORD)).status_code == 401  # the session ended
+    with api.records.begin() as conn:
+        unlock_user(conn, actor=None, username="user1")
+        reset_password(conn, actor=None, username="user1", password="Xinkouling#2027")
+        conn.execute(update(users).where(users.c.username == "user1").values(password_changed_at=clock.now()))
+    assert api.client.get(ITEMS, headers=_basic("user1", PASSWORD)).status_code == 401  # old password
+    assert _read(api, _basic("user1", "Xinkouling#2027")) == 3
 
 
 def test_basic_failures_lock_the_account_from_that_address(api: Api) -> None:
