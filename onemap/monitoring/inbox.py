@@ -55,10 +55,10 @@ def _payload_text(payload: bytes | str | dict) -> str:
     if isinstance(payload, dict):
         text = json.dumps(payload, ensure_ascii=False, default=str)
     elif isinstance(payload, bytes):
-        text = payload[:MAX_KEPT_PAYLOAD].decode("utf-8", errors="replace")
+        text = payload[:MAX_KEPT_PAYLOAD].decode("utf-8", errors="backslashreplace")
     else:
         text = payload
-    return text[:MAX_KEPT_PAYLOAD]
+    return text[:MAX_KEPT_PAYLOAD].replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
 
 
 class Inbox:
