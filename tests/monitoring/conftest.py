@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -93,15 +94,18 @@ class Mosquitto:
 
 
 @pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+def mosquitto() -> Iterator[Mosquitto]:
     """A running private broker (real Mosquitto from Debian), stopped afterwards."""
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed (scripts/setup.sh installs it)")
-    folder = tmp_path / "broker"
-    folder.mkdir()
+    # Started as root, mosquitto drops to its own user, which must reach and write this folder (pytest's
+    # tmp_path is private to root).
+    folder = Path(tempfile.mkdtemp(prefix="onemap-mosquitto-"))
+    folder.chmod(0o777)
     broker = Mosquitto(folder).start()
     yield broker
     broker.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def wait_for(condition, timeout: float = 15.0, step: float = 0.05):
