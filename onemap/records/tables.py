@@ -282,7 +282,7 @@ monitoring_messages = Table(
     "monitoring_messages", metadata,
     Column("id", String(64), primary_key=True),  # the sender's id: a second delivery is a duplicate
     Column("kind", String(8), nullable=False),  # patch|event|value
-    Column("channel", String(8), nullable=False),  # mqtt|http|replay
+    Column("channel", String(8), nullable=False),  # mqtt|http|file
     Column("topic", String(200), nullable=False, server_default=""),
     Column("received_at", UTCDateTime, nullable=False, index=True),
 )
