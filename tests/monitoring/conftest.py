@@ -9,6 +9,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -93,8 +94,8 @@ class Mosquitto:
             self.process = None
 
 
-@pytest.fixture
-def mosquitto() -> Iterator[Mosquitto]:
+@contextmanager
+def private_broker() -> Iterator[Mosquitto]:
     """A running private broker (real Mosquitto from Debian), stopped afterwards."""
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed (scripts/setup.sh installs it)")
@@ -106,6 +107,13 @@ def mosquitto() -> Iterator[Mosquitto]:
     yield broker
     broker.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def mosquitto() -> Iterator[Mosquitto]:
+    """A private broker per test (tests stop and start it)."""
+    with private_broker() as broker:
+        yield broker
 
 
 def wait_for(condition, timeout: float = 15.0, step: float = 0.05):

@@ -40,6 +40,7 @@ class County:
     password: str
     _token: str = ""
     records: str = ""  # the records database URL, for console commands (``onemap user add``) against the server
+    folder: Path | None = None  # where the sample was written (its 监测消息.jsonl, for ``onemap monitor replay``)
 
     def token(self) -> str:
         """A Bearer token of the account, for reading the API directly (one sign-in per module: the
@@ -132,7 +133,7 @@ def _serve_sample(folder: Path, store: str, records: str, *, dltb_v2: bool, faul
         create_user(conn, actor=None, username="zhangsan", password=PASSWORD, roles=["业务人员"],
                     clearance="内部", display_name="张三", must_change_password=False, settings=console)
     with served(store, records, env=env) as base:
-        yield County(base, "zhangsan", PASSWORD, records=records)
+        yield County(base, "zhangsan", PASSWORD, records=records, folder=folder)
 
 
 def _paddies_east(folder: Path) -> Path:

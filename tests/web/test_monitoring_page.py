@@ -1,0 +1,63 @@
+"""监测预警 in a real browser: warnings arrive live while ``onemap monitor replay`` publishes the sample's year of
+traffic to a real Mosquitto that ``onemap serve`` consumes; the reviewer opens one, verifies and handles it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.monitoring.conftest import private_broker
+from tests.web.conftest import County, screenshot, serve_county
+from tests.web.helpers import log_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[object]:
+    with private_broker() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory, broker) -> Iterator[County]:
+    env = {"ONEMAP_MONITORING_SUBSCRIBE": "true", "ONEMAP_MQTT_URL": broker.url, "ONEMAP_NODE_ID": "webtest"}
+    yield from serve_county(tmp_path_factory, env_extra=env)
+
+
+def _replay(county: County, broker, rate: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ONEMAP_MQTT_URL": broker.url, "ONEMAP_NODE_ID": "webtest"}
+    return subprocess.run([sys.executable, "-m", "onemap.cli.main", "monitor", "replay",
+                           str(county.folder / "sample" / "监测消息.jsonl"), "--rate", rate],
+                          env=env, capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_warnings_arrive_live_and_are_handled_on_the_page(page, county, broker) -> None:
+    log_in(page, county.username, county.password)
+    page.click("#tabs button[data-tab='monitoring']")
+    page.wait_for_selector("#mon-live[data-live='on']", timeout=15_000)
+    assert page.locator("#mon-table tbody tr").count() == 0
+    done = _replay(county, broker, "200")
+    assert "已发布 128 条消息" in done.stdout
+    page.wait_for_selector("#mon-table tbody tr[data-level='红']", timeout=20_000)  # pushed, not reloaded by hand
+    page.wait_for_selector("#mon-status:has-text('新预警')")
+    page.select_option("#mon-level", "红")
+    page.wait_for_selector("#mon-table tbody tr:not([data-level='红'])", state="detached")
+    page.click("#mon-table tbody tr[data-level='红']")
+    page.wait_for_selector("#mon-detail dl")
+    detail = page.inner_text("#mon-detail")
+    assert "生态保护红线" in detail and "STBHHX v1" in detail and "平方米" in detail
+    page.select_option("#mon-to", "已核实")
+    page.click("#mon-submit")
+    assert "须填写意见" in page.inner_text("#mon-status")
+    page.fill("#mon-opinion", "经外业核实,红线内新建厂房属实")
+    page.click("#mon-submit")
+    page.wait_for_selector("#mon-events")
+    assert "新发 → 已核实" in page.inner_text("#mon-events") and "zhangsan" in page.inner_text("#mon-events")
+    page.click("#mon-dead summary")
+    assert "消息缺少 id" in page.inner_text("#mon-dead-table")
+    screenshot(page, "monitoring")
