@@ -48,7 +48,15 @@ first-steps:                ## how to make the first business account and sign i
 	@echo "系统管理员(管理账号用,不看业务数据):ONEMAP_DATA_DIR=var .venv/bin/onemap admin create-first --username admin"
 	@echo ""
 
+# 监测预警: a few seconds after the server starts (and subscribes to Mosquitto), the sample's year of monitoring
+# traffic is published at 5 messages a second, so warnings arrive live on the 监测预警 page (ids repeat on a
+# second `make demo`: the server counts them as duplicates).
+REPLAY = ( sleep 8; test -f "$(DEMO)/监测消息.jsonl" && $(ONEMAP) monitor replay "$(DEMO)/监测消息.jsonl" --rate 5 \
+	    > var/replay.log 2>&1 ) &
+
 demo: setup $(IMPORTED) $(SECRET) first-steps  ## everything above (import only the first time), then serve on :8000
+	@echo "监测预警:服务启动后将以每秒 5 条发布样例监测消息(onemap monitor replay),在“监测预警”页可看到预警实时到达"
+	$(REPLAY)
 	$(SERVE)
 
 serve: $(SECRET)            ## restart the server on the existing store (no setup, no import)

@@ -102,3 +102,35 @@ def test_new_warnings_are_streamed(api: Api, traffic) -> None:
                 break
     timer.join()
     assert received is not None and received["subject_id"] == patch["properties"]["id"]
+
+
+def test_the_warning_report_reads_back_from_docx_and_pdf(api: Api, traffic, tmp_path: Path) -> None:
+    import io
+
+    import docx
+    import pdfplumber
+
+    staff = api.user(["业务人员"])
+    features = _patches(traffic, "JC2024")
+    api.client.post("/api/monitoring/patches", headers=staff, json={"type": "FeatureCollection", "features": features})
+    listed = api.client.get("/api/warnings", headers=staff, params={"limit": 1000}).json()
+    red = listed["by_level"]["红"]
+    assert red >= 3
+    answer = api.client.get("/api/warnings/report", headers=staff, params={"format": "docx"})
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    document = docx.Document(io.BytesIO(answer.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "国土空间规划实施监测预警报告" in text and "预警清单" in text
+    level_table = document.tables[1]
+    header = [c.text for c in level_table.rows[0].cells]
+    counts = dict(zip(header, (c.text for c in level_table.rows[1].cells), strict=True))
+    assert counts["红(特别严重)"] == str(red)
+    assert len(document.tables[-1].rows) == 1 + len(listed["items"])
+    pdf = api.client.get("/api/warnings/report", headers=staff, params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    with pdfplumber.open(io.BytesIO(pdf.content)) as opened:
+        pdf_text = "\n".join(page.extract_text() or "" for page in opened.pages)
+    assert "国土空间规划实施监测预警报告" in pdf_text and "生态保护红线内新增建设用地" in pdf_text
+    assert f"预警总数 {len(listed['items'])}" in pdf_text.replace("\n", " ")
+    empty = api.client.get("/api/warnings/report", headers=staff, params={"format": "docx", "start": "2030-01-01"})
+    assert docx.Document(io.BytesIO(empty.content)).tables[0].rows[1].cells[3].text == "0"  # no warning after 2030

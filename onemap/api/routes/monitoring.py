@@ -8,18 +8,22 @@ are filtered by the caller's clearance and region exactly as on the page and in 
 import asyncio
 import datetime as dt
 import json
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context
 from onemap.errors import InputError
+from onemap.monitoring import report
 from onemap.monitoring import warnings as service
 from onemap.monitoring.vocabulary import levels, states
 from onemap.records.tables import dead_letters, monitoring_patches, warnings
@@ -156,6 +160,27 @@ async def stream_warnings(request: Request, user: UserDep) -> StreamingResponse:
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.get("/api/warnings/report", summary="预警报告(PDF 或 DOCX):按等级、规则统计,分布图和清单")
+def get_report(request: Request, user: UserDep, region: Annotated[str | None, Query(max_length=12)] = None,
+               start: dt.date | None = None, end: dt.date | None = None,
+               format: Annotated[str, Query(pattern="^(pdf|docx)$")] = "pdf") -> Response:
+    ctx = context(request)
+    require(user, "monitor:read", settings=ctx.security)
+    if region is not None and not region.isdigit():
+        raise InputError("行政区代码应为数字", f"bad region {region}")
+    with ctx.records.connect() as conn:
+        data = report.report_data(conn, user, region=region, period=report.Period(start, end),
+                                  rules_version=ctx.monitoring.inbox.rules.version, security=ctx.security)
+    with tempfile.TemporaryDirectory(prefix="onemap-warning-report-") as folder:
+        path = Path(folder) / f"report.{format}"
+        (report.write_pdf if format == "pdf" else report.write_docx)(data, path)
+        content = path.read_bytes()
+    media = {"pdf": "application/pdf",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[format]
+    name = quote(f"监测预警报告{('-' + region) if region else ''}.{format}")
+    return Response(content, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 @router.get("/api/warnings/{warning_id}", summary="预警详情:规则、证据、处置过程")

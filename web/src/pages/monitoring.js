@@ -51,6 +51,11 @@ function monitoringPage({ map }) {
   const list = h('div', { id: 'mon-list' });
   const detail = h('div', { id: 'mon-detail' });
   const letters = h('details', { id: 'mon-dead' }, h('summary', {}, '无法处理的消息(死信)'));
+  const reportLink = (format, text) => h('a', { id: `mon-report-${format}`, href: '#', download: '', onclick: (event) => {
+    const query = new URLSearchParams({ format });
+    if (region.value.trim()) query.set('region', region.value.trim());
+    event.currentTarget.href = `/api/warnings/report?${query}`;
+  } }, text);
 
   const params = () => {
     const query = new URLSearchParams({ limit: String(SHOWN) });
@@ -190,7 +195,8 @@ function monitoringPage({ map }) {
   const page = h('div', { class: 'business-page', id: 'monitoring-page' },
     h('div', { class: 'mon-head' }, summary, live),
     h('div', { class: 'filters' }, line('等级', level), line('规则', rule), line('状态', stateFilter), line('行政区', region),
-      h('button', { type: 'button', id: 'mon-refresh', onclick: load }, '刷新')),
+      h('button', { type: 'button', id: 'mon-refresh', onclick: load }, '刷新'),
+      h('span', { class: 'mon-reports' }, '预警报告:', reportLink('pdf', 'PDF'), ' ', reportLink('docx', 'Word'))),
     status, list, detail, letters);
   page.refresh = async () => {
     try {
