@@ -7,7 +7,7 @@
 from onemap.indicators.compute import compute_indicators
 from onemap.indicators.formulas import FormulaError
 from onemap.indicators.library import Library, load_library
-from onemap.indicators.model import ComputeResult, ComputedValue, Formula, Indicator
+from onemap.indicators.model import ComputedValue, ComputeResult, Formula, Indicator
 from onemap.indicators.service import compute_and_record, validate_formula
 
 __all__ = ["ComputeResult", "ComputedValue", "Formula", "FormulaError", "Indicator", "Library",

@@ -14,7 +14,7 @@ the end of the period (数据时点, else import time).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -140,14 +140,16 @@ def _value(read: LayerRead, formula: Formula, mask: np.ndarray) -> float:
     return area_in(float(np.nansum(values[mask])), formula.unit)
 
 
-def _layer_values(store: Store, layer: str, formulas: dict[str, Formula], region: str,
-                  as_of: date) -> list[ComputedValue]:
+def _layer_values(store: Store, layer: str, formulas: dict[str, Formula], region: str, as_of: date,
+                  readable: Callable[[str], bool] | None) -> list[ComputedValue]:
     """The values of every formula over one layer, from a single read of it."""
     def failed(reason: str) -> list[ComputedValue]:
         return [ComputedValue(c, None, f.unit, f.version, reason=reason) for c, f in formulas.items()]
 
     if not store.has_layer(layer):
         return failed(f"图层 {layer} 不存在")
+    if readable is not None and not readable(layer):
+        return failed(f"无权读取图层 {layer}")
     try:
         version = store.resolve_version(layer, as_of=as_of)
     except NotFoundError as exc:
@@ -180,11 +182,13 @@ def _layer_values(store: Store, layer: str, formulas: dict[str, Formula], region
 
 def compute_indicators(store: Store, library: Library, *, region: str, period: int,
                        known: Mapping[str, tuple[float, str]] | None = None,
-                       codes: list[str] | None = None) -> ComputeResult:
+                       codes: list[str] | None = None,
+                       readable: Callable[[str], bool] | None = None) -> ComputeResult:
     """Every computable indicator (or those in ``codes`` and what they need) for ``region`` and ``period``.
 
     ``known`` maps codes to (value, status) already recorded for the region and period (reported values);
-    expressions read them when their inputs are not computed here.
+    expressions read them when their inputs are not computed here. ``readable`` says whether the caller may
+    read a layer (its security level); indicators over other layers are skipped with the reason.
     """
     if not region.isdigit() or not 2 <= len(region) <= 19:
         raise InputError(f"区域代码“{region}”不合法,应为 2–19 位数字的行政区划代码", f"bad region {region!r}")
@@ -198,7 +202,7 @@ def compute_indicators(store: Store, library: Library, *, region: str, period: i
             by_layer.setdefault(formula.layer, {})[code] = formula
     values: list[ComputedValue] = []
     for layer, group in by_layer.items():
-        values += _layer_values(store, layer, group, region, as_of)
+        values += _layer_values(store, layer, group, region, as_of, readable)
     available = {v.code: v.value for v in values if v.value is not None}
     sources = {c: "computed" for c in available}
     for code, (value, status) in (known or {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,14 +16,16 @@ from onemap.store import Store
 
 
 def compute_and_record(store: Store, records: sa.Engine, library: Library, *, region: str, period: int,
-                       actor: str, codes: list[str] | None = None) -> ComputeResult:
+                       actor: str, codes: list[str] | None = None,
+                       readable: Callable[[str], bool] | None = None) -> ComputeResult:
     """Compute the region's indicators for the period and store them (status computed), all or nothing.
 
     Reported and confirmed values already stored for the region and period are the inputs of expressions.
     """
     with records.begin() as conn:
         known = known_values(conn, region=region, period=period)
-        result = compute_indicators(store, library, region=region, period=period, known=known, codes=codes)
+        result = compute_indicators(store, library, region=region, period=period, known=known, codes=codes,
+                                    readable=readable)
         record_computed(conn, result, actor=actor)
     return result
 
