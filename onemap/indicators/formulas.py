@@ -104,7 +104,8 @@ def _tree(code: str, expr: str) -> ast.expr:
 
 def references(code: str, expr: str) -> list[str]:
     """The indicator codes an expression reads, in order of first use."""
-    return list(dict.fromkeys(n.id for n in ast.walk(_tree(code, expr)) if isinstance(n, ast.Name)))
+    names = sorted((n for n in ast.walk(_tree(code, expr)) if isinstance(n, ast.Name)), key=lambda n: n.col_offset)
+    return list(dict.fromkeys(n.id for n in names))
 
 
 def evaluate(code: str, expr: str, values: Mapping[str, float]) -> float:
