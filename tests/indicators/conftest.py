@@ -20,6 +20,9 @@ from onemap.ingest.importer import ImportOptions, import_path
 from onemap.sample import generate_county
 from onemap.store import Store, open_store
 from tests.conftest import PROVIDERS, provider_store_url
+from tests.records.fixtures import records, records_url
+
+__all__ = ["records", "records_url"]  # the records database of each backend (tests/records)
 
 LAYERS = ("DLTB", "YJJBNTBHTB", "STBHHX", "CZKFBJ", "JSXM", "XZQ")
 COUNTY = "341799"

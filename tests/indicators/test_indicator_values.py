@@ -21,7 +21,6 @@ from onemap.indicators.values import (
     set_target,
     value_history,
 )
-from tests.records.fixtures import records, records_url  # noqa: F401 - fixtures
 
 
 def _result(period: int, value: float) -> ComputeResult:
