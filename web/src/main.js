@@ -26,6 +26,7 @@ import { installAdmin } from './admin/index.js';
 import { installImports } from './pages/imports.js';
 import { installCompliance } from './pages/compliance.js';
 import { installQc } from './pages/qc.js';
+import { installIndicators } from './pages/indicators.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -120,6 +121,7 @@ const business = { panel, tabs: $('tabs'), entries: () => state.entries, map, hi
 installImports(business);
 installCompliance(business);
 installQc(business);
+installIndicators(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };
