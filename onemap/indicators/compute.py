@@ -31,6 +31,7 @@ from onemap.indicators.library import Library
 from onemap.indicators.model import EXPRESSION_KINDS, LAYER_KINDS, ComputedValue, ComputeResult, Formula
 from onemap.ingest.prepare import AREA_COLUMN
 from onemap.qc.indicators import code_mask
+from onemap.services import predicates
 from onemap.services.cql2 import CompiledFilter, compile_filter
 from onemap.store import Store
 
@@ -61,9 +62,14 @@ def compiled_filter(code: str, formula: Formula, store: Store) -> CompiledFilter
         return None
     epsg = store.entry(formula.layer).meta.epsg
     try:
-        return compile_filter(formula.filter, columns=store.columns(formula.layer), layer_epsg=epsg)
+        compiled = compile_filter(formula.filter, columns=store.columns(formula.layer), layer_epsg=epsg)
     except InputError as exc:
         raise FormulaError(f"指标 {code} 的过滤条件有误:{exc.message_zh}", f"{code}: {exc.log}") from exc
+    if any(isinstance(node, predicates.Spatial) for node in predicates.walk(compiled.root)):
+        # Formulas read attributes and stored areas only (one pass, no geometry); places come from the region.
+        raise FormulaError(f"指标 {code} 的过滤条件不能含空间条件(S_INTERSECTS 等),区域由行政区划代码确定",
+                           f"{code}: spatial filter")
+    return compiled
 
 
 def check_against_store(code: str, formula: Formula, store: Store) -> None:

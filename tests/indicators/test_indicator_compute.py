@@ -116,6 +116,9 @@ def test_unreadable_layers_are_skipped(county_store: Store, library: Library) ->
     ({"kind": "area", "layer": "DLTB", "unit": "公顷", "area": "MJ"}, "没有字段:MJ"),
     ({"kind": "area", "layer": "DLTB", "unit": "公顷", "filter": "NOSUCH = '1'"}, "过滤条件有误"),
     ({"kind": "area", "layer": "DLTB", "unit": "公顷", "filter": "DLBM = = 1"}, "过滤条件有误:过滤条件语法错误"),
+    ({"kind": "area", "layer": "DLTB", "unit": "公顷", "filter": "S_INTERSECTS(geometry, POINT(117 31))"},
+     "不能含空间条件"),
+    ({"kind": "area", "layer": "JSXM", "unit": "公顷", "filter": "XMMC = 1"}, "过滤条件有误"),
 ])
 def test_formulas_are_checked_against_the_store(county_store: Store, body: dict, message: str) -> None:
     with pytest.raises(FormulaError, match=message):
