@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,22 @@ def extra_files(folders: Iterable[Path]) -> list[Path]:
     return [path for folder in folders for path in sorted(Path(folder).glob(EXTRA_PATTERN))]
 
 
+def _stamp(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0  # read_definition_file names the missing file
+
+
+@lru_cache(maxsize=16)
+def _from_files(files: tuple[tuple[Path, float], ...]) -> dict[str, Indicator]:
+    """The standards tables with the definition files applied; remembered until a file changes."""
+    indicators = standard_indicators()
+    for path, _ in files:
+        apply_definitions(indicators, read_definition_file(path), path.name)
+    return indicators
+
+
 def load_library(extra: Iterable[Path] = (), *, records: sa.Engine | None = None,
                  standards_extra: Iterable[Path] | None = None) -> Library:
     """The library: standards tables, built-in formulas, the province's files, then edits kept in ``records``."""
@@ -170,9 +187,8 @@ def load_library(extra: Iterable[Path] = (), *, records: sa.Engine | None = None
         from onemap.config import get_settings
 
         standards_extra = get_settings().standards_extra
-    indicators = standard_indicators()
-    for path in [DATA / "formulas.yaml", *extra_files(standards_extra), *map(Path, extra)]:
-        apply_definitions(indicators, read_definition_file(path), path.name)
+    files = [DATA / "formulas.yaml", *extra_files(standards_extra), *map(Path, extra)]
+    indicators = dict(_from_files(tuple((path, _stamp(path)) for path in files)))
     if records is not None:
         from onemap.indicators.values import edited_formulas
 
