@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -52,6 +52,30 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins (https://host:port) a browser client may call the API from, "
                                           "comma-separated; none (CORS off) by default")
+
+    # 监测预警 (onemap.monitoring): the broker the server subscribes to at start, and where warnings go out.
+    node_id: str = Field("local", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+                         description="ASCII id of this node in MQTT topics and client ids (e.g. 341799)")
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker (Mosquitto): mqtt://host:port")
+    mqtt_username: str = Field("", description="MQTT user name (empty: anonymous)")
+    mqtt_password: SecretStr = Field(SecretStr(""), description="MQTT password")
+    monitoring_subscribe: bool = Field(True, description="Subscribe to onemap/<node_id>/monitoring/# as the server "
+                                                         "starts (one process of the node consumes)")
+    warning_rules: Path | None = Field(None, description="A province's own 预警规则 YAML instead of the packaged one")
+    warning_webhooks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="URLs every new warning is POSTed to (JSON), comma-separated")
+
+    @property
+    def mqtt_topic_prefix(self) -> str:
+        """The topics of this node's monitoring messages: ``<prefix>/patches|events|values``."""
+        return f"onemap/{self.node_id}/monitoring"
+
+    @field_validator("warning_webhooks", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15-postgis-3 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gdal-bin python3-qgis qgis-providers chromium wrk)
+APT_PACKAGES=(postgresql-15-postgis-3 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gdal-bin python3-qgis qgis-providers chromium wrk mosquitto)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -20,6 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/setup_postgis.sh
+bash scripts/setup_mosquitto.sh
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"

@@ -18,6 +18,8 @@ from onemap.store import Store, open_store
 os.environ.setdefault("ONEMAP_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
 # Default stores and records of commands under test go to a throwaway folder, never the work tree.
 os.environ["ONEMAP_DATA_DIR"] = tempfile.mkdtemp(prefix="onemap-test-data-")
+# Servers under test do not subscribe to the node's broker topics; tests/monitoring starts its own consumers.
+os.environ["ONEMAP_MONITORING_SUBSCRIBE"] = "false"
 
 PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 

@@ -33,6 +33,7 @@ from onemap.api.routes import (
     imports,
     indicators,
     maps,
+    monitoring,
     projects,
     qc,
     versions,
@@ -42,6 +43,7 @@ from onemap.api.session_cache import SessionCache
 from onemap.api.stores import StorePool
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
+from onemap.monitoring.service import Monitoring
 from onemap.records import open_records
 from onemap.records.database import default_records_url
 from onemap.review.compliance.context import warm_up_in_background
@@ -73,6 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: AppContext = app.state.ctx
     _prepare(ctx)
     ctx.reads.start()
+    ctx.monitoring.start()  # subscribes to the node's monitoring topics (ONEMAP_MONITORING_SUBSCRIBE)
     if ctx.serve.warm_review:
         warm_up_in_background(ctx.store_url)
     try:
@@ -80,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         ctx.reads.stop()
+        ctx.monitoring.stop()
         ctx.stores.close()
 
 
@@ -98,7 +102,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     records = open_records(records_url or default_records_url(settings))
     ctx = AppContext(url, records, settings, security, TileCache(settings.data_dir / "tiles"), serve,
                      StorePool(url, serve.store_pool_size, fresh_catalog=serve.catalog_cache_seconds <= 0),
-                     SessionCache(serve.auth_cache_seconds, epoch_path(records)), ReadAudit(records))
+                     SessionCache(serve.auth_cache_seconds, epoch_path(records)), ReadAudit(records),
+                     monitoring=Monitoring(records, url, settings))
     app = FastAPI(title="onemap 国土空间规划“一张图”", version=__version__,
                   description="国土空间基础信息平台与“一张图”实施监督信息系统的服务接口。",
                   lifespan=lifespan)
@@ -119,7 +124,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router, ogc_wfs.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
-               admin.router, versions.router, indicators.router)
+               admin.router, versions.router, monitoring.router,
+               indicators.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

@@ -14,6 +14,7 @@ from onemap.api.serving import ServeSettings
 from onemap.api.session_cache import SessionCache
 from onemap.api.stores import StorePool
 from onemap.config import Settings
+from onemap.monitoring.service import Monitoring
 from onemap.security import User
 from onemap.security.read_audit import ReadAudit
 from onemap.security.settings import SecuritySettings
@@ -44,6 +45,8 @@ class AppContext:
     heavy_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(attempts=20, seconds=60))
     # Desktop Basic sign-ins (QGIS, GDAL) held as sessions, so a password is proven once, not per request.
     basic_sessions: BasicSessions = field(default_factory=BasicSessions)
+    # 监测预警: the inbox shared by the broker consumer and the HTTP routes, and the outgoing webhooks.
+    monitoring: Monitoring | None = None
 
     def store(self) -> Store:
         """A newly opened store (close it, or use it as a context manager)."""

@@ -32,7 +32,7 @@ from onemap.api.hardening import SECURE_HEADERS
 
 log = logging.getLogger("onemap.api.overload")
 
-UNCOUNTED = frozenset({"/api/health"})
+UNCOUNTED = frozenset({"/api/health", "/api/warnings/stream"})  # the stream is long-lived and idle
 FAST_LANE_THREADS = 4  # threads the cached-tile fast path may use besides the request pool
 _LOG_EVERY_SECONDS = 10.0
 

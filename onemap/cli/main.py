@@ -16,6 +16,7 @@ from onemap.cli.documents import documents_app
 from onemap.cli.indicators import indicators_app
 from onemap.cli.layers import layer_app
 from onemap.cli.maps import map_app
+from onemap.cli.monitor import monitor_app
 from onemap.cli.progress import capture_library_warnings, console, out, progress_bar, report_library_warnings
 from onemap.cli.qc import qc as qc_command
 from onemap.cli.review import check_project as check_project_command
@@ -56,6 +57,7 @@ app.add_typer(map_app, name="map")
 app.add_typer(documents_app, name="documents")
 app.add_typer(tiles_app, name="tiles")
 app.add_typer(layer_app, name="layer")
+app.add_typer(monitor_app, name="monitor")
 app.add_typer(indicators_app, name="indicators")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"

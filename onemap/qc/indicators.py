@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from onemap.qc.dataset import Layer
-from onemap.standards.codes import sandiao_level1
-from onemap.standards.registry import get_table
+from onemap.standards.codes import code_mask
 
 DATA = Path(__file__).parent / "data"
 MAX_TABLE_BYTES = 20 * 1024**2  # a 规划指标表 is a few kB; anything larger is not one
@@ -85,34 +83,6 @@ def read_mapping(name: str) -> pd.DataFrame:
     """The indicator → layer/filter/area mapping (a CSV under ``onemap/qc/data`` or a path)."""
     path = Path(name) if Path(name).is_absolute() else DATA / name
     return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", encoding="utf-8")
-
-
-@lru_cache(maxsize=4096)
-def _sandiao_level1(code: str) -> str | None:
-    """三调 一级类 of a code, remembered (the code table lookup is slow and codes repeat)."""
-    return sandiao_level1(code)
-
-
-def _level1_ydyh(codes: np.ndarray) -> np.ndarray:
-    level1 = get_table("ydyh_codes").mapping("level1_code")
-    return np.array([level1.get(c, "") for c in codes], dtype=object)
-
-
-def code_mask(codes: np.ndarray, tokens: str) -> np.ndarray:
-    """True where a code belongs to the set ``tokens`` describes (all True for no tokens)."""
-    codes = np.asarray(codes, dtype=object).astype(str)
-    if not tokens.strip():
-        return np.ones(len(codes), dtype=bool)
-    unique, inverse = np.unique(codes, return_inverse=True)
-    hit = np.zeros(len(unique), dtype=bool)
-    for token in tokens.split():
-        if token.startswith("sd:"):
-            hit |= np.array([_sandiao_level1(c) == token[3:] for c in unique], dtype=bool)
-        elif token.startswith("yd:"):
-            hit |= _level1_ydyh(unique) == token[3:]
-        else:
-            hit |= np.char.startswith(unique.astype(str), token)
-    return hit[inverse]
 
 
 def computed_m2(layer: Layer, row: pd.Series) -> float:

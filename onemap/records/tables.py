@@ -320,3 +320,69 @@ indicator_formulas = Table(
     Column("at", UTCDateTime, nullable=False),
     UniqueConstraint("code", "version", name="uq_indicator_formulas_code_version"),
 )
+
+# 监测预警 (onemap.monitoring): every message processed once (its sender's id), the change patches, what could not
+# be processed (with the Chinese reason), and the warnings with their lifecycle.
+monitoring_messages = Table(
+    "monitoring_messages", metadata,
+    Column("id", String(64), primary_key=True),  # the sender's id: a second delivery is a duplicate
+    Column("kind", String(8), nullable=False),  # patch|event|value
+    Column("channel", String(8), nullable=False),  # mqtt|http|file
+    Column("topic", String(200), nullable=False, server_default=""),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+)
+
+monitoring_patches = Table(
+    "monitoring_patches", metadata,
+    Column("id", String(64), ForeignKey("monitoring_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("observed_at", Date, nullable=False, index=True),
+    Column("before", String(16), nullable=False),
+    Column("after", String(16), nullable=False),
+    Column("classification", String(8), nullable=False),  # sandiao|ydyh
+    Column("source", String(100), nullable=False),
+    Column("region", String(12), nullable=False, server_default="", index=True),
+    Column("area_m2", Float, nullable=False),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry, EPSG:4490 (lon, lat)
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("topic", String(200), nullable=False, server_default=""),
+    Column("message_id", String(64)),
+    Column("reason", Text, nullable=False),  # Chinese, for the 监测预警 page
+    Column("payload", Text, nullable=False),  # the first 64 kB as received
+)
+
+warnings = Table(
+    "warnings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(64), nullable=False, index=True),
+    Column("level", String(4), nullable=False, index=True),  # 蓝|黄|橙|红
+    Column("region", String(12), nullable=False, server_default="", index=True),
+    Column("subject_kind", String(16), nullable=False),  # patch|indicator
+    Column("subject_id", String(128), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: measures, layer versions, values
+    Column("security_level", String(8), nullable=False),  # the highest level of the layers read
+    Column("state", String(8), nullable=False, index=True),  # 新发|已核实|处置中|已销号
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("rule", "subject_kind", "subject_id", name="uq_warnings_subject"),
+)
+
+warning_events = Table(
+    "warning_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("from_state", String(8), nullable=False),
+    Column("to_state", String(8), nullable=False),
+    Column("opinion", Text, nullable=False, server_default=""),
+    Column("attachment", String(255), nullable=False, server_default=""),  # file name under warnings/<id>/
+)

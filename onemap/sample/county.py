@@ -25,6 +25,7 @@ from onemap.sample.params import params
 from onemap.sample.plantext import write_plan_text
 from onemap.sample.report import plan_context, readme_text
 from onemap.sample.schema import LayerSpec, layer_specs
+from onemap.sample.traffic import traffic, write_traffic
 
 Progress = Callable[[str, float], None]
 FORMATS = ("gpkg", "gdb", "shp")
@@ -189,6 +190,8 @@ def write_county(data: CountyData, out_dir: Path, formats: Sequence[str], progre
     write_plan_text(out_dir / out["plan_docx"], data.context, data.indicators, data.zones, data.landuse)
     files["xlsx"], files["docx"] = [out_dir / out["indicator_xlsx"]], [out_dir / out["plan_docx"]]
     files["txt"] = [out_dir / out["readme"]]
+    messages = traffic(data.layers, data.epsg, params()["county"]["code"], data.seed)
+    files["jsonl"] = [write_traffic(out_dir / params()["traffic"]["file"], messages)]
     text = readme_text(data.context, data.layers, files, out_dir, data.seed)
     (out_dir / out["readme"]).write_text(text, encoding="utf-8")
     return files

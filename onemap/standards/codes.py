@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+
 from onemap.standards.registry import get_table
 
 
@@ -71,3 +75,35 @@ def region_fields() -> list[str]:
     """Fields that carry a feature's 行政区划 code, in order of preference (table ``region_fields``)."""
     frame = get_table("region_fields").frame
     return list(frame.sort_values("priority", key=lambda p: p.astype(int))["field"])
+
+
+@lru_cache(maxsize=4096)
+def _sandiao_level1(code: str) -> str | None:
+    """三调 一级类 of a code, remembered (the code table lookup is slow and codes repeat)."""
+    return sandiao_level1(code)
+
+
+def _level1_ydyh(codes: np.ndarray) -> np.ndarray:
+    level1 = get_table("ydyh_codes").mapping("level1_code")
+    return np.array([level1.get(c, "") for c in codes], dtype=object)
+
+
+def code_mask(codes: np.ndarray, tokens: str) -> np.ndarray:
+    """True where a code belongs to the set ``tokens`` describes (all True for no tokens).
+
+    Tokens: ``sd:01`` every 三调 code of 一级类 01, ``yd:07`` every 用地用海 code of 一级类 07, any other token a
+    code prefix (``1001``).
+    """
+    codes = np.asarray(codes, dtype=object).astype(str)
+    if not tokens.strip():
+        return np.ones(len(codes), dtype=bool)
+    unique, inverse = np.unique(codes, return_inverse=True)
+    hit = np.zeros(len(unique), dtype=bool)
+    for token in tokens.split():
+        if token.startswith("sd:"):
+            hit |= np.array([_sandiao_level1(c) == token[3:] for c in unique], dtype=bool)
+        elif token.startswith("yd:"):
+            hit |= _level1_ydyh(unique) == token[3:]
+        else:
+            hit |= np.char.startswith(unique.astype(str), token)
+    return hit[inverse]

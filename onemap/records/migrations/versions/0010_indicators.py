@@ -1,7 +1,7 @@
 """指标管理: indicator values, targets and edited formulas, each change a new row (history).
 
 Revision ID: 0010_indicators
-Revises: 0008_access_tokens (0009_monitoring once the monitoring branch is merged)
+Revises: 0009_monitoring
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_indicators"
-down_revision = "0008_access_tokens"
+down_revision = "0009_monitoring"
 branch_labels = None
 depends_on = None
 
