@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from onemap.errors import NotFoundError
+from onemap.errors import InputError, NotFoundError
 from onemap.indicators.formulas import FormulaError, dependency_order, parse_formula
 from onemap.indicators.model import Formula, Indicator
 
@@ -45,6 +45,25 @@ class Library:
             return self.indicators[code]
         except KeyError:
             raise NotFoundError(f"指标不存在:{code}", f"no indicator {code}") from None
+
+    def resolve(self, text: str, unit: str = "") -> Indicator:
+        """The indicator named by its code or its Chinese name (a department's message may give either).
+
+        A name shared by two systems (耕地保有量: TJ011 in 公顷, GH004 in 万亩) is decided by ``unit``;
+        otherwise InputError lists the codes to choose from.
+        """
+        text = str(text).strip()
+        if text in self.indicators:
+            return self.indicators[text]
+        named = [i for i in self.indicators.values() if i.name == text]
+        if len(named) > 1 and unit:
+            named = [i for i in named if i.unit == unit] or named
+        if not named:
+            raise NotFoundError(f"指标不存在:{text}", f"no indicator {text!r}")
+        if len(named) > 1:
+            raise InputError(f"指标名称“{text}”对应多个指标:{'、'.join(i.code for i in named)},请给出指标代码或单位",
+                             f"ambiguous indicator name {text!r}")
+        return named[0]
 
     def formulas(self) -> dict[str, Formula]:
         """Code → formula of every indicator that has one."""

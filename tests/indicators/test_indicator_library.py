@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from onemap.errors import InputError, NotFoundError
 from onemap.indicators import FormulaError, Library, load_library
 from onemap.indicators.formulas import evaluate, parse_formula, references
 
@@ -116,3 +117,13 @@ def test_a_bad_province_file_is_refused_in_chinese(tmp_path: Path, text: str, me
     path.write_text(text, encoding="utf-8")
     with pytest.raises(FormulaError, match=message):
         load_library([path], standards_extra=[])
+
+
+def test_codes_or_names_resolve(library: Library) -> None:
+    assert library.resolve("TJ044").name == "常住人口数量"
+    assert library.resolve("常住人口数量").code == "TJ044"
+    assert library.resolve("耕地保有量", unit="万亩").code == "GH004"
+    with pytest.raises(InputError, match="对应多个指标:TJ011、GH004"):
+        library.resolve("耕地保有量")
+    with pytest.raises(NotFoundError, match="指标不存在:人均GDP"):
+        library.resolve("人均GDP")
