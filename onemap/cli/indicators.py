@@ -1,4 +1,4 @@
-"""onemap indicators (指标管理): list, show, compute, report, confirm, target, values, compare."""
+"""onemap indicators (指标管理): list, show, formula, compute, report, confirm, target, values, compare."""
 
 from __future__ import annotations
 
@@ -209,3 +209,35 @@ def compare_command(region: RegionOption, start: Annotated[int, typer.Option("--
             table.add_row(r["code"], r["name"], r["unit"], _number(r["from"]), _number(r["to"]),
                           _number(r["change"]), _number(r["change_percent"]))
         out.print(table)
+
+
+@indicators_app.command("formula")
+def formula_command(code: Annotated[str, typer.Argument(help="指标代码")],
+                    formula: Annotated[str, typer.Argument(help='公式 JSON,如 {"kind": "area", "layer": "DLTB", '
+                                                                '"unit": "公顷"}')],
+                    store: StoreOption = None, records: RecordsOption = None, extra: ExtraOption = None,
+                    check: Annotated[bool, typer.Option("--check", help="只校验,不保存")] = False) -> None:
+    """修改指标公式:对照存储校验图层、字段、过滤条件、引用与循环,保存为新版本。"""
+    from onemap.config import get_settings
+    from onemap.indicators import validate_formula
+    from onemap.indicators.values import save_formula
+    from onemap.store import open_store
+
+    with _session(records, extra) as (engine, library):
+        try:
+            body = json.loads(formula)
+        except json.JSONDecodeError as error:
+            console.print(f"[red]错误:公式不是合法的 JSON:第 {error.colno} 个字符附近[/red]")
+            raise typer.Exit(code=2) from error
+        if not isinstance(body, dict):
+            console.print("[red]错误:公式应为 JSON 对象[/red]")
+            raise typer.Exit(code=2)
+        with open_store(store or get_settings().store_url) as opened:
+            validate_formula(library, code, body, opened)
+        if check:
+            out.print(f"公式有效:{code}")
+            return
+        with engine.begin() as conn:
+            saved = save_formula(conn, library, code=code, body=body, actor=_actor())
+        _audit(engine, "indicator:formula", code, {"version": saved.version, "kind": saved.kind})
+        out.print(f"已保存 {code} 的公式(第 {saved.version} 版)")

@@ -28,6 +28,11 @@ def test_list_show_compute_report_values_compare(county_store_url: tuple[str, Co
     assert "耕地保有量" in _run("list", "--system", "体检评估", *records)[0]
     shown = json.loads(_run("show", "TJ047", *records)[0])
     assert shown["formula"]["filter"].startswith("CZCSXM IN") and shown["formula_history"] == []
+    bad = runner.invoke(app, ["indicators", "formula", "TJ011", '{"kind": "area", "layer": "DLTB", "unit": "公顷", '
+                              '"filter": "NOSUCH = 1"}', "--store", store, *records])
+    assert bad.exit_code == 2 and "过滤条件有误" in bad.stderr
+    assert "第 2 版" in _run("formula", "TJ011", '{"kind": "area", "layer": "DLTB", "code_field": "DLBM", '
+                             '"codes": "sd:01", "area": "TBDLMJ", "unit": "公顷"}', "--store", store, *records)[0]
     assert "已填报" in _run("report", "FZ003", "6.25", "--region", COUNTY, "--period", "2024", *records)[0]
     out, err = _run("compute", "--region", COUNTY, "--period", "2024", "--store", store, *records)
     assert "耕地保有量" in out and "未计算 TJ001" in err and "已计算" in err

@@ -101,3 +101,29 @@ def test_edited_formulas_get_new_versions_and_load_back(records: Engine, library
         edits = formula_history(conn, code="TJ011")
     assert [(e["version"], e["actor"]) for e in edits] == [(3, "b"), (2, "a")]
     assert edits[1]["formula"]["codes"] == "0101 0102"
+
+
+def test_compute_and_record_is_one_transaction(county_store, records: Engine, library: Library,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from onemap.indicators import compute_and_record, service
+
+    with records.begin() as conn:
+        report_value(conn, library, code="FZ003", region="341799", period=2023, value=6.25, actor="统计局")
+    real = service.record_computed
+
+    def broken(conn, result, *, actor):
+        real(conn, result, actor=actor)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "record_computed", broken)
+    with pytest.raises(RuntimeError):
+        compute_and_record(county_store, records, library, region="341799", period=2023, actor="a")
+    with records.connect() as conn:
+        assert set(current_values(conn, region="341799", period=2023)) == {"FZ003"}  # nothing half-written
+    monkeypatch.setattr(service, "record_computed", real)
+    result = compute_and_record(county_store, records, library, region="341799", period=2023, actor="a")
+    with records.connect() as conn:
+        stored = current_values(conn, region="341799", period=2023)
+    assert stored["TJ054"]["value"] == pytest.approx(next(v.value for v in result.computed if v.code == "TJ054"))
+    assert stored["TJ054"]["provenance"]["inputs"]["FZ003"]["status"] == "reported"
+    assert len(stored) == len(result.computed) + 1
