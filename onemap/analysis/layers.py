@@ -140,7 +140,7 @@ def prefix_mask(codes: np.ndarray, prefix: str) -> tuple[np.ndarray, bool]:
     """
     text = np.asarray(codes, dtype=str)
     inside = np.char.startswith(text, prefix)
-    containing = np.array([prefix.startswith(c) and len(c) > 0 for c in text], dtype=bool)
+    containing = np.array([0 < len(c) < len(prefix) and prefix.startswith(c) for c in text], dtype=bool)
     return inside | containing, not containing.any()
 
 

@@ -31,6 +31,7 @@ from onemap.api.routes import (
     classification,
     documents,
     imports,
+    indicators,
     maps,
     monitoring,
     projects,
@@ -123,7 +124,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     routers = (auth.router, catalog.router, imports.router, qc.router, audit.router, ogc_common.router,
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router, ogc_wfs.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
-               admin.router, versions.router, monitoring.router)
+               admin.router, versions.router, monitoring.router,
+               indicators.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

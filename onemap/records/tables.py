@@ -16,6 +16,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -274,6 +275,50 @@ access_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+)
+
+# 指标管理 (onemap.indicators): every value, target and edited formula is a new row; the latest row of a key is
+# current, the earlier ones are its history (who changed what, when, from which layer versions).
+indicator_values = Table(
+    "indicator_values", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("region", String(19), nullable=False),
+    Column("period", Integer, nullable=False),  # the year
+    Column("value", Float(53), nullable=False),
+    Column("unit", String(32), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # computed | reported | confirmed
+    Column("formula_version", Integer),
+    Column("provenance", Text, nullable=False, server_default="{}"),  # JSON: layers and versions, inputs
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("ix_indicator_values_key", "code", "region", "period"),
+)
+
+indicator_targets = Table(
+    "indicator_targets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("region", String(19), nullable=False),
+    Column("period", Integer, nullable=False),  # the target year (规划目标年)
+    Column("value", Float(53), nullable=False),
+    Column("unit", String(32), nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("ix_indicator_targets_key", "code", "region", "period"),
+)
+
+indicator_formulas = Table(
+    "indicator_formulas", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("formula", Text, nullable=False),  # JSON of the formula without its version
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("code", "version", name="uq_indicator_formulas_code_version"),
 )
 
 # 监测预警 (onemap.monitoring): every message processed once (its sender's id), the change patches, what could not

@@ -27,6 +27,7 @@ import { installImports } from './pages/imports.js';
 import { installCompliance } from './pages/compliance.js';
 import { installQc } from './pages/qc.js';
 import { installMonitoring } from './pages/monitoring.js';
+import { installIndicators } from './pages/indicators.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -122,6 +123,7 @@ installImports(business);
 installCompliance(business);
 installQc(business);
 installMonitoring(business);
+installIndicators(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.
 window.onemap = { map, manager, viewcrs, ready: reload() };
