@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from onemap.errors import OnemapError
+from onemap.indicators.library import Library
+from onemap.indicators.values import report_value
 from onemap.monitoring.messages import MessageError, ProjectEvent, ReportedValue
 from onemap.monitoring.rules import EVENT_KINDS, Finding, RuleSet
 from onemap.monitoring.vocabulary import event_kinds
@@ -56,6 +59,13 @@ def record(conn: Connection, event: ProjectEvent, rules: RuleSet) -> list[Findin
     return evaluate_event(rules, event, review)
 
 
-def record_value(conn: Connection, value: ReportedValue) -> list[dict]:
-    """A department's indicator value (stored by the indicator library)."""
-    raise MessageError("本节点尚未启用指标库,无法接收部门指标值", "no indicator library")
+def record_value(conn: Connection, value: ReportedValue, library: Library) -> dict:
+    """A department's indicator value, named by code or Chinese name (the unit decides a shared name), stored by
+    the indicator library as a reported value; an unknown indicator or a wrong unit is the message's fault."""
+    try:
+        indicator = library.resolve(value.indicator, value.unit)
+        return report_value(conn, library, code=indicator.code, region=value.region, period=value.period,
+                            value=value.value, unit=value.unit, actor=(value.source or "监测接入")[:64],
+                            source=value.source, note=f"消息 {value.id}")
+    except OnemapError as exc:
+        raise MessageError(f"指标值不能接收:{exc.message_zh}", exc.log) from None

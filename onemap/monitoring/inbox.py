@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from onemap.errors import OnemapError
+from onemap.indicators.library import Library, load_library
 from onemap.monitoring import events as project_events
 from onemap.monitoring.controls import REGION_LAYER, ControlLayers
 from onemap.monitoring.messages import KINDS, MessageError, Patch, decode, message_id, parse
@@ -81,7 +83,7 @@ class Inbox:
             known_id = message_id(obj)
             message = parse(kind, obj)
             return self._accept(kind, message, channel, topic)
-        except MessageError as exc:
+        except OnemapError as exc:  # the message's fault, found while parsing or while storing (rolled back)
             return self._dead(kind, payload, exc.message_zh, known_id, channel, topic)
         except Exception:  # noqa: BLE001 - a fault of ours must not stop the consumer nor lose the message
             log.exception("monitoring message %s on %s failed", known_id, topic or channel)
@@ -104,11 +106,12 @@ class Inbox:
             if _seen(conn, message.id):
                 return Receipt("duplicate", kind, message.id)
         findings = self._findings(message)  # reads the store: outside the records transaction
+        library = load_library(records=self.records) if kind == "value" else None  # its own connection, too
         try:
             with self.records.begin() as conn:
                 conn.execute(sa.insert(monitoring_messages).values(id=message.id, kind=kind, channel=channel,
                                                                    topic=topic[:200], received_at=clock.now()))
-                created = self._store(conn, kind, message, findings)
+                created = self._store(conn, kind, message, findings, library)
         except IntegrityError:
             with self.records.connect() as conn:
                 if _seen(conn, message.id):  # a concurrent delivery of the same id won
@@ -118,7 +121,8 @@ class Inbox:
             self.notify(created)
         return Receipt("accepted", kind, message.id, [w["id"] for w in created])
 
-    def _store(self, conn: Connection, kind: str, message: object, findings: list[Finding]) -> list[dict]:
+    def _store(self, conn: Connection, kind: str, message: object, findings: list[Finding],
+               library: Library | None) -> list[dict]:
         if isinstance(message, Patch):
             region = message.region or self.controls.region_of(message.geometry)
             conn.execute(sa.insert(monitoring_patches).values(
@@ -130,7 +134,8 @@ class Inbox:
         if kind == "event":  # one warning per project and rule, however many events it has
             return _created(self._warn(conn, f, message.region or f.evidence.get("region", ""), "project",
                                        message.project_id) for f in project_events.record(conn, message, self.rules))
-        return project_events.record_value(conn, message)
+        project_events.record_value(conn, message, library)
+        return []
 
     def _warn(self, conn: Connection, finding: Finding, region: str, subject_kind: str, subject_id: str
               ) -> dict | None:

@@ -104,8 +104,8 @@ def _events(jsxm: pd.DataFrame, rng: np.random.Generator) -> list[tuple[dt.date,
 def _values(county_code: str) -> list[tuple[dt.date, dict]]:
     t, year = params()["traffic"], params()["traffic"]["year"]
     date = dt.date(year, 12, 31)
-    reported = [("常住人口", t["population"], "人"), ("城镇常住人口", t["urban_population"], "人"),
-                ("用水总量", t["water_use"], "亿m³"), ("地区生产总值", t["gdp"], "亿元")]
+    reported = [("常住人口数量", t["population"], "万人"), ("城镇常住人口", t["urban_population"], "万人"),
+                ("用水总量", t["water_use"], "万立方米"), ("地区生产总值(GDP)", t["gdp"], "万元")]
     return [(date, {"id": f"TJ{year}{i + 1:02d}", "indicator": name, "region": county_code, "period": year,
                     "value": value, "unit": unit, "source": "统计局"})
             for i, (name, value, unit) in enumerate(reported)]

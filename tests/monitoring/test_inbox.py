@@ -167,7 +167,24 @@ def test_project_events_join_the_review_history_and_warn(records, control_store,
 def test_a_year_of_traffic(records, control_store, traffic) -> None:
     inbox = Inbox(records, control_store)
     statuses = [(line.get("expect", "accepted"), inbox.receive(line["kind"], line["message"], channel="replay"))
-                for line in traffic if line["kind"] != "value"]
+                for line in traffic]
     assert all(receipt.status == expected for expected, receipt in statuses)
     levels = {r.level for r in _rows(records, warnings)}
     assert {"红", "橙", "黄", "蓝"} <= levels
+
+
+def test_department_values_go_to_the_indicator_library(records, control_store, traffic) -> None:
+    from onemap.indicators.values import current_values
+
+    inbox = Inbox(records, control_store)
+    values = [line["message"] for line in traffic if line["kind"] == "value"]
+    assert [inbox.receive("value", v, channel="mqtt").status for v in values] == ["accepted"] * len(values)
+    with records.connect() as conn:
+        stored = current_values(conn, region=values[0]["region"], period=values[0]["period"])
+    assert stored["TJ044"]["value"] == 31.8 and stored["TJ044"]["status"] == "reported"
+    assert stored["TJ004"]["unit"] == "万立方米"  # 用水总量 is TJ004 and GH002: the unit decided
+    wrong = {**values[0], "id": "TJ-WRONG-UNIT", "unit": "人"}
+    receipt = inbox.receive("value", wrong, channel="mqtt")
+    assert receipt.status == "dead" and "单位" in receipt.reason
+    unknown = {**values[0], "id": "TJ-UNKNOWN", "indicator": "不存在的指标"}
+    assert "指标不存在" in inbox.receive("value", unknown, channel="mqtt").reason

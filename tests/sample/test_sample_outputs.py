@@ -114,7 +114,7 @@ def test_result_lists_what_was_written(gpkg_county, progress_steps):
     assert gpkg_county.layers["DLTB"] == gpkg_county.parcel_count
     assert abs(gpkg_county.parcel_count - 2000) / 2000 < 0.15
     assert 8 <= gpkg_county.layers["XZQ"] <= 15
-    assert set(gpkg_county.files) == {"gpkg", "xlsx", "docx", "txt"}
+    assert set(gpkg_county.files) == {"gpkg", "xlsx", "docx", "txt", "jsonl"}  # jsonl: a year of 监测消息
     fractions = [f for _, f in progress_steps]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert all(isinstance(step, str) and step for step, _ in progress_steps)
