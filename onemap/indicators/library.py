@@ -5,7 +5,8 @@ Layers of definition, each overriding the one before (a later file changes only 
 1. ``data/tijian_indicators.csv`` (TD/T 1063-2021 城市体检评估, 122 rows → ``TJ001``…``TJ122``) and
    ``data/plan_indicators.csv`` (市级国土空间总体规划编制指南 规划指标体系 → ``GH001``…), kept as
    delivered with their evidence and confidence columns;
-2. ``data/formulas.yaml``: auxiliary indicators (``FZ…``), definitions for the data dictionary, and formulas;
+2. ``data/formulas*.yaml`` (``formulas.yaml``, then e.g. ``formulas_carrying.yaml`` of 承载能力): auxiliary
+   indicators (``FZ…``, ``CC…``), definitions for the data dictionary, and formulas;
 3. a province's files: ``indicators*.yaml`` in every ``ONEMAP_STANDARDS_EXTRA`` folder, then explicit paths;
 4. formulas edited through the API or CLI, kept with their version in the records table ``indicator_formulas``.
 """
@@ -206,7 +207,7 @@ def load_library(extra: Iterable[Path] = (), *, records: sa.Engine | None = None
         from onemap.config import get_settings
 
         standards_extra = get_settings().standards_extra
-    files = [DATA / "formulas.yaml", *extra_files(standards_extra), *map(Path, extra)]
+    files = [*sorted(DATA.glob("formulas*.yaml")), *extra_files(standards_extra), *map(Path, extra)]
     indicators = dict(_from_files(tuple((path, _stamp(path)) for path in files)))
     if records is not None:
         from onemap.indicators.values import edited_formulas

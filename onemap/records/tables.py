@@ -386,3 +386,47 @@ warning_events = Table(
     Column("opinion", Text, nullable=False, server_default=""),
     Column("attachment", String(255), nullable=False, server_default=""),  # file name under warnings/<id>/
 )
+
+# 承载能力监测预警 (onemap.carrying): every evaluation of a region and period is a new row (the history), and the
+# measures taken for a region with their progress notes (each status change or note is a row).
+carrying_evaluations = Table(
+    "carrying_evaluations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run", String(36), nullable=False, index=True),  # one evaluation of several regions
+    Column("region", String(19), nullable=False),
+    Column("region_name", String(100), nullable=False, server_default=""),
+    Column("period", Integer, nullable=False),
+    Column("grade", String(8), nullable=False),  # 超载 | 临界超载 | 不超载 | 数据不足
+    Column("result", Text, nullable=False),  # JSON: factors with values, terms and provenance; dimensions
+    Column("definition_version", String(32), nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_carrying_evaluations_key", "region", "period"),
+)
+
+carrying_measures = Table(
+    "carrying_measures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region", String(19), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("department", String(100), nullable=False),
+    Column("factor", String(64), nullable=False, server_default=""),  # the factor id the measure addresses
+    Column("start", Date, nullable=False),
+    Column("due", Date, nullable=False),
+    Column("status", String(8), nullable=False),  # 未开始 | 实施中 | 已完成
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+carrying_measure_notes = Table(
+    "carrying_measure_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("measure_id", Integer, ForeignKey("carrying_measures.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("from_status", String(8), nullable=False, server_default=""),
+    Column("to_status", String(8), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+)

@@ -19,6 +19,7 @@ import shapely
 from onemap.errors import InputError
 from onemap.sample import admin, controls, dltb, layout, monitoring, network, planning, sites, survey, terrain, writers
 from onemap.sample import parcels as tessellation
+from onemap.sample.carrying import carrying_values
 from onemap.sample.indicators import Indicator, compute_indicators, write_indicator_xlsx
 from onemap.sample.landuse import assign_land_use
 from onemap.sample.params import params
@@ -191,6 +192,7 @@ def write_county(data: CountyData, out_dir: Path, formats: Sequence[str], progre
     files["xlsx"], files["docx"] = [out_dir / out["indicator_xlsx"]], [out_dir / out["plan_docx"]]
     files["txt"] = [out_dir / out["readme"]]
     messages = traffic(data.layers, data.epsg, params()["county"]["code"], data.seed)
+    messages += carrying_values(params()["county"]["code"])  # 承载能力: department values per town
     files["jsonl"] = [write_traffic(out_dir / params()["traffic"]["file"], messages)]
     text = readme_text(data.context, data.layers, files, out_dir, data.seed)
     (out_dir / out["readme"]).write_text(text, encoding="utf-8")
