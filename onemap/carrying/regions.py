@@ -53,8 +53,8 @@ def regions(store: Store, period: int, *, within: str | None = None,
     where = prefix_condition(CODE, check_region(within)) if within else None
     try:
         rows = store.select(LAYER, [CODE, NAME], as_of=date(period, 12, 31), where=where, geometry=True)
-    except NotFoundError:
-        raise NotFoundError(f"行政区图层(XZQ)在 {period} 年末没有有效版本", f"no XZQ version for {period}") from None
+    except NotFoundError:  # a year before the first version: the units are those of the latest one
+        rows = store.select(LAYER, [CODE, NAME], where=where, geometry=True)
     rows = rows[rows[CODE].fillna("").astype(str).str.startswith(within or "")]
     if rows.empty:
         raise NotFoundError(f"行政区图层中没有代码以 {within} 开头的区域", f"no XZQ rows under {within}")
