@@ -67,3 +67,11 @@ def graded(conn: sa.Connection, *, period: int, grades: tuple[str, ...] = GRADES
            within: str | None = None) -> list[dict[str, Any]]:
     """The regions whose current grade for ``period`` is one of ``grades`` (default 超载 and 临界超载)."""
     return [r for r in latest(conn, period=period, within=within) if r["grade"] in grades]
+
+
+def periods(conn: sa.Connection, *, within: str | None = None) -> list[int]:
+    """The periods with at least one evaluation (regions under ``within``), newest first."""
+    query = sa.select(TABLE.c.period).distinct().order_by(TABLE.c.period.desc())
+    if within:
+        query = query.where(TABLE.c.region.startswith(within, autoescape=True))
+    return [int(p) for p in conn.execute(query).scalars()]

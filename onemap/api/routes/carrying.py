@@ -93,6 +93,14 @@ def definition(request: Request, user: UserDep) -> dict:
     return load_definition().to_dict()
 
 
+@router.get("/periods", summary="已有评价结果的年份(最新在前)")
+def evaluated_periods(request: Request, user: UserDep, region: Region = None) -> dict:
+    within = _within(user, region)
+    _read(request, user, within)
+    with context(request).records.connect() as conn:
+        return {"periods": history.periods(conn, within=within)}
+
+
 @router.post("/evaluate", summary="评价县域及乡级区域某年的承载能力并保存(历史可查)")
 def evaluate(body: EvaluateBody, request: Request, user: UserDep, store: StoreDep) -> dict:
     within = _within(user, body.region)
