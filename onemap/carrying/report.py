@@ -84,7 +84,7 @@ def chart_png(data: dict) -> bytes:
         axes.set_xticks([i + 0.4 - width / 2 for i in range(len(names))], names, rotation=45, ha="right",
                         fontsize=7)
         axes.set_ylabel("因子值 / 超载阈值")
-        axes.legend(fontsize=6, ncol=3)
+        axes.legend(fontsize=6, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _figure_png(draw)
 
 
@@ -101,10 +101,15 @@ def map_png(data: dict) -> bytes:
             point = shapely.point_on_surface(shape)
             axes.annotate(name, (point.x, point.y), ha="center", fontsize=6)
         axes.set_aspect("equal")
+        axes.ticklabel_format(useOffset=False, style="plain")
         axes.set_xlabel("经度")
         axes.set_ylabel("纬度")
         if not data["shapes"]:
             axes.text(0.5, 0.5, "无乡级区域图形", ha="center", transform=axes.transAxes)
+        from matplotlib.patches import Patch
+
+        axes.legend(handles=[Patch(color=data["colours"][g], label=g) for g in data["colours"]], fontsize=7,
+                    loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     return _figure_png(draw)
 
 
