@@ -125,3 +125,16 @@ def test_no_data_and_bad_input(records, county_store, library, definition) -> No
     with records.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(carrying_evaluations)
                             .where(carrying_evaluations.c.period == 2024)).scalar() == 0
+
+
+def test_a_failed_run_stores_nothing(records, county_store, library, definition, monkeypatch) -> None:
+    from onemap.carrying import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(service.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        evaluate_and_record(county_store, records, library, definition, period=2024, user="tester", within=TOWN)
+    with records.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(carrying_evaluations)).scalar() == 0
