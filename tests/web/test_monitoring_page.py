@@ -42,7 +42,8 @@ def test_warnings_arrive_live_and_are_handled_on_the_page(page, county, broker) 
     page.wait_for_selector("#mon-live[data-live='on']", timeout=15_000)
     assert page.locator("#mon-table tbody tr").count() == 0
     done = _replay(county, broker, "200")
-    assert "已发布 128 条消息" in done.stdout
+    lines = (county.folder / "sample" / "监测消息.jsonl").read_text(encoding="utf-8").splitlines()
+    assert f"已发布 {len(lines)} 条消息" in done.stdout and len(lines) == 140  # 128 + 12 承载能力 values
     page.wait_for_selector("#mon-table tbody tr[data-level='红']", timeout=20_000)  # pushed, not reloaded by hand
     page.wait_for_selector("#mon-status:has-text('新预警')")
     page.select_option("#mon-level", "红")
