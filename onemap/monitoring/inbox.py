@@ -22,8 +22,8 @@ from onemap.errors import OnemapError
 from onemap.indicators.library import Library, load_library
 from onemap.monitoring import events as project_events
 from onemap.monitoring.controls import REGION_LAYER, ControlLayers
-from onemap.monitoring.messages import KINDS, MessageError, Patch, decode, message_id, parse
 from onemap.monitoring.indicator_rules import evaluate_indicators, layers_read
+from onemap.monitoring.messages import KINDS, MessageError, Patch, decode, message_id, parse
 from onemap.monitoring.raising import Subject, raise_warning
 from onemap.monitoring.rules import Finding, RuleSet, cached_rules, evaluate_patch
 from onemap.records.tables import dead_letters, monitoring_messages, monitoring_patches

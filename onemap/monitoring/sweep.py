@@ -24,8 +24,8 @@ from onemap.errors import InputError
 from onemap.indicators.compute import compute_indicators
 from onemap.indicators.library import load_library
 from onemap.indicators.values import known_values, record_computed
-from onemap.monitoring.indicator_rules import watched_codes
 from onemap.monitoring.inbox import Inbox
+from onemap.monitoring.indicator_rules import watched_codes
 from onemap.records.tables import indicator_targets, indicator_values
 from onemap.security import clock
 from onemap.store import Store
