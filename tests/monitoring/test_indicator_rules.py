@@ -18,6 +18,7 @@ from onemap.monitoring.sweep import next_run, sweep
 from onemap.records.tables import warning_events, warnings
 from onemap.security import clock
 from onemap.store import open_store
+from tests.monitoring.conftest import wait_for
 
 COUNTY = "341799"
 
@@ -127,3 +128,45 @@ def test_indicator_rules_are_checked_when_loaded(tmp_path) -> None:
                     encoding="utf-8")
     with pytest.raises(InputError, match="不是数字"):
         load_rules(path)
+
+
+
+def test_onemap_monitor_sweep_prints_the_regions_and_warnings(records_url, control_store) -> None:
+    from typer.testing import CliRunner
+
+    from onemap.cli.main import app
+
+    url = records_url
+    result = CliRunner().invoke(app, ["monitor", "sweep", "--region", COUNTY, "--store", control_store,
+                                      "--records", url])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"巡检 {COUNTY}" in result.stderr
+    assert "巡检 1 个行政区,新生成或升级预警 1 条" in result.stdout, result.stdout
+    bad = CliRunner().invoke(app, ["monitor", "sweep", "--region", "县", "--store", control_store, "--records", url])
+    assert bad.exit_code == 2 and "区域代码" in bad.stderr
+
+
+def test_the_sweep_process_runs_as_a_job_for_staff_only(control_store, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from onemap.api.app import create_app
+    from onemap.api.serving import ServeSettings
+    from tests.api.conftest import Api
+
+    app = create_app(control_store, records_url=f"sqlite:///{tmp_path / 'records.sqlite'}",
+                     serve=ServeSettings(catalog_cache_seconds=0, warm_review=False))
+    with TestClient(app) as client:
+        api = Api(client, app.state.ctx.records, control_store, tmp_path)
+        staff, leader = api.user(["业务人员"]), api.user(["领导"])
+        path = "/ogc/processes/monitoring-sweep/execution"
+        assert client.post(path, headers=leader, json={"inputs": {"region": COUNTY}}).status_code == 403
+        answer = client.post(path, headers=staff, json={"inputs": {"region": COUNTY}})
+        assert answer.status_code == 201, answer.text
+        job = answer.json()["jobID"]
+        status = wait_for(lambda: (s := client.get(f"/ogc/jobs/{job}", headers=staff).json())["status"]
+                          not in ("accepted", "running") and s)
+        assert status["status"] == "successful", status
+        results = client.get(f"/ogc/jobs/{job}/results", headers=staff).json()
+        assert results["regions"][0]["region"] == COUNTY and len(results["warnings"]) == 1
+        listed = client.get("/api/warnings", headers=staff, params={"rule": "CZKFBJ_EXPANSION"}).json()["items"]
+        assert [w["subject_id"] for w in listed] == [f"FZ011/{COUNTY}/{clock.now().year}"]
