@@ -43,6 +43,7 @@ from onemap.api.session_cache import SessionCache
 from onemap.api.stores import StorePool
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
+from onemap.monitoring.attachments import MAX_ATTACHMENT_BYTES
 from onemap.monitoring.service import Monitoring
 from onemap.records import open_records
 from onemap.records.database import default_records_url
@@ -110,7 +111,8 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
-                      upload_paths=(imports.router.prefix, qc.router.prefix))
+                      upload_paths=(imports.router.prefix, qc.router.prefix),
+                      limits={monitoring.HANDLE_PATH: MAX_ATTACHMENT_BYTES + 64 * 1024})  # the form around the file
     # A bounded number of requests in flight, 503 + Retry-After beyond it; inside the fast path, which is not counted.
     app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds,
                        client_limit=serve.max_in_flight_per_client)

@@ -192,3 +192,26 @@ def layers_read(library: Library, code: str) -> list[str]:
         if formula.expr:
             todo += references(current, formula.expr)
     return sorted(layers)
+
+
+def board(conn: sa.Connection, rules: RuleSet, library: Library, *, region: str) -> list[dict[str, Any]]:
+    """指标监测 of a region: each watched indicator's series, target and latest value, with the rules on it."""
+    watched: dict[str, list[Rule]] = {}
+    for rule in indicator_rules(rules):
+        code = _code(rule, library)
+        if code is not None:
+            watched.setdefault(code, []).append(rule)
+    rows = []
+    for code, on_it in watched.items():
+        series = value_series(conn, code=code, region=region)
+        latest = max(series) if series else None
+        limit = next((float(r.options["limit"]) for r in on_it if r.options.get("limit") is not None), None)
+        target = applicable_target(conn, code=code, region=region, period=latest) if latest else None
+        indicator = library.get(code)
+        rows.append({"code": code, "name": indicator.name, "unit": indicator.unit,
+                     "series": {p: r["value"] for p, r in series.items()}, "period": latest,
+                     "value": series[latest]["value"] if latest else None,
+                     "target": target["value"] if target else limit, "target_year": target["period"] if target else None,
+                     "target_kind": "规划目标" if target else ("上限" if limit is not None else None),
+                     "rules": [{"id": r.id, "title": r.title, "kind": r.kind} for r in on_it]})
+    return rows
