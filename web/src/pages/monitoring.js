@@ -197,7 +197,8 @@ function monitoringPage({ map }) {
     stream.addEventListener('warning', (event) => {
       const w = JSON.parse(event.data);
       clearTimeout(pending);
-      pending = setTimeout(() => load().then(() => status.info(`新预警:【${w.level}】${w.title}(${w.region})`)), 300);
+      pending = setTimeout(() => load().then(() => status.info(`新预警:【${w.level}】${w.title}(${w.region})`))
+        .then(() => board.refresh(region.value.trim())), 300);
     });
   };
 
@@ -211,6 +212,7 @@ function monitoringPage({ map }) {
   };
 
   const sweepBar = progressBar('mon-sweep-progress');
+  const sweepResult = h('p', { id: 'mon-sweep-result', class: 'muted', hidden: true });
   const sweepButton = h('button', { type: 'button', id: 'mon-sweep', title: '按指标规则与趋势规则,从“一张图”重新计算所监测的指标并生成预警',
     onclick: async () => {
       sweepButton.disabled = true;
@@ -218,7 +220,8 @@ function monitoringPage({ map }) {
       try {
         const inputs = region.value.trim() ? { region: region.value.trim() } : {};
         const result = await runProcess('monitoring-sweep', inputs, sweepBar);
-        status.info(`巡检完成:${result.regions.length} 个行政区,新生成或升级预警 ${result.warnings.length} 条`);
+        sweepResult.hidden = false;
+        sweepResult.textContent = `${result.period} 年巡检完成:${result.regions.length} 个行政区,新生成或升级预警 ${result.warnings.length} 条`;
         await load();
         await board.refresh(region.value.trim());
       } catch (error) {
@@ -237,9 +240,9 @@ function monitoringPage({ map }) {
   const page = h('div', { class: 'business-page', id: 'monitoring-page' },
     h('div', { class: 'mon-head' }, summary, live),
     h('div', { class: 'filters' }, line('等级', level), line('规则', rule), line('状态', stateFilter), line('行政区', region),
-      h('button', { type: 'button', id: 'mon-refresh', onclick: load }, '刷新'), sweepButton,
+      h('button', { type: 'button', id: 'mon-refresh', onclick: () => load().then(() => board.refresh(region.value.trim())) }, '刷新'), sweepButton,
       h('span', { class: 'mon-reports' }, '预警报告:', reportLink('pdf', 'PDF'), ' ', reportLink('docx', 'Word'))),
-    sweepBar, status, list, detail, board, letters);
+    sweepBar, sweepResult, status, list, detail, board, letters);
   page.refresh = async () => {
     try {
       await setUp();

@@ -11,6 +11,7 @@ function gaugeOption(item) {
   const max = Math.max(item.target || 0, item.value || 0) * 1.25 || 1;
   const mark = item.target ? item.target / max : 1;
   return {
+    animation: false,
     series: [{ type: 'gauge', min: 0, max: Number(max.toPrecision(3)), radius: '95%', startAngle: 200, endAngle: -20,
       axisLine: { lineStyle: { width: 10, color: [[mark, '#5470c6'], [1, '#ee6666']] } },
       pointer: { width: 4 }, splitNumber: 4, axisLabel: { fontSize: 9, distance: 14 }, axisTick: { show: false },
@@ -23,7 +24,7 @@ function gaugeOption(item) {
 function trendOption(item) {
   const years = Object.keys(item.series).map(Number).sort((a, b) => a - b);
   return {
-    tooltip: { trigger: 'axis' }, grid: { left: 48, right: 12, top: 16, bottom: 24 },
+    animation: false, tooltip: { trigger: 'axis' }, grid: { left: 48, right: 12, top: 16, bottom: 24 },
     xAxis: { type: 'category', data: years.map(String) },
     yAxis: { type: 'value', scale: true, name: item.unit, nameTextStyle: { fontSize: 10 } },
     series: [{ type: 'line', data: years.map((y) => item.series[y]), symbolSize: 6,
