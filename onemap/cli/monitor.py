@@ -140,7 +140,8 @@ def warnings_command(
 @monitor_app.command("sweep")
 def sweep_command(
     period: Annotated[int | None, typer.Option("--period", min=1900, max=2200, help="年度,默认当年")] = None,
-    region: Annotated[list[str] | None, typer.Option("--region", help="行政区代码(可重复);默认为有指标值或规划目标的全部行政区")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="行政区代码(可重复);默认为有指标值或规划目标的全部行政区")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     store: StoreOption = None,
     records: RecordsOption = None,

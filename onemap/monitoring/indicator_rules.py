@@ -211,7 +211,8 @@ def board(conn: sa.Connection, rules: RuleSet, library: Library, *, region: str)
         rows.append({"code": code, "name": indicator.name, "unit": indicator.unit,
                      "series": {p: r["value"] for p, r in series.items()}, "period": latest,
                      "value": series[latest]["value"] if latest else None,
-                     "target": target["value"] if target else limit, "target_year": target["period"] if target else None,
+                     "target": target["value"] if target else limit,
+                     "target_year": target["period"] if target else None,
                      "target_kind": "规划目标" if target else ("上限" if limit is not None else None),
                      "rules": [{"id": r.id, "title": r.title, "kind": r.kind} for r in on_it]})
     return rows
