@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from onemap.errors import InputError, NotFoundError
 from onemap.indicators.formulas import parse_formula
-from onemap.indicators.library import Library
+from onemap.indicators.library import Library, canonical_unit
 from onemap.indicators.model import STATUS_ZH, ComputeResult, Formula
 from onemap.records.tables import indicator_formulas, indicator_targets, indicator_values
 
@@ -71,9 +71,9 @@ def report_value(conn: sa.Connection, library: Library, *, code: str, region: st
     """A value a department reports (status reported); returns the stored row."""
     indicator = library.get(code)
     _checked_key(region, period)
-    unit = unit or indicator.unit
-    if indicator.unit and unit != indicator.unit:
+    if unit and indicator.unit and canonical_unit(unit) != canonical_unit(indicator.unit):  # km² is 平方千米
         raise InputError(f"指标 {code} 的单位应为“{indicator.unit}”,收到“{unit}”", f"{code}: unit {unit!r}")
+    unit = indicator.unit or unit
     row = {"code": code, "region": region, "period": int(period), "value": _checked_value(value), "unit": unit,
            "status": "reported", "formula_version": None, "actor": actor, "at": _now(), "note": note[:MAX_NOTE],
            "provenance": json.dumps({"source": source[:200]} if source else {}, ensure_ascii=False)}
