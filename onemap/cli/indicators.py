@@ -167,7 +167,7 @@ def target_command(code: Annotated[str, typer.Argument(help="指标代码")],
 
 
 @indicators_app.command("plan-table")
-def plan_table_command(file: Annotated[Path, typer.Argument(help="规划指标表(.xlsx),如 onemap sample 写出的 规划指标表.xlsx")],
+def plan_table_command(file: Annotated[Path, typer.Argument(help="规划指标表(.xlsx),如样例数据的 规划指标表.xlsx")],
                        region: RegionOption, records: RecordsOption = None, extra: ExtraOption = None) -> None:
     """导入规划指标表:各指标目标年的规划目标值与基期年的值(一个事务;无法对应的行列出原因)。"""
     from onemap.indicators.plan_table import import_plan_table
