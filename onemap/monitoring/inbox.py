@@ -138,20 +138,30 @@ class Inbox:
         project_events.record_value(conn, message, library)
         return self.warn_indicators(conn, library, message.region, message.period)
 
-    def _warn(self, conn: Connection, finding: Finding, region: str, subject_kind: str, subject_id: str,
-              layers: list[str] | None = None) -> dict | None:
-        """The warning of a finding about a subject (None when its rule already warned at that level)."""
-        layers = layers if layers is not None else [name for name in (finding.rule.layer, REGION_LAYER) if name]
+    def _warn(self, conn: Connection, finding: Finding, region: str, subject_kind: str, subject_id: str
+              ) -> dict | None:
+        """The warning of a patch or project finding (None when its rule already warned at that level)."""
+        layers = [name for name in (finding.rule.layer, REGION_LAYER) if name]
         evidence = {"versions": self.controls.versions(layers), "rule_version": self.rules.version}
         return raise_warning(conn, finding, Subject(subject_kind, subject_id, region), evidence=evidence,
                              security_level=self.controls.security_level(layers, _lowest_level()))
 
     def warn_indicators(self, conn: Connection, library: Library, region: str, period: int) -> list[dict]:
-        """The warnings of the indicator and trend rules for a region and period (new or re-graded)."""
-        return _created(self._warn(conn, finding, region, "indicator", subject,
-                                   layers_read(library, finding.evidence["indicator"]))
-                        for finding, subject in evaluate_indicators(conn, self.rules, library, region=region,
-                                                                    period=period))
+        """The warnings of the indicator and trend rules for a region and period (new or re-graded).
+
+        Such a warning is as secret as the layer versions its value was computed from and the layers its
+        formula reads now (whichever is higher).
+        """
+        raised = []
+        for finding, subject in evaluate_indicators(conn, self.rules, library, region=region, period=period):
+            read = dict(finding.evidence.get("provenance", {}).get("layers", {}))
+            current = self.controls.catalog_versions(layers_read(library, finding.evidence["indicator"]))
+            level = max(self.controls.versions_level(read, _lowest_level()),
+                        self.controls.versions_level(current, _lowest_level()), key=security_rank)
+            evidence = {"versions": {**current, **read}, "rule_version": self.rules.version}  # read wins
+            raised.append(raise_warning(conn, finding, Subject("indicator", subject, region), evidence=evidence,
+                                        security_level=level))
+        return _created(raised)
 
 
 def _created(rows) -> list[dict]:

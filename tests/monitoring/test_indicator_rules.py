@@ -12,11 +12,12 @@ from onemap.errors import InputError
 from onemap.indicators.library import load_library
 from onemap.indicators.values import current_values, report_value, set_target
 from onemap.monitoring.inbox import Inbox
+from onemap.monitoring import warnings as service
 from onemap.monitoring.indicator_rules import evaluate_indicators, watched_codes
 from onemap.monitoring.rules import load_rules
 from onemap.monitoring.sweep import next_run, sweep
 from onemap.records.tables import warning_events, warnings
-from onemap.security import clock
+from onemap.security import User, clock
 from onemap.store import open_store
 from tests.monitoring.conftest import wait_for
 
@@ -106,7 +107,13 @@ def test_the_sweep_recomputes_from_the_map_and_regrades_open_warnings(records, c
                               ).all()
         row = conn.execute(sa.select(warnings).where(warnings.c.id == second.warnings[0])).one()
     assert [(e.actor, e.opinion[:11]) for e in events] == [("系统", "预警等级由橙升级为红:")]
-    assert row.state == "新发" and '"DLTB": 1' in row.evidence and row.security_level == "公开"
+    assert row.state == "新发" and '"DLTB": 1' in row.evidence
+    assert row.security_level == "内部"  # as secret as the DLTB version the value was computed from
+    public, staff = (User(id=0, username=name, roles=("业务人员",), clearance=level)
+                     for name, level in (("p", "公开"), ("s", "内部")))
+    with records.connect() as conn:
+        assert service.list_warnings(conn, public, service.WarningFilter(None, "GD_MARGIN", None, None)) == []
+        assert len(service.list_warnings(conn, staff, service.WarningFilter(None, "GD_MARGIN", None, None))) == 1
 
 
 def test_the_schedule_reads_cron_in_the_node_time_zone() -> None:
