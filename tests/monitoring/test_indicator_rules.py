@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from onemap.errors import InputError
 from onemap.indicators.library import load_library
 from onemap.indicators.values import current_values, report_value, set_target
-from onemap.monitoring.inbox import Inbox
 from onemap.monitoring import warnings as service
+from onemap.monitoring.inbox import Inbox
 from onemap.monitoring.indicator_rules import evaluate_indicators, watched_codes
 from onemap.monitoring.rules import load_rules
 from onemap.monitoring.sweep import next_run, sweep
