@@ -1,9 +1,10 @@
-// The parts of ECharts the statistics use (tree-shaken; loaded lazily by stats.js).
+// The parts of ECharts the statistics and the 指标监测 board use (tree-shaken; loaded lazily).
 import * as echarts from 'echarts/core';
-import { BarChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { BarChart, GaugeChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
-echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([BarChart, GaugeChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent,
+  CanvasRenderer]);
 
 export { echarts };
