@@ -187,6 +187,6 @@ def load_grading(extra: Iterable[Path] = (), *, standards_extra: Iterable[Path] 
         from onemap.config import get_settings
 
         standards_extra = get_settings().standards_extra
-    files = [DATA / "grading.yaml", *(p for folder in standards_extra for p in sorted(Path(folder).glob(EXTRA_PATTERN))),
-             *map(Path, extra)]
+    province = [path for folder in standards_extra for path in sorted(Path(folder).glob(EXTRA_PATTERN))]
+    files = [DATA / "grading.yaml", *province, *map(Path, extra)]
     return _from_files(tuple((path, _stamp(path)) for path in files))

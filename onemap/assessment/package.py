@@ -25,8 +25,15 @@ from typing import Any
 from onemap import __version__
 from onemap.assessment.criteria import Grading
 from onemap.assessment.model import SOURCE_ZH, Assessment
-from onemap.assessment.report import Figures, grades_png, map_template, report_context, trends_png, write_docx, \
-    write_pdf
+from onemap.assessment.report import (
+    Figures,
+    grades_png,
+    map_template,
+    report_context,
+    trends_png,
+    write_docx,
+    write_pdf,
+)
 from onemap.errors import OnemapError
 from onemap.store import Store
 
@@ -69,7 +76,8 @@ def region_map(store: Store, assessment: Assessment, readable: Callable[[str], b
     except OnemapError as exc:
         return None, f"未绘制区域图:{exc.message_zh}"
     versions = ",".join(f"{layer['name']} 第 {layer['version']} 版" for layer in drawn.layers)
-    return drawn.png.read_bytes(), f"图层:{versions};数据时点 {assessment.year} 年 12 月 31 日;比例尺 1:{drawn.scale:,}。"
+    note = f"图层:{versions};数据时点 {assessment.year} 年 12 月 31 日;比例尺 1:{drawn.scale:,}。"
+    return drawn.png.read_bytes(), note
 
 
 def value_rows(assessment: Assessment) -> list[dict[str, Any]]:

@@ -52,7 +52,8 @@ def _title(assessment: Assessment) -> str:
 
 def _table_row(row: IndicatorAssessment) -> dict[str, str]:
     previous = row.history[-1] if row.history else None
-    return {"code": row.code, "name": row.name, "dimension": row.dimension, "unit": row.unit or "—", "attribute": row.attribute,
+    return {"code": row.code, "name": row.name, "dimension": row.dimension, "unit": row.unit or "—",
+            "attribute": row.attribute,
             "better": BETTER_ZH[row.better], "value": number(row.value), "source": SOURCE_ZH.get(row.source, ""),
             "previous": f"{number(previous[1])}({previous[0]})" if previous else "—",
             "change": number(row.change), "trend": row.trend or "—",
