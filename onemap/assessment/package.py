@@ -34,7 +34,7 @@ from onemap.assessment.report import (
     write_docx,
     write_pdf,
 )
-from onemap.errors import OnemapError
+from onemap.errors import InputError, OnemapError
 from onemap.store import Store
 
 PACKAGE_FORMAT = "onemap-tijian-package/1"
@@ -113,14 +113,19 @@ def manifest(assessment: Assessment, grading: Grading, files: dict[str, bytes]) 
 
 
 def verify_package(path: Path) -> dict[str, Any]:
-    """The manifest of a package after checking every file's SHA-256 (InputError-like OnemapError otherwise)."""
-    from onemap.errors import InputError
-
-    with zipfile.ZipFile(path) as archive:
-        body = json.loads(archive.read("manifest.json"))
-        for entry in body["files"]:
-            if hashlib.sha256(archive.read(entry["name"])).hexdigest() != entry["sha256"]:
-                raise InputError(f"成果包文件 {entry['name']} 校验值不符", f"{path}: {entry['name']} checksum")
+    """The manifest of a package after checking every file's SHA-256; InputError in Chinese otherwise."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            body = json.loads(archive.read("manifest.json"))
+            for entry in body["files"]:
+                if hashlib.sha256(archive.read(entry["name"])).hexdigest() != entry["sha256"]:
+                    raise InputError(f"成果包文件 {entry['name']} 的校验值与清单不符", f"{path}: {entry['name']}")
+            listed = {e["name"] for e in body["files"]} | {"manifest.json"}
+            unlisted = sorted(set(archive.namelist()) - listed)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"不是有效的体检评估成果包:{Path(path).name}", f"{path}: {exc!r}") from exc
+    if unlisted:
+        raise InputError(f"成果包含清单未列出的文件:{'、'.join(unlisted)}", f"{path}: unlisted {unlisted}")
     return body
 
 
