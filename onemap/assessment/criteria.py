@@ -93,7 +93,7 @@ def _number(value: Any, where: str, low: float = 0.0, high: float = 1.0) -> floa
     except (TypeError, ValueError):
         raise CriteriaError(f"{where} 应为数字,收到“{value}”", f"{where}: {value!r}") from None
     if not low <= number <= high:
-        raise CriteriaError(f"{where} 应在 {low} 到 {high} 之间", f"{where}: {number} out of range")
+        raise CriteriaError(f"{where} 应在 {low:g} 到 {high:g} 之间", f"{where}: {number} out of range")
     return number
 
 
