@@ -73,6 +73,7 @@ class Assessment:
     layers: dict[str, int] = field(default_factory=dict)  # layer → version the computed values read
     computed: int = 0  # indicators computed by this run (all systems, incl. auxiliary inputs)
     node: str = ""
+    map_layers: dict[str, int] = field(default_factory=dict)  # layer → version the report's region map drew
 
     def counts(self, rows: list[IndicatorAssessment] | None = None) -> dict[str, int]:
         """How many indicators: in all, with a value, computed, graded, and per grade."""
@@ -100,6 +101,7 @@ class Assessment:
         return {"region": self.region, "region_name": self.region_name, "year": self.year,
                 "generated": self.generated, "actor": self.actor, "node": self.node,
                 "grading": {"version": self.grading_version, "sources": list(self.grading_sources)},
-                "layers": self.layers, "computed_this_run": self.computed, "summary": self.counts(),
+                "layers": self.layers, "map_layers": self.map_layers, "computed_this_run": self.computed,
+                "summary": self.counts(),
                 "dimensions": [{"name": d["name"], "counts": d["counts"]} for d in self.dimensions()],
                 "indicators": [r.to_dict() for r in self.rows]}

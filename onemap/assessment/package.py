@@ -62,7 +62,8 @@ def stem(assessment: Assessment) -> str:
 
 def region_map(store: Store, assessment: Assessment, readable: Callable[[str], bool] | None,
                folder: Path) -> tuple[bytes | None, str]:
-    """The region's control-line map as PNG, or None and why not (no readable layer, no boundary)."""
+    """The region's control-line map as PNG, or None and why not (no readable layer, no boundary); the layer
+    versions drawn go to ``assessment.map_layers`` (who may read the report depends on them too)."""
     from onemap.cartography import MapRequest, render_map
     from onemap.cartography.template import parse_template
 
@@ -75,6 +76,7 @@ def region_map(store: Store, assessment: Assessment, readable: Callable[[str], b
                                              as_of=date(assessment.year, 12, 31)), folder, stem="region-map")
     except OnemapError as exc:
         return None, f"未绘制区域图:{exc.message_zh}"
+    assessment.map_layers = {layer["name"]: int(layer["version"]) for layer in drawn.layers}
     versions = ",".join(f"{layer['name']} 第 {layer['version']} 版" for layer in drawn.layers)
     note = f"图层:{versions};数据时点 {assessment.year} 年 12 月 31 日;比例尺 1:{drawn.scale:,}。"
     return drawn.png.read_bytes(), note
@@ -107,7 +109,7 @@ def manifest(assessment: Assessment, grading: Grading, files: dict[str, bytes]) 
             "region_name": assessment.region_name, "year": assessment.year, "generated": assessment.generated,
             "actor": assessment.actor, "standard": "TD/T 1063-2021 国土空间规划城市体检评估规程",
             "grading": {"version": grading.version, "sources": list(grading.sources)}, "layers": assessment.layers,
-            "summary": assessment.counts(), "checksum": CHECKSUM,
+            "map_layers": assessment.map_layers, "summary": assessment.counts(), "checksum": CHECKSUM,
             "files": [{"name": name, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
                       for name, body in files.items()]}
 

@@ -55,6 +55,7 @@ def test_report_and_package(county_store: Store, sqlite_records: Engine, library
     manifest = verify_package(outputs.package)
     assert manifest["checksum"] == CHECKSUM == "SHA-256" and manifest["region"] == COUNTY
     assert manifest["node"] == "青岚县自然资源局" and manifest["layers"]["DLTB"] == result.layers["DLTB"]
+    assert set(manifest["map_layers"]) == {"XZQ", "YJJBNTBHTB", "STBHHX", "CZKFBJ"}  # readers need them too
     assert {f["name"] for f in manifest["files"]} == {"values.csv", "values.json", "assessment.json", "report.pdf",
                                                       "report.docx"}
     with zipfile.ZipFile(outputs.package) as archive:

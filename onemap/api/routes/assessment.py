@@ -28,9 +28,10 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="体检评�
 
 
 def _readable(request: Request, user: User, store: Store, run: Run) -> Run:
-    """The run if ``user`` may read it: ``monitor:read`` in its region, clearance over every layer it read."""
+    """The run if ``user`` may read it: ``monitor:read`` in its region, clearance over every layer it read
+    (its values' layers and those its report's map drew)."""
     require(user, "monitor:read", region=run.region, settings=context(request).security)
-    for layer in run.assessment.get("layers", {}):
+    for layer in {**run.assessment.get("layers", {}), **run.assessment.get("map_layers", {})}:
         level = store.entry(layer).meta.security_level if store.has_layer(layer) else None
         if level is not None and not visible(user, level, settings=context(request).security):
             raise NotFoundError(f"体检评估记录不存在:{run.job_id}", f"{user.username} may not read {layer}")
