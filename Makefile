@@ -5,6 +5,8 @@ DEMO    := var/demo
 STORE   := gpkg://$(CURDIR)/var/store.gpkg
 PARCELS ?= 20000
 PORT    ?= 8000
+# the sample county's code (onemap/sample/data/params.toml): its 规划指标表 gives the targets a sweep compares
+COUNTY  := 341799
 SECRET  := var/secret_key
 export ONEMAP_DATA_DIR := $(CURDIR)/var
 
@@ -29,6 +31,8 @@ $(IMPORTED):
 	    --security-level 公开
 	$(ONEMAP) documents list GHYDYH | grep -q 规划文本 || $(ONEMAP) documents attach GHYDYH \
 	    "$(DEMO)/规划文本.docx" "$(DEMO)/规划指标表.xlsx" --store $(STORE)
+	$(ONEMAP) indicators plan-table "$(DEMO)/规划指标表.xlsx" --region $(COUNTY)
+	$(ONEMAP) monitor sweep --store $(STORE) --region $(COUNTY)
 	$(ONEMAP) layers --store $(STORE)
 	touch $@
 

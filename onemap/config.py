@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     monitoring_subscribe: bool = Field(True, description="Subscribe to onemap/<node_id>/monitoring/# as the server "
                                                          "starts (one process of the node consumes)")
     warning_rules: Path | None = Field(None, description="A province's own 预警规则 YAML instead of the packaged one")
+    warning_sweep: str = Field("30 2 * * *", description="预警巡检 schedule (cron, node time zone): the indicator and "
+                                                         "trend rules over every watched region; empty: never")
     warning_webhooks: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="URLs every new warning is POSTed to (JSON), comma-separated")
 

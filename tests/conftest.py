@@ -20,6 +20,7 @@ os.environ.setdefault("ONEMAP_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
 os.environ["ONEMAP_DATA_DIR"] = tempfile.mkdtemp(prefix="onemap-test-data-")
 # Servers under test do not subscribe to the node's broker topics; tests/monitoring starts its own consumers.
 os.environ["ONEMAP_MONITORING_SUBSCRIBE"] = "false"
+os.environ["ONEMAP_WARNING_SWEEP"] = ""  # nor sweep on a schedule (tests/monitoring runs sweeps itself)
 
 PG_DSN = os.environ.get("ONEMAP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/onemap_test")
 

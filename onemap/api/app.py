@@ -44,6 +44,8 @@ from onemap.api.session_cache import SessionCache
 from onemap.api.stores import StorePool
 from onemap.api.webapp import mount_webapp
 from onemap.config import Settings, get_settings
+from onemap.indicators.plan_table import MAX_BYTES as PLAN_TABLE_BYTES
+from onemap.monitoring.attachments import MAX_ATTACHMENT_BYTES
 from onemap.monitoring.service import Monitoring
 from onemap.records import open_records
 from onemap.records.database import default_records_url
@@ -57,6 +59,7 @@ from onemap.services.tiles import TileCache
 from onemap.store import open_store
 
 log = logging.getLogger(__name__)
+FORM_OVERHEAD = 64 * 1024  # a multipart form around its one file
 
 def _prepare(ctx: AppContext) -> None:
     """What must be whole before the first request: the process registry (built-ins and plug-ins, so no
@@ -111,7 +114,9 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
     app.state.ctx = ctx
     errors.install(app)
     hardening.install(app, body_limit=settings.body_limit, upload_limit=settings.upload_limit,
-                      upload_paths=(imports.router.prefix, qc.router.prefix))
+                      upload_paths=(imports.router.prefix, qc.router.prefix),
+                      limits={monitoring.HANDLE_PATH: MAX_ATTACHMENT_BYTES + FORM_OVERHEAD,
+                              indicators.PLAN_TABLE_PATH: PLAN_TABLE_BYTES + FORM_OVERHEAD})
     # A bounded number of requests in flight, 503 + Retry-After beyond it; inside the fast path, which is not counted.
     app.add_middleware(LoadShedding, limit=serve.max_in_flight, retry_after=serve.overload_retry_seconds,
                        client_limit=serve.max_in_flight_per_client)

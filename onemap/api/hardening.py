@@ -124,7 +124,9 @@ class SecureHeaders:
 
 
 def install(app: FastAPI, *, body_limit: int, upload_limit: int,
-            upload_paths: tuple[str, ...] = ("/api/imports",)) -> None:
-    """Secure headers on every response; body caps (the upload endpoints under ``upload_paths`` get their own)."""
+            upload_paths: tuple[str, ...] = ("/api/imports",), limits: dict[str, int] | None = None) -> None:
+    """Secure headers on every response; body caps (the upload endpoints under ``upload_paths`` get their own,
+    smaller forms under the prefixes of ``limits`` theirs)."""
     app.add_middleware(SecureHeaders)
-    app.add_middleware(BodyLimit, default=body_limit, overrides=dict.fromkeys(upload_paths, upload_limit))
+    app.add_middleware(BodyLimit, default=body_limit,
+                       overrides={**(limits or {}), **dict.fromkeys(upload_paths, upload_limit)})

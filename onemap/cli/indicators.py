@@ -1,4 +1,4 @@
-"""onemap indicators (指标管理): list, show, formula, compute, report, confirm, target, values, compare."""
+"""onemap indicators (指标管理): list, show, formula, compute, report, confirm, target, plan-table, values, compare."""
 
 from __future__ import annotations
 
@@ -164,6 +164,29 @@ def target_command(code: Annotated[str, typer.Argument(help="指标代码")],
             row = set_target(conn, library, code=code, region=region, period=period, value=value, actor=_actor())
         _audit(engine, "indicator:target", code, {"region": region, "period": period, "value": value})
         out.print(f"已设定 {code} 目标值 {_number(row['value'])} {row['unit']}({region},{period} 年)")
+
+
+@indicators_app.command("plan-table")
+def plan_table_command(file: Annotated[Path, typer.Argument(help="规划指标表(.xlsx),如样例数据的 规划指标表.xlsx")],
+                       region: RegionOption, records: RecordsOption = None, extra: ExtraOption = None) -> None:
+    """导入规划指标表:各指标目标年的规划目标值与基期年的值(一个事务;无法对应的行列出原因)。"""
+    from onemap.indicators.plan_table import import_plan_table
+
+    with _session(records, extra) as (engine, library):
+        try:
+            content = file.read_bytes()
+        except OSError as error:
+            console.print(f"[red]错误:无法读取 {file}:{error.strerror}[/red]")
+            raise typer.Exit(code=2) from error
+        result = import_plan_table(engine, library, content, filename=file.name, region=region, actor=_actor())
+        _audit(engine, "indicator:plan-table", file.name[:100], {"region": region, "recorded": len(result["recorded"])})
+    for row in result["skipped"]:
+        console.print(f"[yellow]未导入 {row['name']}({row['unit']}):{row['reason']}[/yellow]")
+    table = Table("代码", "指标", "单位", f"基期年({result['base_year']})", f"目标年({result['target_year']})")
+    for row in result["recorded"]:
+        table.add_row(row["code"], row["name"], row["unit"], _number(row["base"]), _number(row["target"]))
+    out.print(table)
+    out.print(f"已导入 {len(result['recorded'])} 项指标({region}),未能对应 {len(result['skipped'])} 项")
 
 
 @indicators_app.command("values")

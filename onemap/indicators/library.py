@@ -57,7 +57,7 @@ class Library:
             return self.indicators[text]
         named = [i for i in self.indicators.values() if i.name == text]
         if len(named) > 1 and unit:
-            named = [i for i in named if i.unit == unit] or named
+            named = [i for i in named if canonical_unit(i.unit) == canonical_unit(unit)] or named
         if not named:
             raise NotFoundError(f"指标不存在:{text}", f"no indicator {text!r}")
         if len(named) > 1:
@@ -96,6 +96,19 @@ class Library:
                     {"name": dim, "categories": [{"name": cat, "indicators": leaves} for cat, leaves in cats.items()]}
                     for dim, cats in dims.items()]}
                 for system, dims in systems.items()]
+
+
+@lru_cache(maxsize=1)
+def unit_aliases() -> dict[str, str]:
+    """How tables and departments write units (km², 亿m³ …) → the library's unit (``data/unit_aliases.csv``)."""
+    frame = pd.read_csv(DATA / "unit_aliases.csv", dtype=str, keep_default_na=False)
+    return dict(zip(frame["alias"], frame["unit"], strict=True))
+
+
+def canonical_unit(unit: str) -> str:
+    """The library's name of a unit written as ``unit``."""
+    unit = str(unit).strip()
+    return unit_aliases().get(unit, unit)
 
 
 def _text(value: object) -> str:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from onemap.errors import InputError, NotFoundError
 from onemap.indicators.formulas import parse_formula
-from onemap.indicators.library import Library
+from onemap.indicators.library import Library, canonical_unit
 from onemap.indicators.model import STATUS_ZH, ComputeResult, Formula
 from onemap.records.tables import indicator_formulas, indicator_targets, indicator_values
 
@@ -71,9 +71,9 @@ def report_value(conn: sa.Connection, library: Library, *, code: str, region: st
     """A value a department reports (status reported); returns the stored row."""
     indicator = library.get(code)
     _checked_key(region, period)
-    unit = unit or indicator.unit
-    if indicator.unit and unit != indicator.unit:
+    if unit and indicator.unit and canonical_unit(unit) != canonical_unit(indicator.unit):  # km² is 平方千米
         raise InputError(f"指标 {code} 的单位应为“{indicator.unit}”,收到“{unit}”", f"{code}: unit {unit!r}")
+    unit = indicator.unit or unit
     row = {"code": code, "region": region, "period": int(period), "value": _checked_value(value), "unit": unit,
            "status": "reported", "formula_version": None, "actor": actor, "at": _now(), "note": note[:MAX_NOTE],
            "provenance": json.dumps({"source": source[:200]} if source else {}, ensure_ascii=False)}
@@ -163,6 +163,35 @@ def current_targets(conn: sa.Connection, *, region: str, period: int) -> dict[st
     latest = (sa.select(sa.func.max(table.c.id)).where(table.c.region == region, table.c.period == int(period))
               .group_by(table.c.code))
     return {r.code: _row(r) for r in conn.execute(sa.select(table).where(table.c.id.in_(latest))).all()}
+
+
+def value_series(conn: sa.Connection, *, code: str, region: str) -> dict[int, dict[str, Any]]:
+    """Period → the current row of one indicator in one region, for every period with a value (oldest first)."""
+    table = indicator_values
+    latest = (sa.select(sa.func.max(table.c.id)).where(table.c.code == code, table.c.region == region)
+              .group_by(table.c.period))
+    rows = conn.execute(sa.select(table).where(table.c.id.in_(latest)).order_by(table.c.period)).all()
+    return {row.period: _row(row) for row in rows}
+
+
+def applicable_target(conn: sa.Connection, *, code: str, region: str, period: int) -> dict[str, Any] | None:
+    """The current target a value of ``period`` is held to: that of the nearest target year not before it."""
+    table = indicator_targets
+    year = conn.execute(sa.select(sa.func.min(table.c.period)).where(
+        table.c.code == code, table.c.region == region, table.c.period >= int(period))).scalar()
+    if year is None:
+        return None
+    row = conn.execute(sa.select(table).where(table.c.code == code, table.c.region == region, table.c.period == year)
+                       .order_by(table.c.id.desc()).limit(1)).first()
+    return _row(row)
+
+
+def regions_with_values(conn: sa.Connection) -> list[tuple[str, int]]:
+    """Every (region, latest period) that has indicator values: what a sweep evaluates."""
+    table = indicator_values
+    rows = conn.execute(sa.select(table.c.region, sa.func.max(table.c.period)).group_by(table.c.region)
+                        .order_by(table.c.region)).all()
+    return [(row[0], int(row[1])) for row in rows]
 
 
 def edited_formulas(conn: sa.Connection) -> dict[str, tuple[str, int]]:

@@ -119,3 +119,20 @@ class ControlLayers:
         """The highest security level among ``floor`` and the named layers (a warning is as secret as them)."""
         found = [floor, *(held.security_level for name in layers if (held := self.held(name)) is not None)]
         return max(found, key=security_rank)
+
+    def catalog_versions(self, layers: list[str]) -> dict[str, int]:
+        """The current versions of any layers of the store (not only those held for the patch rules)."""
+        with open_store(self.store_url) as store:
+            return {name: store.entry(name).current.version for name in layers if store.has_layer(name)}
+
+    def versions_level(self, versions: dict[str, int], floor: str) -> str:
+        """The highest level among ``floor`` and the named layer versions, each on its own version's level."""
+        found = [floor]
+        with open_store(self.store_url) as store:
+            for name, version in versions.items():
+                if not store.has_layer(name):
+                    continue
+                entry = store.entry(name)
+                read = next((v for v in [entry.current, *entry.history] if v.version == version), entry.current)
+                found += [read.security_level, entry.meta.security_level]
+        return max(found, key=security_rank)

@@ -22,10 +22,11 @@ from onemap.errors import OnemapError
 from onemap.indicators.library import Library, load_library
 from onemap.monitoring import events as project_events
 from onemap.monitoring.controls import REGION_LAYER, ControlLayers
+from onemap.monitoring.indicator_rules import evaluate_indicators, layers_read
 from onemap.monitoring.messages import KINDS, MessageError, Patch, decode, message_id, parse
+from onemap.monitoring.raising import Subject, raise_warning
 from onemap.monitoring.rules import Finding, RuleSet, cached_rules, evaluate_patch
-from onemap.monitoring.vocabulary import first_state
-from onemap.records.tables import dead_letters, monitoring_messages, monitoring_patches, warnings
+from onemap.records.tables import dead_letters, monitoring_messages, monitoring_patches
 from onemap.security import clock
 from onemap.standards.codes import security_rank
 from onemap.standards.registry import get_table
@@ -135,33 +136,36 @@ class Inbox:
             return _created(self._warn(conn, f, message.region or f.evidence.get("region", ""), "project",
                                        message.project_id) for f in project_events.record(conn, message, self.rules))
         project_events.record_value(conn, message, library)
-        return []
+        return self.warn_indicators(conn, library, message.region, message.period)
 
     def _warn(self, conn: Connection, finding: Finding, region: str, subject_kind: str, subject_id: str
               ) -> dict | None:
-        """Insert the warning of a finding, unless its rule already warned about the subject (None)."""
-        if _warned(conn, finding.rule.id, subject_kind, subject_id):
-            return None
+        """The warning of a patch or project finding (None when its rule already warned at that level)."""
         layers = [name for name in (finding.rule.layer, REGION_LAYER) if name]
-        evidence = {**finding.evidence, "subject": subject_id, "versions": self.controls.versions(layers),
-                    "rule_version": self.rules.version}
-        now = clock.now()
-        row = {"rule": finding.rule.id, "level": finding.level, "region": region, "subject_kind": subject_kind,
-               "subject_id": subject_id, "title": finding.rule.title, "message": finding.message,
-               "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
-               "security_level": self.controls.security_level(layers, _lowest_level()),
-               "state": first_state(), "created_at": now, "updated_at": now}
-        warning_id = conn.execute(sa.insert(warnings).values(**row).returning(warnings.c.id)).scalar_one()
-        return {"id": warning_id, **row, "evidence": evidence}
+        evidence = {"versions": self.controls.versions(layers), "rule_version": self.rules.version}
+        return raise_warning(conn, finding, Subject(subject_kind, subject_id, region), evidence=evidence,
+                             security_level=self.controls.security_level(layers, _lowest_level()))
+
+    def warn_indicators(self, conn: Connection, library: Library, region: str, period: int) -> list[dict]:
+        """The warnings of the indicator and trend rules for a region and period (new or re-graded).
+
+        Such a warning is as secret as the layer versions its value was computed from and the layers its
+        formula reads now (whichever is higher).
+        """
+        raised = []
+        for finding, subject in evaluate_indicators(conn, self.rules, library, region=region, period=period):
+            read = dict(finding.evidence.get("provenance", {}).get("layers", {}))
+            current = self.controls.catalog_versions(layers_read(library, finding.evidence["indicator"]))
+            level = max(self.controls.versions_level(read, _lowest_level()),
+                        self.controls.versions_level(current, _lowest_level()), key=security_rank)
+            evidence = {"versions": {**current, **read}, "rule_version": self.rules.version}  # read wins
+            raised.append(raise_warning(conn, finding, Subject("indicator", subject, region), evidence=evidence,
+                                        security_level=level))
+        return _created(raised)
 
 
 def _created(rows) -> list[dict]:
     return [row for row in rows if row is not None]
-
-
-def _warned(conn: Connection, rule: str, subject_kind: str, subject_id: str) -> bool:
-    return conn.execute(sa.select(warnings.c.id).where(warnings.c.rule == rule, warnings.c.subject_kind == subject_kind,
-                                                       warnings.c.subject_id == subject_id)).first() is not None
 
 
 def _seen(conn: Connection, message_id_: str) -> bool:

@@ -28,8 +28,14 @@ RULES_FILE = DATA / "warning_rules.yaml"
 
 @dataclass(frozen=True)
 class Threshold:
+    """A level reached when the measure is at least ``bound`` (``at_most``: at most ``bound``)."""
+
     level: str
-    minimum: float
+    bound: float
+    at_most: bool = False
+
+    def reached(self, measure: float) -> bool:
+        return measure <= self.bound if self.at_most else measure >= self.bound
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Rule:
 
     def level_for(self, measure: float) -> str | None:
         """The level of the first threshold ``measure`` reaches (most severe first), or None."""
-        return next((t.level for t in self.levels if measure >= t.minimum), None)
+        return next((t.level for t in self.levels if t.reached(measure)), None)
 
 
 @dataclass(frozen=True)
@@ -164,12 +170,26 @@ def evaluate_patch(rules: RuleSet, patch: Patch, measures: Measures) -> list[Fin
     return findings
 
 
+AT_LEAST_KEYS = ("min_area_m2", "min_ratio", "min")
+AT_MOST_KEYS = ("max_margin", "max_years", "max")
+
+
 def _threshold(raw: dict, rule_id: str) -> Threshold:
     level = str(raw.get("level"))
     if level not in levels():
         raise InputError(f"预警规则 {rule_id} 的等级“{level}”不在 {'、'.join(levels())} 之中", f"bad level {level}")
-    minimum = next((raw[k] for k in ("min_area_m2", "min_ratio", "min") if k in raw), 0.0)
-    return Threshold(level, float(minimum))
+    upper = next((k for k in AT_MOST_KEYS if k in raw), None)
+    if upper is not None:
+        return Threshold(level, _number(raw[upper], rule_id), at_most=True)
+    minimum = next((raw[k] for k in AT_LEAST_KEYS if k in raw), 0.0)
+    return Threshold(level, _number(minimum, rule_id))
+
+
+def _number(value: object, rule_id: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"预警规则 {rule_id} 的阈值“{value}”不是数字", f"bad threshold {value!r}") from None
 
 
 def _rule(raw: dict, code_sets: dict, kinds: set[str]) -> Rule:
@@ -183,6 +203,8 @@ def _rule(raw: dict, code_sets: dict, kinds: set[str]) -> Rule:
     if unknown:
         raise InputError(f"预警规则 {rule_id} 引用了未定义的地类集合:{'、'.join(sorted(unknown))}",
                          f"unknown code sets {unknown}")
+    if raw["kind"] in INDICATOR_KINDS and not raw.get("indicator"):
+        raise InputError(f"预警规则 {rule_id} 须指明指标(indicator:指标代码或名称)", "indicator rule without indicator")
     thresholds = tuple(_threshold(t, rule_id) for t in raw.get("levels") or [])
     if not thresholds:
         raise InputError(f"预警规则 {rule_id} 没有等级阈值(levels)", "no levels")
@@ -191,7 +213,7 @@ def _rule(raw: dict, code_sets: dict, kinds: set[str]) -> Rule:
                 thresholds, raw.get("layer"), options)
 
 
-INDICATOR_KINDS = {"indicator_margin", "indicator_share", "trend"}
+INDICATOR_KINDS = {"indicator_margin", "indicator_share", "trend"}  # grown by indicator_rules.indicator_kind
 EVENT_KINDS = {"event_unreviewed", "event_noncompliant"}
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from sqlalchemy.engine import Engine
 
+from onemap import localtime
 from onemap.config import Settings
 from onemap.monitoring.inbox import Inbox
 from onemap.monitoring.mqtt import Broker, Consumer, NodeConsumer
+from onemap.monitoring.sweep import SweepResult, SweepSchedule, sweep
 from onemap.monitoring.webhook import Webhooks
+from onemap.services.processes.runner import FileLease
+from onemap.store import open_store
+
+log = logging.getLogger(__name__)
 
 
 class Monitoring:
@@ -21,6 +28,7 @@ class Monitoring:
         self._inbox: Inbox | None = None
         self._lock = threading.Lock()
         self.consumer: NodeConsumer | None = None
+        self.schedule: SweepSchedule | None = None
 
     @property
     def inbox(self) -> Inbox:
@@ -43,8 +51,25 @@ class Monitoring:
         if self.settings.monitoring_subscribe and self.consumer is None:
             lock = self.settings.data_dir / "monitoring-consumer.lock"
             self.consumer = NodeConsumer(self._consumer, lock).start()
+        if self.settings.warning_sweep.strip() and self.schedule is None:
+            lease = FileLease(self.settings.data_dir / "warning-sweep.lock")
+            self.schedule = SweepSchedule(self.settings.warning_sweep.strip(), lambda: self.sweep_now(lease),
+                                          localtime.zone(self.settings)).start()
+
+    def sweep_now(self, lease: FileLease | None = None) -> SweepResult | None:
+        """One sweep of every watched region (None: another process of the node holds the sweep lease)."""
+        if lease is not None and not (lease.held or lease.acquire()):
+            return None
+        with open_store(self.store_url) as store:
+            result = sweep(store, self.inbox)
+        log.info("warning sweep %d: %d regions, %d warnings", result.period, len(result.regions),
+                 len(result.warnings))
+        return result
 
     def stop(self) -> None:
+        if self.schedule is not None:
+            self.schedule.stop()
+            self.schedule = None
         if self.consumer is not None:
             self.consumer.stop()
             self.consumer = None

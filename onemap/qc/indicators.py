@@ -8,6 +8,7 @@ every 用地用海 code of 一级类 07, any other token a code prefix.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from onemap.standards.codes import code_mask
 
 DATA = Path(__file__).parent / "data"
 MAX_TABLE_BYTES = 20 * 1024**2  # a 规划指标表 is a few kB; anything larger is not one
+
+
+_YEAR = re.compile(r"(19|20|21)\d{2}")
 
 
 class TableError(ValueError):
@@ -55,11 +59,7 @@ def _header(rows: list[tuple], headers: dict[str, str]) -> tuple[int, dict[str, 
     raise TableError(f"找不到表头(需要列:{'、'.join(headers.values())})")
 
 
-def read_table(content: bytes, headers: dict[str, str]) -> dict[str, TableRow]:
-    """The indicator rows of an xlsx file's first sheet, by indicator name.
-
-    ``headers`` maps ``name``/``unit``/``base``/``target`` to the header text each column starts with.
-    """
+def _rows(content: bytes) -> list[tuple]:
     import openpyxl
 
     try:
@@ -68,7 +68,25 @@ def read_table(content: bytes, headers: dict[str, str]) -> dict[str, TableRow]:
         book.close()
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on a broken file
         raise TableError(f"文件不是可读的 xlsx 表格:{exc}") from exc
+    return rows
+
+
+def read_table(content: bytes, headers: dict[str, str]) -> dict[str, TableRow]:
+    """The indicator rows of an xlsx file's first sheet, by indicator name.
+
+    ``headers`` maps ``name``/``unit``/``base``/``target`` to the header text each column starts with.
+    """
+    return read_table_and_years(content, headers)[0]
+
+
+def read_table_and_years(content: bytes, headers: dict[str, str]
+                         ) -> tuple[dict[str, TableRow], dict[str, int | None]]:
+    """:func:`read_table` and the year each of its base and target columns names (基期年(2020) → 2020)."""
+    rows = _rows(content)
     start, columns = _header(rows, headers)
+    header = [str(c or "") for c in rows[start]]
+    years = {key: int(found.group(0)) if (found := _YEAR.search(header[columns[key]])) else None
+             for key in ("base", "target")}
     table: dict[str, TableRow] = {}
     for row in rows[start + 1:]:
         cells = list(row) + [None] * (max(columns.values()) + 1 - len(row))
@@ -76,7 +94,7 @@ def read_table(content: bytes, headers: dict[str, str]) -> dict[str, TableRow]:
         if name:
             table[name] = TableRow(name, str(cells[columns["unit"]] or "").strip(),
                                    _value(cells[columns["base"]]), _value(cells[columns["target"]]))
-    return table
+    return table, years
 
 
 def read_mapping(name: str) -> pd.DataFrame:

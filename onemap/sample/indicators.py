@@ -82,7 +82,7 @@ def _row(standard: pd.Series, spec: pd.Series | None, layers: dict[str, pd.DataF
     for side in ("base", "target"):
         area = area_sum(layers[spec[f"{side}_layer"]], spec[f"{side}_code_field"], spec[f"{side}_codes"],
                         spec.get(f"{side}_czcsxm", ""), spec[f"{side}_area_field"])
-        values.append(round(area * factor, 2))
+        values.append(round(area * factor, 4))  # a small county in 万亩 needs the decimals
     method = "基期:" + _describe(spec["base_layer"], spec["base_code_field"], spec["base_codes"],
                                  spec["base_czcsxm"], spec["base_area_field"])
     method += ";目标:" + _describe(spec["target_layer"], spec["target_code_field"], spec["target_codes"], "",
@@ -107,7 +107,7 @@ def write_indicator_xlsx(indicators: list[Indicator], path: Path, title: str) ->
     sheet = book.add_worksheet("规划指标表")
     bold = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
     cell = book.add_format({"border": 1, "valign": "vcenter", "text_wrap": True})
-    number = book.add_format({"border": 1, "num_format": "0.00"})
+    number = book.add_format({"border": 1, "num_format": "0.0000"})
     sheet.merge_range(0, 0, 0, 9, title, bold)
     header = ["序号", "指标类别", "指标名称", "单位", "范围", "指标属性", f"基期年({county['plan_base_year']})",
               f"目标年({county['plan_target_year']})", "计算方法", "备注"]

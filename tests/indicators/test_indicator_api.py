@@ -90,3 +90,21 @@ def test_leaders_read_but_do_not_manage(county_api: tuple[Api, County]) -> None:
     outsider = api.user(["业务人员"], region_code="110101")
     elsewhere = api.client.post("/api/indicators/compute", headers=outsider, json={"region": COUNTY, "period": 2023})
     assert elsewhere.status_code == 403
+
+
+def test_the_plan_table_is_uploaded_by_those_who_manage_indicators(county_api: tuple[Api, County]) -> None:
+    from tests.indicators.test_plan_table import _xlsx
+
+    api, _ = county_api
+    staff, leader = api.user(["业务人员"]), api.user(["领导"])
+    upload = {"file": ("规划指标表.xlsx", _xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    assert api.client.post("/api/indicators/plan-table", headers=leader, data={"region": COUNTY},
+                           files=upload).status_code == 403
+    answer = api.client.post("/api/indicators/plan-table", headers=staff, data={"region": COUNTY}, files=upload)
+    assert answer.status_code == 201, answer.text
+    assert len(answer.json()["recorded"]) == 3 and answer.json()["skipped"][0]["name"] == "某县自定指标"
+    targets = api.client.get("/api/indicators/targets", headers=staff, params={"region": COUNTY, "period": 2035})
+    assert {t["code"] for t in targets.json()} == {"GH002", "GH004", "GH005"}
+    bad = api.client.post("/api/indicators/plan-table", headers=staff, data={"region": COUNTY},
+                          files={"file": ("规划指标表.xlsx", b"PK broken", "application/octet-stream")})
+    assert bad.status_code == 422 and "无法读取" in bad.json()["detail"]

@@ -95,7 +95,7 @@ def test_each_layer_is_read_once(county_store: Store, library: Library, monkeypa
 
     monkeypatch.setattr(compute_module, "region_areas", counted)
     compute_indicators(county_store, library, region=COUNTY, period=2023)
-    assert sorted(calls) == ["DLTB", "JSXM", "STBHHX", "YJJBNTBHTB"]
+    assert sorted(calls) == ["CZKFBJ", "DLTB", "JSXM", "STBHHX", "YJJBNTBHTB"]  # CZKFBJ: 扩展倍数 (FZ010)
 
 
 def test_nothing_before_the_first_version(county_store: Store, library: Library) -> None:

@@ -24,7 +24,7 @@ from tests.live import free_port
 from tests.records.fixtures import records, records_url
 
 __all__ = ["records", "records_url"]
-LAYERS = ("XZQ", "STBHHX", "YJJBNTBHTB", "CZKFBJ")
+LAYERS = ("XZQ", "STBHHX", "YJJBNTBHTB", "CZKFBJ", "DLTB")  # DLTB: the indicators a sweep recomputes
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,64 @@ def test_who_may_see_and_handle_warnings(api: Api, traffic) -> None:
     assert api.client.get(f"/api/warnings/{warning['id']}", headers=elsewhere).status_code == 404
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the magic number is what the check reads
+
+
+def test_a_state_change_carries_its_attachment_or_nothing_changes(api: Api, traffic) -> None:
+    staff = api.user(["业务人员"])
+    api.client.post("/api/monitoring/patches", headers=staff, json=_patches(traffic, "JC2024STBHHX")[0])
+    warning = api.client.get("/api/warnings", headers=staff, params={"level": "红"}).json()["items"][0]
+    url = f"/api/warnings/handle/{warning['id']}"
+    folder = api.client.app.state.ctx.settings.data_dir / "warnings" / str(warning["id"])
+    before = set(folder.glob("*")) if folder.exists() else set()
+    fake = api.client.post(url, headers=staff, data={"to": "已核实", "opinion": "现场核实"},
+                           files={"file": ("现场照片.png", b"MZ not a picture", "image/png")})
+    assert fake.status_code == 422 and "扩展名不符" in fake.json()["detail"]
+    wrong = api.client.post(url, headers=staff, data={"to": "已销号"},  # 已销号 needs an opinion: file removed
+                            files={"file": ("照片.png", PNG, "image/png")})
+    assert wrong.status_code == 422 and "意见" in wrong.json()["detail"]
+    assert (set(folder.glob("*")) if folder.exists() else set()) == before
+    done = api.client.post(url, headers=staff, data={"to": "已核实", "opinion": "现场核实属实,见照片"},
+                           files={"file": ("../../现场照片.png", PNG, "image/png")})
+    assert done.status_code == 200, done.text
+    stored = done.json()["events"][-1]["attachment"]
+    assert stored.endswith("-现场照片.png") and "/" not in stored and done.json()["state"] == "已核实"
+    got = api.client.get(f"/api/warnings/{warning['id']}/attachments/{stored}", headers=staff)
+    assert got.status_code == 200 and got.content == PNG and "%E7%8E%B0%E5%9C%BA" in got.headers["content-disposition"]
+    assert api.client.get(f"/api/warnings/{warning['id']}/attachments/..%2Frecords.sqlite",
+                          headers=staff).status_code == 404
+    elsewhere = api.user(["业务人员"], region_code="110101")
+    assert api.client.get(f"/api/warnings/{warning['id']}/attachments/{stored}", headers=elsewhere).status_code == 404
+
+
+def test_the_indicator_board_shows_what_the_rules_watch(api: Api) -> None:
+    from onemap.indicators.library import load_library
+    from onemap.indicators.values import set_target
+
+    staff = api.user(["业务人员"])
+    assert api.client.get("/api/warnings/indicators", headers=staff).json() == {"region": None, "regions": [],
+                                                                                "indicators": []}
+    with api.records.begin() as conn:
+        set_target(conn, load_library(), code="TJ004", region="341799", period=2025, value=15000, actor="测试")
+    for year, value in ((2023, 13800), (2024, 14200)):
+        answer = api.client.post("/api/monitoring/values", headers=staff, json={
+            "id": f"SL{year}", "indicator": "TJ004", "region": "341799", "period": year, "value": value,
+            "unit": "万立方米", "source": "水利局"})
+        assert answer.status_code == 200, answer.text
+    board = api.client.get("/api/warnings/indicators", headers=staff).json()
+    assert board["region"] == "341799" and board["regions"] == ["341799"]
+    water = next(row for row in board["indicators"] if row["code"] == "TJ004")
+    assert water["series"] == {"2023": 13800.0, "2024": 14200.0} and water["value"] == 14200.0
+    assert (water["target"], water["target_year"], water["target_kind"]) == (15000.0, 2025, "规划目标")
+    assert [r["id"] for r in water["rules"]] == ["YSZL_QUOTA"]
+    expansion = next(row for row in board["indicators"] if row["code"] == "FZ011")
+    assert expansion["value"] is None and (expansion["target"], expansion["target_kind"]) == (1.3, "上限")
+    elsewhere = api.user(["业务人员"], region_code="110101")
+    assert api.client.get("/api/warnings/indicators", headers=elsewhere).json()["region"] is None
+    assert api.client.get("/api/warnings/indicators", headers=elsewhere,
+                          params={"region": "341799"}).status_code == 404
+
+
 def test_new_warnings_are_streamed(api: Api, traffic) -> None:
     staff = api.user(["业务人员"])
     patch = _patches(traffic, "JC2024STBHHX")[1]

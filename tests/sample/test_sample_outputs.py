@@ -48,7 +48,7 @@ def test_indicator_table_equals_the_layers(gpkg_county):
     rows = _indicator_rows(gpkg_county)
     assert len(rows) == len(get_table("plan_indicators").frame)
     for name, (base, target) in _expected(gpkg_county).items():
-        assert rows[name] == (round(base, 2), round(target, 2)), name
+        assert rows[name] == (round(base, 4), round(target, 4)), name
     assert rows["用水总量"] == ("—", "—")
 
 

@@ -1,5 +1,6 @@
 """指标管理 page in a real browser against ``onemap serve``: browse the tree, a formula refused with its Chinese
-reason, compute the county for the year, the values with their status, a two-year comparison with a chart."""
+reason, compute the county for the year, the values with their status, a two-year comparison with a chart, and
+the sample's 规划指标表 imported as targets."""
 
 from __future__ import annotations
 
@@ -45,3 +46,12 @@ def test_browse_edit_compute_and_compare(page, county) -> None:
     page.wait_for_selector("#ind-compare-result tr[data-code='TJ011']")
     page.wait_for_selector("#ind-chart canvas")
     screenshot(page, "indicators_page")
+
+    # the sample's 规划指标表: targets of 2035 and values of 2020 for the county
+    page.click("#ind-plan-import")
+    assert "请先选择规划指标表" in page.inner_text("#ind-status")
+    page.set_input_files("#ind-plan-file", str(county.folder / "sample" / "规划指标表.xlsx"))
+    page.click("#ind-plan-import")
+    page.wait_for_selector("#ind-plan-table")
+    assert "目标年 2035" in page.inner_text("#ind-status")
+    assert "耕地保有量" in page.inner_text("#ind-plan-table") and "GH004" in page.inner_text("#ind-plan-table")

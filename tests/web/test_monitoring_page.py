@@ -58,9 +58,32 @@ def test_warnings_arrive_live_and_are_handled_on_the_page(page, county, broker) 
     page.click("#mon-submit")
     page.wait_for_selector("#mon-events")
     assert "新发 → 已核实" in page.inner_text("#mon-events") and "zhangsan" in page.inner_text("#mon-events")
+    page.select_option("#mon-to", "处置中")
+    page.fill("#mon-opinion", "已下达整改通知书,见附件")
+    page.set_input_files("#mon-file", files=[{"name": "整改通知书.png", "mimeType": "image/png",
+                                              "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}])
+    page.click("#mon-submit")
+    page.wait_for_selector("#mon-events a.mon-attachment")
+    assert page.inner_text("#mon-events a.mon-attachment") == "整改通知书.png"
+    with page.expect_download() as attached:
+        page.click("#mon-events a.mon-attachment")
+    assert attached.value.suggested_filename == "整改通知书.png"
     with page.expect_download() as report:
         page.click("#mon-report-docx")
     assert report.value.suggested_filename.endswith(".docx")
+    # 指标监测: the department values of the sample arrived with the traffic; 立即巡检 computes the rest
+    page.click("#mon-refresh")
+    page.wait_for_selector("#board-cards .board-card[data-code='TJ004']")
+    assert "14,200" in page.inner_text("#board-cards .board-card[data-code='TJ004']")
+    page.select_option("#mon-level", "")
+    page.click("#mon-sweep")
+    page.wait_for_selector("#mon-sweep-result:has-text('巡检完成')", timeout=60_000)
+    assert "1 个行政区,新生成或升级预警 1 条" in page.inner_text("#mon-sweep-result")
+    page.wait_for_selector("#board-cards .board-card[data-code='FZ011'][data-value^='3.']")
+    page.wait_for_selector("#mon-table tbody tr[data-level='橙']:has-text('城镇开发边界扩展倍数超限')")
+    page.click("#mon-table tbody tr:has-text('城镇开发边界扩展倍数超限')")
+    page.wait_for_selector("#mon-detail:has-text('上限')")
+    assert "城镇开发边界扩展倍数" in page.inner_text("#mon-detail")
     page.click("#mon-dead summary")
     assert "消息缺少 id" in page.inner_text("#mon-dead-table")
     screenshot(page, "monitoring")

@@ -7,12 +7,14 @@ computation reads only the layers the caller's clearance covers. Every change is
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
 from onemap.indicators import compute_and_record, load_library, validate_formula
+from onemap.indicators.plan_table import MAX_BYTES as PLAN_TABLE_BYTES
+from onemap.indicators.plan_table import import_plan_table
 from onemap.indicators.values import (
     compare_periods,
     confirm_value,
@@ -30,6 +32,7 @@ from onemap.security.roles import require
 from onemap.store import Store
 
 router = APIRouter(prefix="/api/indicators", tags=["指标管理"])
+PLAN_TABLE_PATH = "/api/indicators/plan-table"  # multipart, its own body limit (onemap.api.hardening)
 UserDep = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(opened_store)]
 Code = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_]{1,31}$", description="指标代码,如 TJ011")]
@@ -190,6 +193,22 @@ def target(body: ValueBody, request: Request, user: UserDep) -> dict:
         audit.record(conn, user=user, ip=client_ip(request), action="indicator:target", object=body.code,
                      result="success", detail={"region": body.region, "period": body.period, "value": body.value})
     return row
+
+
+@router.post("/plan-table", status_code=201, summary="导入规划指标表(xlsx):目标年的规划目标值与基期值")
+def plan_table(request: Request, user: UserDep, region: Annotated[str, Form(pattern=r"^\d{2,19}$")],
+               file: Annotated[UploadFile, File(description="规划指标表(.xlsx),表头含指标名称、单位、基期年、目标年")]
+               ) -> dict:
+    _manage(request, user, "indicator:plan-table", file.filename or "规划指标表", region)
+    content = file.file.read(PLAN_TABLE_BYTES + 1)
+    ctx = context(request)
+    result = import_plan_table(ctx.records, _library(request), content, filename=file.filename or "规划指标表.xlsx",
+                               region=region, actor=user.username)
+    with ctx.records.begin() as conn:
+        audit.record(conn, user=user, ip=client_ip(request), action="indicator:plan-table",
+                     object=(file.filename or "")[:100], result="success",
+                     detail={"region": region, "recorded": len(result["recorded"]), "skipped": len(result["skipped"])})
+    return result
 
 
 @router.get("/compare", summary="比较区域两期的指标值")

@@ -14,17 +14,19 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context
-from onemap.errors import InputError
-from onemap.monitoring import report
+from onemap.errors import InputError, NotFoundError
+from onemap.indicators.library import load_library
+from onemap.monitoring import attachments, indicator_rules, report
 from onemap.monitoring import warnings as service
+from onemap.monitoring.sweep import watched_regions
 from onemap.monitoring.vocabulary import levels, states
 from onemap.records.tables import dead_letters, monitoring_patches, warnings
 from onemap.security import User
@@ -34,6 +36,7 @@ router = APIRouter(tags=["监测预警"])
 UserDep = Annotated[User, Depends(current_user)]
 MAX_BATCH = 1000
 STREAM_POLL_SECONDS = 1.0
+HANDLE_PATH = "/api/warnings/handle/"  # multipart, up to attachments.MAX_ATTACHMENT_BYTES (hardening's override)
 STREAM_SECONDS = 600  # a stream ends after ten minutes; EventSource reconnects with Last-Event-ID
 
 
@@ -162,6 +165,24 @@ async def stream_warnings(request: Request, user: UserDep) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+@router.get("/api/warnings/indicators", summary="指标监测:所监测指标的历年值、规划目标与相关预警规则")
+def get_indicator_board(request: Request, user: UserDep,
+                        region: Annotated[str | None, Query(pattern="^[0-9]{2,19}$")] = None) -> dict:
+    """One region's board (default: the caller's own region, else the first region with values or targets)."""
+    ctx = context(request)
+    require(user, "monitor:read", settings=ctx.security)
+    regions = [r for r in watched_regions(ctx.records) if r.startswith(user.region_code or "")]
+    region = region or (user.region_code if user.region_code in regions else None) or next(iter(regions), None)
+    if region is None:
+        return {"region": None, "regions": [], "indicators": []}
+    if user.region_code and not region.startswith(user.region_code):
+        raise NotFoundError(f"无权查看行政区 {region}", f"region {region} outside {user.region_code}")
+    library = load_library(records=ctx.records)
+    with ctx.records.connect() as conn:
+        rows = indicator_rules.board(conn, ctx.monitoring.inbox.rules, library, region=region)
+    return {"region": region, "regions": regions, "indicators": rows}
+
+
 @router.get("/api/warnings/report", summary="预警报告(PDF 或 DOCX):按等级、规则统计,分布图和清单")
 def get_report(request: Request, user: UserDep, region: Annotated[str | None, Query(max_length=12)] = None,
                start: dt.date | None = None, end: dt.date | None = None,
@@ -207,3 +228,25 @@ def post_transition(request: Request, user: UserDep, warning_id: int, body: Tran
         return service.transition(conn, user, warning_id, body.to, opinion=body.opinion, ip=client_ip(request),
                                   security=ctx.security)
 
+
+
+@router.post(HANDLE_PATH + "{warning_id}", summary="变更预警状态并上传处置附件(表单:to、opinion、file)")
+def post_handle(request: Request, user: UserDep, warning_id: int,
+                to: Annotated[str, Form(max_length=8, description="目标状态")],
+                file: Annotated[UploadFile, File(description="处置附件:PDF、DOCX、XLSX、PNG 或 JPEG")],
+                opinion: Annotated[str, Form(max_length=4000)] = "") -> dict:
+    ctx = context(request)
+    require(user, "warning:manage", settings=ctx.security)
+    content = file.file.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+    return attachments.handle_with_file(ctx.records, ctx.settings.data_dir, user, warning_id, to, opinion=opinion,
+                                        filename=file.filename or "", content=content, ip=client_ip(request),
+                                        security=ctx.security)
+
+
+@router.get("/api/warnings/{warning_id}/attachments/{name}", summary="下载预警的处置附件")
+def get_attachment(request: Request, user: UserDep, warning_id: int, name: str) -> FileResponse:
+    ctx = context(request)
+    require(user, "monitor:read", settings=ctx.security)
+    path = attachments.attachment_path(ctx.records, ctx.settings.data_dir, user, warning_id, name,
+                                       security=ctx.security)
+    return FileResponse(path, filename=attachments.original_name(name))

@@ -1,9 +1,10 @@
 // 指标管理 (S6.1): browse the indicator tree (体系 → 维度 → 类别 → 指标), see and edit a formula (validated by the
 // server, its Chinese error shown as is), compute a region's indicators for a year, the table of values with their
-// status (计算/填报/已确认), report and confirm values, and compare two years (table and ECharts bar).
+// status (计算/填报/已确认), report and confirm values, compare two years (table and ECharts bar), and import an
+// approved plan's 规划指标表 (its targets and base-year values).
 import { api, query } from '../api.js';
 import { clear, h } from '../dom.js';
-import { installTab, line, statusLine, table } from './jobs.js';
+import { filePicker, installTab, line, statusLine, table, upload } from './jobs.js';
 
 const STATUS = { computed: '计算', reported: '填报', confirmed: '已确认' };
 const KIND = { area: '面积', count: '计数', length: '长度', expression: '表达式', ratio: '比值', difference: '差值',
@@ -130,10 +131,27 @@ function indicatorsPage() {
         h('td', { class: 'num' }, fmt(r.change_percent))))), chart);
     await compareChart(chart, answer.indicators);
   }));
+  const planFile = filePicker('ind-plan-file', '.xlsx', '规划成果中的规划指标表(Excel)');
+  const planResult = h('div', { id: 'ind-plan-result' });
+  const importPlan = h('button', { type: 'button', id: 'ind-plan-import' }, '导入规划指标表');
+  importPlan.addEventListener('click', guarded(importPlan, async () => {
+    const chosen = planFile.input.files[0];
+    if (!chosen) throw new Error('请先选择规划指标表(.xlsx)');
+    const form = new FormData();
+    form.append('region', region.value);
+    form.append('file', chosen);
+    const result = await upload('/api/indicators/plan-table', form);
+    status.info(`已导入 ${result.recorded.length} 项指标(目标年 ${result.target_year}),未能对应 ${result.skipped.length} 项`);
+    clear(planResult, table(['代码', '指标', '单位', `基期年(${result.base_year ?? '—'})`, `目标年(${result.target_year})`],
+      result.recorded.map((r) => [r.code, r.name, r.unit, fmt(r.base), fmt(r.target)]), { id: 'ind-plan-table' }),
+    ...result.skipped.map((r) => h('p', { class: 'muted' }, `未导入 ${r.name}(${r.unit}):${r.reason}`)));
+    planFile.reset();
+  }));
   const element = h('div', { class: 'business-page query', id: 'page-indicators' },
     h('h3', {}, '指标体系'), tree, detail,
     h('h3', {}, '指标值'), line('区域', region), line('年份', period), h('div', { class: 'line start' }, compute, show),
-    line('比较基期', from), h('div', { class: 'line start' }, compare), status, values, compared);
+    line('比较基期', from), h('div', { class: 'line start' }, compare),
+    h('h3', {}, '规划目标'), planFile, h('div', { class: 'line start' }, importPlan), status, planResult, values, compared);
   element.refresh = async () => {
     if (tree.childElementCount) return;
     try {

@@ -1,7 +1,8 @@
 // 监测预警: the warnings of the node on the map (patches coloured by level) and in a list with filters; a
 // warning's detail (rule, evidence, layer versions, lifecycle) with its state changes (核实 → 处置 → 销号, each
 // with an opinion); new warnings arrive live (Server-Sent Events from /api/warnings/stream); the dead letters
-// (messages that could not be processed, with the reason) for those who manage warnings.
+// (messages that could not be processed, with the reason) for those who manage warnings; 预警巡检 (the
+// indicator and trend rules, run as a job) and 指标监测 (each watched indicator's gauge and trend, per region).
 import GeoJSON from 'ol/format/GeoJSON.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
@@ -11,7 +12,8 @@ import { clear, h } from '../dom.js';
 import { when, zoned } from '../localtime.js';
 import { viewZoom } from '../tiles.js';
 import { onViewCrsChange, viewCode } from '../viewcrs.js';
-import { installTab, line, statusLine, table } from './jobs.js';
+import { filePicker, installTab, line, progressBar, runProcess, statusLine, table, upload } from './jobs.js';
+import { indicatorBoard } from './monitoring_board.js';
 
 const SHOWN = 200;
 
@@ -111,11 +113,22 @@ function monitoringPage({ map }) {
     if (!w.next_states.length) return h('p', { class: 'muted' }, '预警已销号,处置完毕。');
     const to = h('select', { id: 'mon-to' }, w.next_states.map((s) => option(s, s)));
     const opinion = h('textarea', { id: 'mon-opinion', rows: 3, cols: 40, placeholder: '核实、处置或销号意见' });
+    const file = filePicker('mon-file', '.pdf,.docx,.xlsx,.png,.jpg,.jpeg', '现场照片、整改通知、销号材料等(可不选)');
     const submit = h('button', { type: 'button', id: 'mon-submit', onclick: async () => {
       submit.disabled = true;
       try {
-        const changed = await api(`/api/warnings/${w.id}/transition`, { method: 'POST',
-          body: { to: to.value, opinion: opinion.value } });
+        const chosen = file.input.files[0];
+        let changed;
+        if (chosen) {
+          const form = new FormData();
+          form.append('to', to.value);
+          form.append('opinion', opinion.value);
+          form.append('file', chosen);
+          changed = await upload(`/api/warnings/handle/${w.id}`, form);
+        } else {
+          changed = await api(`/api/warnings/${w.id}/transition`, { method: 'POST',
+            body: { to: to.value, opinion: opinion.value } });
+        }
         status.info(`预警 ${w.id} 已转为“${changed.state}”`);
         renderDetail(changed);
         await load();
@@ -125,21 +138,29 @@ function monitoringPage({ map }) {
         submit.disabled = false;
       }
     } }, '提交');
-    return h('div', { class: 'mon-transition' }, line('转为', to), line('意见', opinion), submit);
+    return h('div', { class: 'mon-transition' }, line('转为', to), line('意见', opinion), line('附件', file), submit);
   };
 
   const renderDetail = (w) => {
     const evidence = w.evidence || {};
     const versions = Object.entries(evidence.versions || {}).map(([layer, v]) => `${layer} v${v}`).join('、');
+    const subject = { patch: '监测图斑', project: '项目', indicator: '指标' }[w.subject_kind] || w.subject_kind;
+    const target = evidence.target !== undefined && evidence.target !== null
+      ? `${evidence.target} ${evidence.unit || ''}${evidence.target_year ? `(${evidence.target_year} 年)` : ''}` : '';
     const facts = [['规则', `${w.title}(${w.rule})`], ['等级', chip(w.level, state.colours)], ['行政区', w.region],
-      ['对象', `${w.subject_kind === 'patch' ? '监测图斑' : '项目'} ${w.subject_id}`], ['状态', w.state],
+      ['对象', `${subject} ${w.subject_id}`], ['状态', w.state],
       ['说明', w.message], ['涉及面积', evidence.area_m2 !== undefined ? `${evidence.area_m2} 平方米` : ''],
+      ['指标值', evidence.indicator ? `${evidence.indicator_name} ${evidence.value} ${evidence.unit || ''}(${evidence.period} 年)` : ''],
+      ['规划目标', target], ['上限', evidence.limit !== undefined ? String(evidence.limit) : ''],
       ['图层版本', versions], ['规则版本', evidence.rule_version || ''], ['监测日期', w.patch?.observed_at || ''],
       ['来源', w.patch?.source || evidence.event || '']];
-    const events = (w.events || []).map((e) => [when(e.at), e.actor, `${e.from_state} → ${e.to_state}`, e.opinion]);
+    const attachment = (e) => (e.attachment ? h('a', { href: `/api/warnings/${w.id}/attachments/${encodeURIComponent(e.attachment)}`,
+      class: 'mon-attachment', download: '' }, e.attachment.slice(9)) : '');
+    const events = (w.events || []).map((e) => [when(e.at), e.actor,
+      e.from_state === e.to_state ? '等级调整' : `${e.from_state} → ${e.to_state}`, e.opinion, attachment(e)]);
     clear(detail, h('h4', {}, `预警 ${w.id}`),
       h('dl', { class: 'mon-facts' }, facts.filter(([, v]) => v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-      h('h5', {}, '处置过程'), events.length ? table([zoned('时间'), '办理人', '状态', '意见'], events, { id: 'mon-events' })
+      h('h5', {}, '处置过程'), events.length ? table([zoned('时间'), '办理人', '状态', '意见', '附件'], events, { id: 'mon-events' })
         : h('p', { class: 'muted' }, '尚未处置'),
       transitionForm(w));
   };
@@ -176,7 +197,8 @@ function monitoringPage({ map }) {
     stream.addEventListener('warning', (event) => {
       const w = JSON.parse(event.data);
       clearTimeout(pending);
-      pending = setTimeout(() => load().then(() => status.info(`新预警:【${w.level}】${w.title}(${w.region})`)), 300);
+      pending = setTimeout(() => load().then(() => status.info(`新预警:【${w.level}】${w.title}(${w.region})`))
+        .then(() => board.refresh(region.value.trim())), 300);
     });
   };
 
@@ -189,15 +211,38 @@ function monitoringPage({ map }) {
     stateFilter.append(...state.vocabulary.states.map((s) => option(s.state, s.state)));
   };
 
+  const sweepBar = progressBar('mon-sweep-progress');
+  const sweepResult = h('p', { id: 'mon-sweep-result', class: 'muted', hidden: true });
+  const sweepButton = h('button', { type: 'button', id: 'mon-sweep', title: '按指标规则与趋势规则,从“一张图”重新计算所监测的指标并生成预警',
+    onclick: async () => {
+      sweepButton.disabled = true;
+      status.clear();
+      try {
+        const inputs = region.value.trim() ? { region: region.value.trim() } : {};
+        const result = await runProcess('monitoring-sweep', inputs, sweepBar);
+        sweepResult.hidden = false;
+        sweepResult.textContent = `${result.period} 年巡检完成:${result.regions.length} 个行政区,新生成或升级预警 ${result.warnings.length} 条`;
+        await load();
+        await board.refresh(region.value.trim());
+      } catch (error) {
+        sweepBar.finish?.(false, error.message);
+        status.error(error.message);
+      } finally {
+        sweepButton.disabled = false;
+      }
+    } }, '立即巡检');
+  const board = indicatorBoard();
+
   for (const control of [level, rule, stateFilter]) control.addEventListener('change', load);
+  region.addEventListener('change', () => board.refresh(region.value.trim()));
   region.addEventListener('change', load);
 
   const page = h('div', { class: 'business-page', id: 'monitoring-page' },
     h('div', { class: 'mon-head' }, summary, live),
     h('div', { class: 'filters' }, line('等级', level), line('规则', rule), line('状态', stateFilter), line('行政区', region),
-      h('button', { type: 'button', id: 'mon-refresh', onclick: load }, '刷新'),
+      h('button', { type: 'button', id: 'mon-refresh', onclick: () => load().then(() => board.refresh(region.value.trim())) }, '刷新'), sweepButton,
       h('span', { class: 'mon-reports' }, '预警报告:', reportLink('pdf', 'PDF'), ' ', reportLink('docx', 'Word'))),
-    status, list, detail, letters);
+    sweepBar, sweepResult, status, list, detail, board, letters);
   page.refresh = async () => {
     try {
       await setUp();
@@ -207,6 +252,7 @@ function monitoringPage({ map }) {
     }
     connect();
     await load();
+    await board.refresh(region.value.trim());
   };
   return page;
 }

@@ -1,0 +1,117 @@
+"""预警巡检: the indicator and trend rules over every watched region, on a schedule and on demand.
+
+A sweep recomputes, from the one map as it is now, the computable indicators the rules watch (for each
+region that has indicator values or targets), then evaluates the indicator rules on the current values of
+the period: new warnings are raised, open ones re-graded. Each region is one transaction (its values and
+its warnings together). It runs as the ``monitoring-sweep`` process (a job in the runner, from the 监测预警
+page or ``onemap monitor sweep``) and by the schedule ``ONEMAP_WARNING_SWEEP`` (cron, node time zone) in the
+process that consumes the node's messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from croniter import croniter
+
+from onemap.errors import InputError
+from onemap.indicators.compute import compute_indicators
+from onemap.indicators.library import load_library
+from onemap.indicators.values import known_values, record_computed
+from onemap.monitoring.inbox import Inbox
+from onemap.monitoring.indicator_rules import watched_codes
+from onemap.records.tables import indicator_targets, indicator_values
+from onemap.security import clock
+from onemap.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    period: int
+    regions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[int]:
+        return [w for region in self.regions for w in region["warnings"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "regions": self.regions, "warnings": self.warnings}
+
+
+def watched_regions(records: sa.Engine) -> list[str]:
+    """Every region with indicator values or targets."""
+    with records.connect() as conn:
+        found = set(conn.execute(sa.select(indicator_values.c.region).distinct()).scalars())
+        found |= set(conn.execute(sa.select(indicator_targets.c.region).distinct()).scalars())
+    return sorted(found)
+
+
+def sweep(store: Store, inbox: Inbox, *, period: int | None = None, regions: list[str] | None = None,
+          actor: str = "预警巡检", progress: Callable[[int, str], None] | None = None) -> SweepResult:
+    """Recompute the watched indicators and evaluate the indicator rules for each region (one transaction each)."""
+    period = int(period or clock.now().year)
+    if not 1900 <= period <= 2200:
+        raise InputError(f"期次“{period}”不合法,应为年份", f"bad period {period}")
+    library = load_library(records=inbox.records)
+    codes = watched_codes(inbox.rules, library)
+    result = SweepResult(period)
+    todo = regions if regions is not None else watched_regions(inbox.records)
+    for n, region in enumerate(todo):
+        if progress is not None:
+            progress(int(n * 100 / max(len(todo), 1)), f"巡检 {region}({n + 1}/{len(todo)})")
+        with inbox.records.begin() as conn:
+            known = known_values(conn, region=region, period=period)
+            computed = compute_indicators(store, library, region=region, period=period, known=known, codes=codes)
+            record_computed(conn, computed, actor=actor)
+            raised = inbox.warn_indicators(conn, library, region, period)
+        if raised and inbox.notify is not None:
+            inbox.notify(raised)
+        skipped = {v.code: v.reason for v in computed.values if v.value is None}
+        result.regions.append({"region": region, "computed": len(computed.computed), "skipped": skipped,
+                               "warnings": [w["id"] for w in raised]})
+    return result
+
+
+def next_run(cron: str, after: datetime, zone) -> datetime:
+    """The next time the schedule fires after ``after`` (cron fields read in the node's time zone)."""
+    if not croniter.is_valid(cron):
+        raise InputError(f"预警巡检计划“{cron}”不是合法的 cron 表达式(如 30 2 * * *)", f"bad cron {cron!r}")
+    return croniter(cron, after.astimezone(zone)).get_next(datetime)
+
+
+class SweepSchedule:
+    """A daemon thread running ``run`` at each time of a cron schedule until stopped."""
+
+    def __init__(self, cron: str, run: Callable[[], object], zone) -> None:
+        next_run(cron, clock.now(), zone)  # a bad schedule fails at start, in Chinese
+        self.cron, self.run, self.zone = cron, run, zone
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SweepSchedule:
+        self._thread = threading.Thread(target=self._loop, name="onemap-warning-sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            due = next_run(self.cron, clock.now(), self.zone)
+            if self._stop.wait(max((due - clock.now()).total_seconds(), 0.0)):
+                return
+            try:
+                self.run()
+            except Exception:  # the next time of the schedule tries again
+                log.exception("scheduled warning sweep failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
