@@ -25,6 +25,7 @@ from onemap.api.ogc import wmts as ogc_wmts
 from onemap.api.overload import LoadShedding
 from onemap.api.routes import (
     admin,
+    assessment,
     audit,
     auth,
     carrying,
@@ -131,7 +132,7 @@ def create_app(store_url: str | None = None, *, records_url: str | None = None, 
                ogc_records.router, ogc_features.router, ogc_tiles.router, ogc_wmts.router, ogc_wfs.router,
                ogc_processes.router, projects.router, maps.router, documents.router, classification.router,
                admin.router, versions.router, monitoring.router,
-               indicators.router, carrying.router)
+               indicators.router, assessment.router, carrying.router)
     for router in routers:  # records before features: /ogc/collections/catalog is the record collection
         app.include_router(router)
 

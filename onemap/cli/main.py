@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from onemap.cli.assess import assess_app
 from onemap.cli.carrying import carrying_app
 from onemap.cli.documents import documents_app
 from onemap.cli.indicators import indicators_app
@@ -60,6 +61,7 @@ app.add_typer(tiles_app, name="tiles")
 app.add_typer(layer_app, name="layer")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(assess_app, name="assess")
 app.add_typer(carrying_app, name="carrying")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址:gpkg:///路径/store.gpkg 或 postgresql://…;"

@@ -5,11 +5,8 @@ The numbers come from the same visibility rule as ``GET /api/warnings`` (the cal
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +19,13 @@ from onemap.localtime import display
 from onemap.monitoring import warnings as service
 from onemap.monitoring.vocabulary import levels
 from onemap.records.tables import monitoring_patches
+from onemap.reporting import data_uri as _img
+from onemap.reporting import docx_picture, html_to_pdf, new_docx
+from onemap.reporting import docx_table as _docx_table
+from onemap.reporting import figure_png as _figure_png
 from onemap.security import User
 from onemap.security.settings import SecuritySettings
 
-FONT = "Noto Sans CJK SC"
 MAX_ROWS = 5000
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
@@ -86,22 +86,6 @@ def _older(conn: Connection, user: User, region: str | None, period: Period, row
     return found
 
 
-def _figure_png(draw) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.family"] = [FONT, "sans-serif"]
-    figure, axes = plt.subplots(figsize=(7, 3.2), dpi=150)
-    draw(axes)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
 def chart_png(data: dict) -> bytes:
     """Bar chart of the counts by level, in the levels' colours."""
     def draw(axes) -> None:
@@ -134,55 +118,29 @@ def map_png(data: dict) -> bytes:
     return _figure_png(draw)
 
 
-def _img(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def write_pdf(data: dict, path: Path) -> Path:
-    import weasyprint
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
     html = _ENV.get_template("warning_report.html").render(r=data, chart=_img(chart_png(data)),
                                                            overview=_img(map_png(data)))
-    weasyprint.HTML(string=html).write_pdf(path)
-    return path
+    return html_to_pdf(html, path)
 
 
 def write_docx(data: dict, path: Path) -> Path:
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = FONT, Pt(10)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    document = new_docx()
     document.add_heading(data["title"], level=0)
     _docx_table(document, ["行政区", "统计期", "生成时间", "预警总数"],
                 [[data["region"] or "全部", data["period"], data["generated"], str(data["total"])]])
     document.add_heading("一、按等级统计", level=1)
     _docx_table(document, [f"{r['level']}({r['name']})" for r in data["by_level"]],
                 [[str(r["count"]) for r in data["by_level"]]])
-    document.add_picture(io.BytesIO(chart_png(data)), width=Mm(160))
+    docx_picture(document, chart_png(data))
     document.add_heading("二、按规则统计", level=1)
     _docx_table(document, ["规则", "条数", "涉及面积(平方米)", "未销号"],
                 [[r["title"], str(r["count"]), f"{r['area_m2']:.2f}", str(r["open"])] for r in data["by_rule"]])
     document.add_heading("三、预警分布图", level=1)
-    document.add_picture(io.BytesIO(map_png(data)), width=Mm(160))
+    docx_picture(document, map_png(data))
     document.add_heading("四、预警清单", level=1)
     _docx_table(document, ["编号", "等级", "规则", "行政区", "对象", "状态", "时间", "说明"],
                 [[str(w["id"]), w["level"], w["title"], w["region"], w["subject_id"], w["state"], w["time"],
                   w["message"]] for w in data["rows"]])
     document.save(path)
     return path
-
-
-def _docx_table(document, header: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = text

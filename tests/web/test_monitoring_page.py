@@ -54,7 +54,7 @@ def test_warnings_arrive_live_and_are_handled_on_the_page(page, county, broker) 
     assert "生态保护红线" in detail and "STBHHX v1" in detail and "平方米" in detail
     page.select_option("#mon-to", "已核实")
     page.click("#mon-submit")
-    assert "须填写意见" in page.inner_text("#mon-status")
+    page.wait_for_selector("#mon-form-status:has-text('须填写意见')")
     page.fill("#mon-opinion", "经外业核实,红线内新建厂房属实")
     page.click("#mon-submit")
     page.wait_for_selector("#mon-events")

@@ -28,6 +28,7 @@ import { installCompliance } from './pages/compliance.js';
 import { installQc } from './pages/qc.js';
 import { installMonitoring } from './pages/monitoring.js';
 import { installIndicators } from './pages/indicators.js';
+import { installAssessment } from './pages/assessment.js';
 import { installCarrying } from './pages/carrying.js';
 
 const $ = (id) => document.getElementById(id);
@@ -125,6 +126,7 @@ installCompliance(business);
 installQc(business);
 installMonitoring(business);
 installIndicators(business);
+installAssessment(business);
 installCarrying(business);
 
 // Read by the end-to-end tests (pixel of a coordinate) and handy in the browser console.

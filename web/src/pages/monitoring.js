@@ -114,8 +114,10 @@ function monitoringPage({ map }) {
     const to = h('select', { id: 'mon-to' }, w.next_states.map((s) => option(s, s)));
     const opinion = h('textarea', { id: 'mon-opinion', rows: 3, cols: 40, placeholder: '核实、处置或销号意见' });
     const file = filePicker('mon-file', '.pdf,.docx,.xlsx,.png,.jpg,.jpeg', '现场照片、整改通知、销号材料等(可不选)');
+    const formStatus = statusLine('mon-form-status'); // the form's own answer: live warnings do not overwrite it
     const submit = h('button', { type: 'button', id: 'mon-submit', onclick: async () => {
       submit.disabled = true;
+      formStatus.clear();
       try {
         const chosen = file.input.files[0];
         let changed;
@@ -133,12 +135,13 @@ function monitoringPage({ map }) {
         renderDetail(changed);
         await load();
       } catch (error) {
-        status.error(error.message);
+        formStatus.error(error.message);
       } finally {
         submit.disabled = false;
       }
     } }, '提交');
-    return h('div', { class: 'mon-transition' }, line('转为', to), line('意见', opinion), line('附件', file), submit);
+    return h('div', { class: 'mon-transition' }, line('转为', to), line('意见', opinion), line('附件', file), submit,
+      formStatus);
   };
 
   const renderDetail = (w) => {
