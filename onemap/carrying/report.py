@@ -1,15 +1,13 @@
 """承载能力监测预警报告 per period (and region prefix): grades, factors against thresholds, overload factors,
 measures, a chart and a map of the regions coloured by grade; PDF (weasyprint) and DOCX (python-docx).
 
-The figures, fonts and DOCX tables reuse the helpers of the 预警报告 (:mod:`onemap.monitoring.report`).
+The figures, fonts, PDF and DOCX helpers are the shared ones of :mod:`onemap.reporting`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from onemap.carrying.model import GRADES, NO_DATA
 from onemap.carrying.regions import regions
 from onemap.errors import NotFoundError
 from onemap.localtime import display
-from onemap.monitoring.report import FONT, _docx_table, _figure_png, _img
+from onemap.reporting import data_uri, docx_picture, docx_table, figure_png, html_to_pdf, new_docx
 from onemap.store import Store
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
@@ -85,7 +83,7 @@ def chart_png(data: dict) -> bytes:
                         fontsize=7)
         axes.set_ylabel("因子值 / 超载阈值")
         axes.legend(fontsize=6, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    return _figure_png(draw)
+    return figure_png(draw)
 
 
 def map_png(data: dict) -> bytes:
@@ -110,56 +108,44 @@ def map_png(data: dict) -> bytes:
 
         axes.legend(handles=[Patch(color=data["colours"][g], label=g) for g in data["colours"]], fontsize=7,
                     loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    return _figure_png(draw)
+    return figure_png(draw)
 
 
 def write_pdf(data: dict, path: Path) -> Path:
     """The report as PDF."""
-    import weasyprint
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    html = _ENV.get_template("carrying_report.html").render(r=data, chart=_img(chart_png(data)),
-                                                            overview=_img(map_png(data)), number=number)
-    weasyprint.HTML(string=html).write_pdf(path)
-    return path
+    html = _ENV.get_template("carrying_report.html").render(r=data, chart=data_uri(chart_png(data)),
+                                                            overview=data_uri(map_png(data)), number=number)
+    return html_to_pdf(html, path)
 
 
 def write_docx(data: dict, path: Path) -> Path:
     """The report as DOCX (same sections as the PDF)."""
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = FONT, Pt(9)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    document = new_docx(9)
     document.add_heading(data["title"], level=0)
-    _docx_table(document, ["评价年份", "区域", "生成时间", "评价区域数"],
+    docx_table(document, ["评价年份", "区域", "生成时间", "评价区域数"],
                 [[str(data["period"]), data["within"], data["generated"], str(data["total"])]])
     document.add_heading("一、评价结论", level=1)
-    _docx_table(document, [c["grade"] for c in data["counts"]], [[str(c["count"]) for c in data["counts"]]])
+    docx_table(document, [c["grade"] for c in data["counts"]], [[str(c["count"]) for c in data["counts"]]])
     document.add_paragraph(f"集成规则:{data['rule']}。")
     document.add_heading("二、承载状态分布图", level=1)
-    document.add_picture(io.BytesIO(map_png(data)), width=Mm(150))
+    docx_picture(document, map_png(data), 150)
     document.add_heading("三、各区域评价结果", level=1)
-    _docx_table(document, ["区域代码", "名称", "等级", *[n for _, n in data["factor_names"]], "超载因子(贡献)"],
+    docx_table(document, ["区域代码", "名称", "等级", *[n for _, n in data["factor_names"]], "超载因子(贡献)"],
                 [[r["region"], r["name"], r["grade"],
                   *[number(c["value"]) if c else "—" for c in r["cells"]], r["overload_text"]]
                  for r in data["regions"]])
-    document.add_picture(io.BytesIO(chart_png(data)), width=Mm(160))
+    docx_picture(document, chart_png(data))
     document.add_heading("四、超载因子分析", level=1)
     rows = [[r["name"], o["name"], o["grade"], number(o["value"]), f"{o['critical']:g} / {o['over']:g}",
              f"{o['share'] * 100:.1f}%"] for r in data["regions"] for o in r["overload"]]
-    _docx_table(document, ["区域", "因子", "等级", "因子值", "临界/超载阈值", "贡献"], rows or [["—"] * 6])
+    docx_table(document, ["区域", "因子", "等级", "因子值", "临界/超载阈值", "贡献"], rows or [["—"] * 6])
     document.add_heading("五、调控措施跟踪", level=1)
-    _docx_table(document, ["区域", "措施", "责任部门", "开始", "期限", "状态", "最新进展"],
+    docx_table(document, ["区域", "措施", "责任部门", "开始", "期限", "状态", "最新进展"],
                 [[m["region"], m["title"], m["department"], m["start"], m["due"],
                   m["status"] + ("(逾期)" if m["overdue"] else ""), (m["notes"][-1]["note"] if m["notes"] else "")]
                  for m in data["measures"]] or [["—"] * 7])
     document.add_heading("六、因子与阈值", level=1)
-    _docx_table(document, ["维度", "因子", "临界超载阈值", "超载阈值", "可信度", "依据"],
+    docx_table(document, ["维度", "因子", "临界超载阈值", "超载阈值", "可信度", "依据"],
                 [[f["dimension"], f["name"], f"{f['critical']:g}", f"{f['over']:g}", f["confidence"], f["evidence"]]
                  for f in data["definition"]["factors"]])
     document.add_paragraph(f"定义版本 {data['definition']['version']};阈值多为示例默认值(见 docs/carrying.md),"
