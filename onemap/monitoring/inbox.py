@@ -50,7 +50,8 @@ class Receipt:
                 **({"reason": self.reason} if self.reason else {})}
 
 
-def _lowest_level() -> str:
+def lowest_level() -> str:
+    """The lowest security level: what a warning reading no layer is."""
     return min(get_table("security_levels").frame["code"], key=security_rank)
 
 
@@ -144,7 +145,7 @@ class Inbox:
         layers = [name for name in (finding.rule.layer, REGION_LAYER) if name]
         evidence = {"versions": self.controls.versions(layers), "rule_version": self.rules.version}
         return raise_warning(conn, finding, Subject(subject_kind, subject_id, region), evidence=evidence,
-                             security_level=self.controls.security_level(layers, _lowest_level()))
+                             security_level=self.controls.security_level(layers, lowest_level()))
 
     def warn_indicators(self, conn: Connection, library: Library, region: str, period: int) -> list[dict]:
         """The warnings of the indicator and trend rules for a region and period (new or re-graded).
@@ -156,8 +157,8 @@ class Inbox:
         for finding, subject in evaluate_indicators(conn, self.rules, library, region=region, period=period):
             read = dict(finding.evidence.get("provenance", {}).get("layers", {}))
             current = self.controls.catalog_versions(layers_read(library, finding.evidence["indicator"]))
-            level = max(self.controls.versions_level(read, _lowest_level()),
-                        self.controls.versions_level(current, _lowest_level()), key=security_rank)
+            level = max(self.controls.versions_level(read, lowest_level()),
+                        self.controls.versions_level(current, lowest_level()), key=security_rank)
             evidence = {"versions": {**current, **read}, "rule_version": self.rules.version}  # read wins
             raised.append(raise_warning(conn, finding, Subject("indicator", subject, region), evidence=evidence,
                                         security_level=level))

@@ -215,6 +215,7 @@ def _rule(raw: dict, code_sets: dict, kinds: set[str]) -> Rule:
 
 INDICATOR_KINDS = {"indicator_margin", "indicator_share", "trend"}  # grown by indicator_rules.indicator_kind
 EVENT_KINDS = {"event_unreviewed", "event_noncompliant"}
+REGION_KINDS = {"carrying_overload"}  # evaluated by the sweep over stored evaluations (onemap.monitoring.sweep)
 
 
 def load_rules(path: Path | str | None = None) -> RuleSet:
@@ -226,7 +227,7 @@ def load_rules(path: Path | str | None = None) -> RuleSet:
         raise InputError(f"无法读取预警规则文件 {source.name}:{exc}", f"rules {source}: {exc}") from None
     code_sets = {str(name): {c: str(v) for c, v in (sets or {}).items()}
                  for name, sets in (raw.get("code_sets") or {}).items()}
-    kinds = set(_KINDS) | INDICATOR_KINDS | EVENT_KINDS
+    kinds = set(_KINDS) | INDICATOR_KINDS | EVENT_KINDS | REGION_KINDS
     rules = tuple(_rule(r, code_sets, kinds) for r in raw.get("rules") or [])
     if len({r.id for r in rules}) != len(rules):
         raise InputError("预警规则 id 重复", "duplicate rule ids")

@@ -24,7 +24,10 @@ from onemap.errors import InputError
 from onemap.indicators.compute import compute_indicators
 from onemap.indicators.library import load_library
 from onemap.indicators.values import known_values, record_computed
-from onemap.monitoring.inbox import Inbox
+from onemap.carrying import graded_regions
+from onemap.monitoring.inbox import Inbox, lowest_level
+from onemap.monitoring.raising import Subject, raise_warning
+from onemap.monitoring.rules import Finding, Rule
 from onemap.monitoring.indicator_rules import watched_codes
 from onemap.records.tables import indicator_targets, indicator_values
 from onemap.security import clock
@@ -37,13 +40,14 @@ log = logging.getLogger(__name__)
 class SweepResult:
     period: int
     regions: list[dict[str, Any]] = field(default_factory=list)
+    carrying: list[int] = field(default_factory=list)  # warnings of the 承载能力 rule
 
     @property
     def warnings(self) -> list[int]:
-        return [w for region in self.regions for w in region["warnings"]]
+        return [w for region in self.regions for w in region["warnings"]] + self.carrying
 
     def to_dict(self) -> dict[str, Any]:
-        return {"period": self.period, "regions": self.regions, "warnings": self.warnings}
+        return {"period": self.period, "regions": self.regions, "carrying": self.carrying, "warnings": self.warnings}
 
 
 def watched_regions(records: sa.Engine) -> list[str]:
@@ -77,7 +81,43 @@ def sweep(store: Store, inbox: Inbox, *, period: int | None = None, regions: lis
         skipped = {v.code: v.reason for v in computed.values if v.value is None}
         result.regions.append({"region": region, "computed": len(computed.computed), "skipped": skipped,
                                "warnings": [w["id"] for w in raised]})
+    raised = warn_carrying(inbox, period)
+    if raised and inbox.notify is not None:
+        inbox.notify(raised)
+    result.carrying = [w["id"] for w in raised]
     return result
+
+
+def _carrying_message(rule: Rule, item: dict[str, Any]) -> str:
+    factors = "、".join(f"{f['name']}(贡献 {(f.get('share') or 0) * 100:.0f}%)" for f in item["overload"]) or "无"
+    return rule.message.format(name=item["name"], region=item["region"], period=item["period"],
+                               grade=item["grade"], factors=factors)
+
+
+def warn_carrying(inbox: Inbox, period: int) -> list[dict]:
+    """The warnings of the 承载能力 rules over the year's latest evaluations (one transaction)."""
+    rules = [r for r in inbox.rules.rules if r.kind == "carrying_overload"]
+    if not rules:
+        return []
+    graded = graded_regions(inbox.records, period=period)
+    raised = []
+    with inbox.records.begin() as conn:
+        for rule in rules:
+            layers = list(rule.options.get("layers") or [])
+            versions = inbox.controls.catalog_versions(layers)
+            level_read = inbox.controls.versions_level(versions, lowest_level())
+            for item in graded:
+                level = rule.level_for(float(rule.options.get("grades", {}).get(item["grade"], 0)))
+                if level is None:
+                    continue
+                evidence = {"region": item["region"], "period": item["period"], "grade": item["grade"],
+                            "overload": item["overload"], "evaluation": item["run"]}
+                finding = Finding(rule, level, _carrying_message(rule, item), evidence)
+                raised.append(raise_warning(conn, finding, Subject("carrying", f"{item['region']}/{period}",
+                                                                   item["region"]),
+                                            evidence={"versions": versions, "rule_version": inbox.rules.version},
+                                            security_level=level_read))
+    return [w for w in raised if w is not None]
 
 
 def next_run(cron: str, after: datetime, zone) -> datetime:
