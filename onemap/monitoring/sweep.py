@@ -20,15 +20,15 @@ from typing import Any
 import sqlalchemy as sa
 from croniter import croniter
 
+from onemap.carrying import graded_regions
 from onemap.errors import InputError
 from onemap.indicators.compute import compute_indicators
 from onemap.indicators.library import load_library
 from onemap.indicators.values import known_values, record_computed
-from onemap.carrying import graded_regions
 from onemap.monitoring.inbox import Inbox, lowest_level
+from onemap.monitoring.indicator_rules import watched_codes
 from onemap.monitoring.raising import Subject, raise_warning
 from onemap.monitoring.rules import Finding, Rule
-from onemap.monitoring.indicator_rules import watched_codes
 from onemap.records.tables import indicator_targets, indicator_values
 from onemap.security import clock
 from onemap.store import Store
