@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +10,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, out
-from onemap.errors import OnemapError
+from onemap.cli.records import console_actor, records_session
 
 carrying_app = typer.Typer(help="承载能力监测预警:按因子评价各区域超载/临界超载/不超载,超载因子,调控措施,报告。",
                            no_args_is_help=True)
@@ -27,28 +24,14 @@ RegionOption = Annotated[str | None, typer.Option("--region", help="行政区划
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
-def _actor() -> str:
-    return f"console:{getpass.getuser()}"
+_actor = console_actor
 
 
-@contextmanager
-def _session(records: str | None, extra: list[Path] | None) -> Iterator[tuple]:
+def _session(records: str | None, extra: list[Path] | None):
     """The records engine and the definition; errors printed in Chinese, exit code 2."""
     from onemap.carrying import load_definition
-    from onemap.config import get_settings
-    from onemap.records import open_records
-    from onemap.records.database import default_records_url
 
-    engine = None
-    try:
-        engine = open_records(records or default_records_url(get_settings()))
-        yield engine, load_definition(extra or [])
-    except OnemapError as error:
-        console.print(f"[red]错误:{error.message_zh}[/red]")
-        raise typer.Exit(code=2) from error
-    finally:
-        if engine is not None:
-            engine.dispose()
+    return records_session(records, lambda engine: load_definition(extra or []))
 
 
 def _number(value: float | None) -> str:

@@ -9,18 +9,14 @@ from typing import Annotated
 import typer
 
 from onemap.cli.progress import console, out
+from onemap.cli.records import open_engine
 from onemap.errors import OnemapError
 
 documents_app = typer.Typer(help="规划成果文档:为图层挂接规划文本、图件、指标表。", no_args_is_help=True)
 RecordsOption = Annotated[str | None, typer.Option("--records", help="应用记录库;默认为本节点的内置记录库")]
 
 
-def _engine(records: str | None):
-    from onemap.config import get_settings
-    from onemap.records import open_records
-    from onemap.records.database import default_records_url
-
-    return open_records(records or default_records_url(get_settings()))
+_engine = open_engine
 
 
 @documents_app.command("attach")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +10,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, out
-from onemap.errors import OnemapError
+from onemap.cli.records import console_actor, records_session
 
 indicators_app = typer.Typer(help="指标管理:指标体系、公式、按区域和年份计算与填报指标值、比较两期。",
                              no_args_is_help=True)
@@ -27,28 +24,14 @@ PeriodOption = Annotated[int, typer.Option("--period", help="年份,如 2024")]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
-def _actor() -> str:
-    return f"console:{getpass.getuser()}"
+_actor = console_actor
 
 
-@contextmanager
-def _session(records: str | None, extra: list[Path] | None) -> Iterator[tuple]:
+def _session(records: str | None, extra: list[Path] | None):
     """The records engine and the library (with edited formulas); errors printed in Chinese, exit code 2."""
-    from onemap.config import get_settings
     from onemap.indicators import load_library
-    from onemap.records import open_records
-    from onemap.records.database import default_records_url
 
-    engine = None
-    try:
-        engine = open_records(records or default_records_url(get_settings()))
-        yield engine, load_library(extra or [], records=engine)
-    except OnemapError as error:
-        console.print(f"[red]错误:{error.message_zh}[/red]")
-        raise typer.Exit(code=2) from error
-    finally:
-        if engine is not None:
-            engine.dispose()
+    return records_session(records, lambda engine: load_library(extra or [], records=engine))
 
 
 def _number(value: float | None) -> str:

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from onemap.cli.progress import console, out
+from onemap.cli.records import open_engine
 from onemap.errors import OnemapError
 
 monitor_app = typer.Typer(help="监测预警:向消息服务发布监测消息、直接处理消息文件、查看预警与死信。",
@@ -21,12 +22,7 @@ StoreOption = Annotated[str | None, typer.Option("--store", help="存储地址;�
 TOPICS = {"patch": "patches", "event": "events", "value": "values"}
 
 
-def _engine(records: str | None):
-    from onemap.config import get_settings
-    from onemap.records import open_records
-    from onemap.records.database import default_records_url
-
-    return open_records(records or default_records_url(get_settings()))
+_engine = open_engine
 
 
 def _lines(path: Path) -> list[dict]:

@@ -5,10 +5,7 @@ region (an account limited to a county sees and acts inside it only). Layers are
 clearance. Every change is audited (in the same transaction as the change).
 """
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
@@ -16,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
+from onemap.api.routes.downloads import report_download
 from onemap.carrying import history, load_definition, measures, report
 from onemap.carrying.regions import regions
 from onemap.carrying.service import evaluate_and_record, graded_regions
@@ -191,11 +189,5 @@ def get_report(request: Request, user: UserDep, store: StoreDep, period: Period,
     with context(request).records.connect() as conn:
         data = report.report_data(conn, store, load_definition(), period=period, within=within,
                                   readable=_readable(request, user, store))
-    with tempfile.TemporaryDirectory(prefix="onemap-carrying-report-") as folder:
-        path = Path(folder) / f"report.{format}"
-        (report.write_pdf if format == "pdf" else report.write_docx)(data, path)
-        content = path.read_bytes()
-    media = {"pdf": "application/pdf",
-             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[format]
-    name = quote(f"承载能力监测预警报告-{period}{('-' + within) if within else ''}.{format}")
-    return Response(content, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    return report_download(data, {"pdf": report.write_pdf, "docx": report.write_docx}, format,
+                           f"承载能力监测预警报告-{period}{('-' + within) if within else ''}")

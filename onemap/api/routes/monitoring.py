@@ -8,11 +8,8 @@ are filtered by the caller's clearance and region exactly as on the page and in 
 import asyncio
 import datetime as dt
 import json
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +19,7 @@ from sqlalchemy import func, select
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context
+from onemap.api.routes.downloads import report_download
 from onemap.errors import InputError, NotFoundError
 from onemap.indicators.library import load_library
 from onemap.monitoring import attachments, indicator_rules, report
@@ -194,14 +192,8 @@ def get_report(request: Request, user: UserDep, region: Annotated[str | None, Qu
     with ctx.records.connect() as conn:
         data = report.report_data(conn, user, region=region, period=report.Period(start, end),
                                   rules_version=ctx.monitoring.inbox.rules.version, security=ctx.security)
-    with tempfile.TemporaryDirectory(prefix="onemap-warning-report-") as folder:
-        path = Path(folder) / f"report.{format}"
-        (report.write_pdf if format == "pdf" else report.write_docx)(data, path)
-        content = path.read_bytes()
-    media = {"pdf": "application/pdf",
-             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}[format]
-    name = quote(f"监测预警报告{('-' + region) if region else ''}.{format}")
-    return Response(content, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    return report_download(data, {"pdf": report.write_pdf, "docx": report.write_docx}, format,
+                           f"监测预警报告{('-' + region) if region else ''}")
 
 
 @router.get("/api/warnings/{warning_id}", summary="预警详情:规则、证据、处置过程")
