@@ -18,16 +18,16 @@ from onemap.config import get_settings
 from onemap.errors import InputError
 from onemap.indicators import load_library
 from onemap.indicators.model import LAYER_KINDS
+from onemap.reporting import MEDIA_TYPES
 from onemap.security.clearance import visible
 from onemap.services.processes.model import Process, RunContext
 from onemap.store import Store
 
 PROCESS_ID = "assessment"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FILES = {"report_pdf": ("pdf", "application/pdf", "体检评估报告(PDF)"),
-         "report_docx": ("docx", DOCX, "体检评估报告(Word)"),
-         "assessment_json": ("json", "application/json", "体检评估结果(JSON)"),
-         "package": ("zip", "application/zip", "上报成果包(ZIP,含校验清单)")}
+FILES = {"report_pdf": ("pdf", MEDIA_TYPES["pdf"], "体检评估报告(PDF)"),
+         "report_docx": ("docx", MEDIA_TYPES["docx"], "体检评估报告(Word)"),
+         "assessment_json": ("json", MEDIA_TYPES["json"], "体检评估结果(JSON)"),
+         "package": ("zip", MEDIA_TYPES["zip"], "上报成果包(ZIP,含校验清单)")}
 
 
 def _inputs(inputs: dict[str, Any]) -> tuple[str, int, bool]:

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from onemap.assessment.process import PROCESS_ID
 from onemap.errors import NotFoundError
 from onemap.records.tables import jobs
-
-SUCCESSFUL = "successful"
+from onemap.services.processes.jobs import SUCCESSFUL
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from onemap import localtime
 from onemap.config import Settings
 from onemap.monitoring.inbox import Inbox
 from onemap.monitoring.mqtt import Broker, Consumer, NodeConsumer
-from onemap.monitoring.sweep import SweepResult, SweepSchedule, sweep
+from onemap.monitoring.schedule import SweepSchedule
+from onemap.monitoring.sweep import SweepResult, sweep
 from onemap.monitoring.webhook import Webhooks
 from onemap.services.processes.runner import FileLease
 from onemap.store import open_store

@@ -67,6 +67,11 @@ def new_docx(size_pt: float = 10):
     return document
 
 
+MEDIA_TYPES = {"pdf": "application/pdf",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "json": "application/json", "zip": "application/zip"}
+
+
 def docx_table(document, header: list[str], rows: list[list[str]]) -> None:
     """A bordered table of text cells."""
     table = document.add_table(rows=1, cols=len(header))

@@ -13,6 +13,7 @@ from pathlib import Path
 import docx
 import pandas as pd
 
+from onemap.reporting import docx_table
 from onemap.sample.indicators import Indicator
 from onemap.sample.params import params, plan_text
 
@@ -22,14 +23,7 @@ def fmt(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _table(document: docx.document.Document, header: list[str], rows: list[list[str]]) -> None:
-    table = document.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = text
+_table = docx_table  # the bordered table of the reports (onemap.reporting)
 
 
 def _tables(kind: str, indicators: list[Indicator], zones: pd.DataFrame, landuse: pd.DataFrame) -> tuple:

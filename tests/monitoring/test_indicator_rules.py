@@ -15,7 +15,8 @@ from onemap.monitoring import warnings as service
 from onemap.monitoring.inbox import Inbox
 from onemap.monitoring.indicator_rules import evaluate_indicators, watched_codes
 from onemap.monitoring.rules import load_rules
-from onemap.monitoring.sweep import next_run, sweep
+from onemap.monitoring.schedule import next_run
+from onemap.monitoring.sweep import sweep
 from onemap.records.tables import warning_events, warnings
 from onemap.security import User, clock
 from onemap.store import open_store

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
 from onemap.api.routes.downloads import report_download
+from onemap.api.routes.guard import require_audited
 from onemap.carrying import history, load_definition, measures, report
 from onemap.carrying.regions import regions
 from onemap.carrying.service import evaluate_and_record, graded_regions
 from onemap.indicators import load_library
-from onemap.security import PermissionDeniedError, User, audit
+from onemap.security import User
 from onemap.security.clearance import visible
 from onemap.security.roles import require
 from onemap.store import Store
@@ -70,14 +71,7 @@ def _read(request: Request, user: User, region: str | None) -> None:
 
 def _manage(request: Request, user: User, action: str, obj: str, region: str | None) -> None:
     """``carrying:manage`` in ``region``, or a denied audit row and 403."""
-    ctx = context(request)
-    try:
-        require(user, "carrying:manage", region=region, settings=ctx.security)
-    except PermissionDeniedError:
-        with ctx.records.begin() as conn:
-            audit.record(conn, user=user, ip=client_ip(request), action=action, object=obj, result="denied",
-                         detail={"region": region} if region else None)
-        raise
+    require_audited(request, user, "carrying:manage", action=action, obj=obj, region=region)
 
 
 def _readable(request: Request, user: User, store: Store):

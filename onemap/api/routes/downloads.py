@@ -10,8 +10,7 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
-MEDIA = {"pdf": "application/pdf",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+from onemap.reporting import MEDIA_TYPES
 
 
 def report_download(data: Any, writers: dict[str, Callable[[Any, Path], None]], format: str,
@@ -22,5 +21,5 @@ def report_download(data: Any, writers: dict[str, Callable[[Any, Path], None]], 
         writers[format](data, path)
         content = path.read_bytes()
     name = quote(f"{filename}.{format}")
-    return Response(content, media_type=MEDIA[format],
+    return Response(content, media_type=MEDIA_TYPES[format],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onemap.api.auth import current_user
 from onemap.api.context import client_ip, context, opened_store
+from onemap.api.routes.guard import require_audited
 from onemap.indicators import compute_and_record, load_library, validate_formula
 from onemap.indicators.plan_table import MAX_BYTES as PLAN_TABLE_BYTES
 from onemap.indicators.plan_table import import_plan_table
@@ -26,7 +27,7 @@ from onemap.indicators.values import (
     set_target,
     value_history,
 )
-from onemap.security import PermissionDeniedError, User, audit
+from onemap.security import User, audit
 from onemap.security.clearance import visible
 from onemap.security.roles import require
 from onemap.store import Store
@@ -93,14 +94,7 @@ def _library(request: Request):
 
 def _manage(request: Request, user: User, action: str, obj: str, region: str | None = None) -> None:
     """``indicator:manage`` in ``region``, or a denied audit row and 403."""
-    ctx = context(request)
-    try:
-        require(user, "indicator:manage", region=region, settings=ctx.security)
-    except PermissionDeniedError:
-        with ctx.records.begin() as conn:
-            audit.record(conn, user=user, ip=client_ip(request), action=action, object=obj, result="denied",
-                         detail={"region": region} if region else None)
-        raise
+    require_audited(request, user, "indicator:manage", action=action, obj=obj, region=region)
 
 
 def _read(request: Request, user: User, region: str | None = None) -> None:
